@@ -1,0 +1,64 @@
+import type { RenderedObject } from "../core/object.ts";
+import { mapLimit } from "../core/map-limit.ts";
+import type { RenderResult } from "../render/renderer.ts";
+import type { ScopeResolver } from "../render/scopes.ts";
+import { findDuplicates } from "./duplicates.ts";
+import type { Finding } from "./finding.ts";
+import type { SchemaValidator } from "./schema-offline.ts";
+import { checkSecrets } from "./secrets.ts";
+import { checkStructure } from "./structure.ts";
+
+/** What the Check stage needs. */
+export interface CheckOptions {
+  readonly scopes: ScopeResolver;
+  /** Tried in order; the first that knows a kind validates it. Empty turns schema checks off. */
+  readonly schemas: readonly SchemaValidator[];
+}
+
+/**
+ * The Check stage: structure, duplicates, plaintext secrets and schemas over every rendered
+ * stack instance. Render failures become error findings here, so one report holds all.
+ */
+export async function runChecks(renders: readonly RenderResult[], opts: CheckOptions): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const ok = renders.filter((r) => r.ok);
+  for (const r of renders) {
+    if (!r.ok) {
+      const location = r.error.subject?.location;
+      findings.push({
+        severity: "error", rule: `render.${r.error.code}`, message: r.error.detail,
+        environment: r.instance.environment, stack: r.instance.stack,
+        ...(location === undefined ? {} : { location }),
+        ...(r.error.subject?.ref === undefined ? {} : { ref: r.error.subject.ref }),
+      });
+    }
+  }
+  const perStack = await mapLimit(ok, 8, async (r) => {
+    const tag = { environment: r.instance.environment, stack: r.instance.stack };
+    const out: Finding[] = [];
+    for (const obj of r.objects) {
+      const local = [...checkStructure(obj, opts.scopes), ...checkSecrets(obj)];
+      if (r.instance.target.provider === "kubernetes" && obj.ref.kind !== "" && obj.apiVersion !== "") {
+        local.push(...(await schemaFindings(obj, opts.schemas)));
+      }
+      for (const f of local) out.push({ ...f, ...tag });
+    }
+    return out;
+  });
+  findings.push(...perStack.flat());
+  findings.push(...findDuplicates(ok.map((r) => ({ ...r.instance, objects: r.objects }))));
+  return findings;
+}
+
+async function schemaFindings(obj: RenderedObject, schemas: readonly SchemaValidator[]): Promise<Finding[]> {
+  for (const validator of schemas) {
+    const issues = await validator.validate(obj.object);
+    if (issues === undefined) continue;
+    return issues.map((i) => ({
+      severity: "error" as const, rule: "schema", field: i.field,
+      message: i.field === "" ? i.message : `${i.field}: ${i.message}`,
+      ref: obj.ref, location: obj.source,
+    }));
+  }
+  return [];
+}

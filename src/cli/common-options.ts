@@ -1,0 +1,90 @@
+import { Option, type Command } from "commander";
+import { resolve } from "node:path";
+import { ErrorCode, GitwardError } from "../core/errors.ts";
+import type { InstanceFilter } from "../config/stack-instances.ts";
+import type { SignatureVerification } from "../source/types.ts";
+import { defaultCacheDir, type WorkspaceOptions } from "../engine/workspace.ts";
+
+/** The flags every repository command shares, as commander parses them. */
+export interface CommonFlags {
+  repo: string;
+  config: string;
+  env?: string[];
+  stack?: string[];
+  cacheDir?: string;
+  cache: boolean;
+  allowRemoteBases?: boolean;
+  allowedSigners?: string;
+  gpgKeyring?: string;
+  kubeconfig?: string;
+  context?: string;
+  schema: boolean;
+  debug?: boolean;
+  color?: boolean;
+  quiet?: boolean;
+}
+
+const list = (value: string, prev: string[] | undefined): string[] => [
+  ...(prev ?? []),
+  ...value.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+];
+
+/** Adds the shared flags to a command. */
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option("--repo <path|url>", "repository: a local path or a URL (file, http(s), ssh, git)", ".")
+    .option("--config <path>", "path of gitward.yaml inside the repository", "gitward.yaml")
+    .option("-e, --env <names>", "environments to include (comma-separated or repeated); default all", list)
+    .option("-s, --stack <names>", "stacks to include (comma-separated or repeated); default all", list)
+    .option("--cache-dir <dir>", "cache for remote mirrors and render results (default $GITWARD_CACHE_DIR or ~/.cache/gitward)")
+    .option("--no-cache", "do not read or write the render cache on disk")
+    .option("--allow-remote-bases", "allow kustomize bases fetched over the network")
+    .option("--allowed-signers <file>", "verify the commit's SSH signature against this allowed-signers file")
+    .option("--gpg-keyring <file>", "verify the commit's GPG signature against the public keys in this file")
+    .option("--kubeconfig <file>", "also validate against this cluster's schemas and discovery (read-only)")
+    .option("--context <name>", "kubeconfig context for --kubeconfig")
+    .option("--no-schema", "skip Kubernetes schema validation")
+    .option("-q, --quiet", "no progress messages on stderr")
+    .option("--no-color", "no colour, even on a terminal (NO_COLOR is honoured too)")
+    .option("--debug", "show stack traces for errors");
+}
+
+/** Adds `-o, --output` with the given formats, the first being the default. */
+export function addOutputOption(cmd: Command, formats: readonly string[]): Command {
+  return cmd.addOption(new Option("-o, --output <format>", "output format").choices([...formats]).default(formats[0]));
+}
+
+/** The workspace options the flags describe. */
+export function workspaceOptions(flags: CommonFlags, progress: (m: string) => void): WorkspaceOptions {
+  const wantCluster = flags.kubeconfig !== undefined || flags.context !== undefined;
+  return {
+    repo: looksLikeUrl(flags.repo) ? flags.repo : resolve(flags.repo),
+    cacheDir: flags.cacheDir ?? defaultCacheDir(),
+    noCache: !flags.cache,
+    allowRemoteBases: flags.allowRemoteBases === true,
+    noSchema: !flags.schema,
+    progress,
+    ...(wantCluster
+      ? { cluster: { ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) } }
+      : {}),
+  };
+}
+
+/** The environment and stack filter the flags describe. */
+export function instanceFilter(flags: CommonFlags): InstanceFilter {
+  return { ...(flags.env === undefined ? {} : { environments: flags.env }), ...(flags.stack === undefined ? {} : { stacks: flags.stack }) };
+}
+
+/** The signature verification the flags ask for, if any. */
+export function verificationFrom(flags: CommonFlags): SignatureVerification | undefined {
+  if (flags.allowedSigners !== undefined && flags.gpgKeyring !== undefined) {
+    throw new GitwardError(ErrorCode.Config, "--allowed-signers and --gpg-keyring cannot be used together");
+  }
+  if (flags.allowedSigners !== undefined) return { format: "ssh", allowedSignersFile: resolve(flags.allowedSigners) };
+  if (flags.gpgKeyring !== undefined) return { format: "gpg", keyringFile: resolve(flags.gpgKeyring) };
+  return undefined;
+}
+
+function looksLikeUrl(repo: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\s]+@[^/\s]+:/.test(repo);
+}

@@ -1,0 +1,35 @@
+import { Command } from "commander";
+import { reportError } from "./report-error.ts";
+import { ExitCode } from "./exit-codes.ts";
+import { processIO, type CliIO } from "./io.ts";
+import { planCommand } from "./commands/plan.ts";
+import { renderCommand } from "./commands/render.ts";
+import { validateCommand } from "./commands/validate.ts";
+
+/** The version printed by --version. */
+export const version = "0.1.0";
+
+/** Builds the gitward command line; `setExit` receives each command's exit code. */
+export function buildProgram(setExit: (code: number) => void, makeIO: typeof processIO = processIO): Command {
+  const run =
+    <F extends { debug?: boolean; quiet?: boolean; color?: boolean }>(action: (io: CliIO, flags: F) => Promise<number>) =>
+    async (flags: F): Promise<void> => {
+      const io = makeIO(flags);
+      try {
+        setExit(await action(io, flags));
+      } catch (e: unknown) {
+        reportError(e, flags.debug === true, io.errColors, io.err);
+        setExit(ExitCode.Error);
+      }
+    };
+  const program = new Command("gitward")
+    .description("GitOps engine: Git is the single source of truth for infrastructure")
+    .version(version)
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", "\nExit codes: 0 success, 1 error, 2 changes (plan --detailed-exitcode). Docs: docs/cli.md");
+  program.addCommand(validateCommand(run));
+  program.addCommand(renderCommand(run));
+  program.addCommand(planCommand(run));
+  program.exitOverride();
+  return program;
+}

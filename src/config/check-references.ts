@@ -1,0 +1,87 @@
+import type { YamlPath } from "../core/yaml-positions.ts";
+import type { Config } from "./schema.ts";
+
+/** A reference in gitward.yaml that points nowhere, or a cycle. */
+export interface ReferenceIssue {
+  readonly path: YamlPath;
+  readonly message: string;
+}
+
+/**
+ * Checks what the schema alone cannot: names that refer to other entries (promoteFrom,
+ * dependsOn, targets, per-environment overrides) exist, agree, and form no cycle.
+ */
+export function checkReferences(config: Config): ReferenceIssue[] {
+  const issues: ReferenceIssue[] = [];
+  const envNames = Object.keys(config.environments);
+  for (const [env, spec] of Object.entries(config.environments)) {
+    if (spec.promoteFrom !== undefined && !(spec.promoteFrom in config.environments)) {
+      issues.push({ path: ["environments", env, "promoteFrom"], message: `environment "${spec.promoteFrom}" is not defined` });
+    }
+  }
+  const promoteCycle = findCycle(envNames, (e) => {
+    const from = config.environments[e]?.promoteFrom;
+    return from === undefined ? [] : [from];
+  });
+  if (promoteCycle !== undefined) {
+    issues.push({ path: ["environments", promoteCycle[0] ?? "", "promoteFrom"], message: `promotion cycle: ${promoteCycle.join(" -> ")}` });
+  }
+  for (const [name, stack] of Object.entries(config.stacks)) issues.push(...stackIssues(config, name, stack));
+  const depCycle = findCycle(Object.keys(config.stacks), (s) => config.stacks[s]?.dependsOn ?? []);
+  if (depCycle !== undefined) {
+    issues.push({ path: ["stacks", depCycle[0] ?? "", "dependsOn"], message: `dependency cycle: ${depCycle.join(" -> ")}` });
+  }
+  return issues;
+}
+
+function stackIssues(config: Config, name: string, stack: Config["stacks"][string]): ReferenceIssue[] {
+  const issues: ReferenceIssue[] = [];
+  const providers = new Set<string>();
+  for (const [env, spec] of Object.entries(config.environments)) {
+    const target = spec.targets[stack.target];
+    if (target !== undefined) providers.add(target.provider);
+  }
+  if (providers.size === 0) {
+    issues.push({ path: ["stacks", name, "target"], message: `target "${stack.target}" is not defined in any environment` });
+  } else if (providers.size > 1) {
+    issues.push({ path: ["stacks", name, "target"], message: `target "${stack.target}" has different providers across environments (${[...providers].join(", ")})` });
+  }
+  for (const [env, override] of Object.entries(stack.environments)) {
+    const envSpec = config.environments[env];
+    if (envSpec === undefined) {
+      issues.push({ path: ["stacks", name, "environments", env], message: `environment "${env}" is not defined` });
+    } else if (override.enabled && envSpec.targets[stack.target] === undefined) {
+      issues.push({ path: ["stacks", name, "environments", env], message: `environment "${env}" has no target "${stack.target}"` });
+    }
+  }
+  stack.dependsOn.forEach((dep, i) => {
+    if (!(dep in config.stacks)) issues.push({ path: ["stacks", name, "dependsOn", i], message: `stack "${dep}" is not defined` });
+    if (dep === name) issues.push({ path: ["stacks", name, "dependsOn", i], message: "a stack cannot depend on itself" });
+  });
+  return issues;
+}
+
+/** Returns one cycle as a list of names (first repeated at the end), or undefined. */
+function findCycle(nodes: readonly string[], edges: (n: string) => readonly string[]): string[] | undefined {
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    if (state.get(n) === "done") return undefined;
+    if (state.get(n) === "visiting") return [...stack.slice(stack.indexOf(n)), n];
+    state.set(n, "visiting");
+    stack.push(n);
+    for (const m of edges(n)) {
+      if (!nodes.includes(m) || m === n) continue;
+      const found = visit(m);
+      if (found !== undefined) return found;
+    }
+    stack.pop();
+    state.set(n, "done");
+    return undefined;
+  };
+  for (const n of nodes) {
+    const found = visit(n);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

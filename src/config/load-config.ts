@@ -1,0 +1,100 @@
+import { LineCounter, parseDocument, type Document } from "yaml";
+import type { z } from "zod";
+import { formatFieldPath, locateInDocument, toLineColumn, type YamlPath } from "../core/yaml-positions.ts";
+import { ConfigError, type ConfigIssue } from "./config-error.ts";
+import { configSchema, type Config } from "./schema.ts";
+import { checkReferences } from "./check-references.ts";
+
+/** A loaded gitward.yaml with what is needed to point at its keys later. */
+export interface LoadedConfig {
+  readonly config: Config;
+  /** Repository-relative path of the file. */
+  readonly file: string;
+  /** Directory stack paths are relative to ("" for the repository root). */
+  readonly baseDir: string;
+  /** Where a key path is in the file, for errors found later (e.g. a missing directory). */
+  locate(path: YamlPath): ConfigIssue["location"];
+}
+
+/**
+ * Parses and validates gitward.yaml text. Throws a {@link ConfigError} listing every problem
+ * with file:line:column and the key path; unknown keys are errors.
+ */
+export function parseConfig(text: string, file: string): LoadedConfig {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const locate = (path: YamlPath, keyOf?: string): ConfigIssue["location"] => {
+    const pos = locateInDocument(doc, counter, path, keyOf === undefined ? {} : { keyOf });
+    return pos === undefined ? { file } : { file, line: pos.line, column: pos.column };
+  };
+  const syntax = syntaxIssues(doc, counter, file);
+  if (syntax.length > 0) throw new ConfigError(syntax);
+  const raw: unknown = doc.toJS();
+  if (raw === null || raw === undefined) {
+    throw new ConfigError([{ location: { file, line: 1, column: 1 }, keyPath: "", message: "file is empty" }]);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap((i) => zodIssues(i, locate)));
+  const refIssues = checkReferences(parsed.data).map((r) => ({
+    location: locate(r.path),
+    keyPath: formatFieldPath(r.path),
+    message: r.message,
+  }));
+  if (refIssues.length > 0) throw new ConfigError(refIssues);
+  const slash = file.lastIndexOf("/");
+  return { config: parsed.data, file, baseDir: slash < 0 ? "" : file.slice(0, slash), locate: (p) => locate(p) };
+}
+
+function syntaxIssues(doc: Document, counter: LineCounter, file: string): ConfigIssue[] {
+  return [...doc.errors, ...doc.warnings].map((e) => {
+    const pos = toLineColumn(counter, e.pos[0]);
+    const message = e.message.split("\n")[0] ?? e.message;
+    return { location: { file, line: pos.line, column: pos.column }, keyPath: "", message: `invalid YAML: ${message}` };
+  });
+}
+
+type Locate = (path: YamlPath, keyOf?: string) => ConfigIssue["location"];
+
+function zodIssues(issue: z.core.$ZodIssue, locate: Locate): ConfigIssue[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => ({
+      location: locate(path, key),
+      keyPath: formatFieldPath([...path, key]),
+      message: `unknown key${suggest(key)}`,
+    }));
+  }
+  if (issue.code === "invalid_union" && issue.path.at(-1) !== undefined) {
+    return [{ location: locate(path), keyPath: formatFieldPath(path), message: issue.message }];
+  }
+  const message =
+    issue.code === "invalid_type" && issue.input === undefined ? "required key is missing" : issue.message;
+  return [{ location: locate(path), keyPath: formatFieldPath(path), message }];
+}
+
+const knownKeys = [
+  "version", "environments", "stacks", "policies", "render", "verification", "vars", "targets", "sync",
+  "approvals", "promoteFrom", "description", "provider", "context", "namespace", "root", "check", "reload",
+  "health", "auto", "prune", "selfHeal", "required", "from", "enabled", "path", "target", "substitute",
+  "dependsOn", "allowRemoteBases", "signatures", "format", "connection",
+];
+
+function suggest(key: string): string {
+  const lower = key.toLowerCase();
+  const hit = knownKeys.find((k) => k.toLowerCase() === lower || editDistance(k.toLowerCase(), lower) <= 2);
+  return hit === undefined ? "" : ` (did you mean "${hit}"?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur.push(Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}

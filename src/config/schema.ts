@@ -1,0 +1,109 @@
+import { z } from "zod";
+
+/** A name used as a map key: environments, stacks, targets. DNS-label-like so it fits labels and URLs. */
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label (a-z, 0-9, '-'; at most 63)");
+
+/** Variable values: YAML scalars, kept as strings for substitution. */
+const varValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+const varName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+const vars = z.record(varName, varValue).describe("Variables for ${var} substitution.");
+
+/** A relative path inside the repository, checked again against the tree at each commit. */
+const relPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith("/"), "must be relative to the directory of gitward.yaml")
+  .refine((p) => !p.split("/").includes(".."), "must not contain '..'");
+
+const command = z.array(z.string().min(1)).min(1).describe("A program and its arguments; never a shell string.");
+
+const kubernetesTarget = z.strictObject({
+  provider: z.literal("kubernetes"),
+  context: z.string().min(1).optional().describe("kubeconfig context the agent uses; credentials never live in Git."),
+  namespace: z.string().min(1).optional().describe("Namespace for gitward's inventory; default gitward-system."),
+  description: z.string().optional(),
+});
+
+const hostTarget = z.strictObject({
+  provider: z.literal("host"),
+  root: z.string().min(1).describe("Directory the files are written under."),
+  check: command.optional(),
+  reload: command.optional(),
+  health: command.optional(),
+  description: z.string().optional(),
+});
+
+const postgresTarget = z.strictObject({
+  provider: z.literal("postgres"),
+  connection: z.string().min(1).optional().describe("Name of the connection in the agent's configuration."),
+  description: z.string().optional(),
+});
+
+/** A place an environment deploys to, by provider. */
+export const targetSchema = z.discriminatedUnion("provider", [kubernetesTarget, hostTarget, postgresTarget]);
+
+const syncPolicy = z.strictObject({
+  auto: z.boolean().default(false).describe("Apply new revisions without a manual trigger."),
+  prune: z.boolean().default(true).describe("Delete objects that Git no longer has."),
+  selfHeal: z.boolean().default(false).describe("Correct drift made outside Git."),
+});
+
+const approvals = z.strictObject({
+  required: z.number().int().min(0).default(0),
+  from: z.array(z.string().min(1)).default([]).describe("Teams or users whose approvals count."),
+});
+
+const environment = z.strictObject({
+  description: z.string().optional(),
+  promoteFrom: name.optional().describe("The environment a revision must reach before this one."),
+  vars: vars.default({}),
+  targets: z.record(name, targetSchema).default({}),
+  sync: syncPolicy.default({ auto: false, prune: true, selfHeal: false }),
+  approvals: approvals.optional(),
+});
+
+const stackEnvironment = z.strictObject({
+  enabled: z.boolean().default(true).describe("false: this stack is not deployed to this environment."),
+  path: relPath.optional().describe("Directory used in this environment instead of the stack's path."),
+  namespace: z.string().min(1).optional(),
+  vars: vars.default({}),
+});
+
+const stack = z.strictObject({
+  description: z.string().optional(),
+  target: name.describe("Target name; every environment that deploys the stack must define it."),
+  path: relPath.describe("Directory of manifests or a kustomization, relative to gitward.yaml."),
+  namespace: z.string().min(1).optional().describe("Default namespace for namespaced objects without one."),
+  vars: vars.default({}),
+  substitute: z.boolean().default(true).describe("Apply ${var} substitution to rendered manifests."),
+  dependsOn: z.array(name).default([]),
+  environments: z.record(name, stackEnvironment).default({}),
+});
+
+const signatures = z.strictObject({
+  required: z.boolean().default(false),
+  format: z.enum(["ssh", "gpg"]).default("ssh"),
+});
+
+/** The gitward.yaml schema, version 1. Unknown keys are errors everywhere. */
+export const configSchema = z.strictObject({
+  version: z.literal(1),
+  environments: z.record(name, environment).refine((e) => Object.keys(e).length > 0, "define at least one environment"),
+  stacks: z.record(name, stack).default({}),
+  policies: relPath.optional().describe("Directory of CEL policies."),
+  render: z
+    .strictObject({ allowRemoteBases: z.boolean().default(false).describe("Allow kustomize bases fetched over the network.") })
+    .default({ allowRemoteBases: false }),
+  verification: z.strictObject({ signatures: signatures.optional() }).optional(),
+});
+
+/** A parsed and defaulted gitward.yaml. */
+export type Config = z.output<typeof configSchema>;
+/** A target definition. */
+export type TargetSpec = z.output<typeof targetSchema>;
+/** A stack definition. */
+export type StackSpec = Config["stacks"][string];
+/** An environment definition. */
+export type EnvironmentSpec = Config["environments"][string];

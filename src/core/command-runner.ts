@@ -1,0 +1,103 @@
+import { spawn } from "node:child_process";
+
+/** What to run: a program and its arguments, never a shell string. */
+export interface CommandSpec {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd?: string;
+  /** Extra environment variables, merged over the process environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Bytes written to stdin, which is then closed. */
+  readonly input?: Buffer | string;
+  /** Milliseconds before the process is killed; default 60 000. */
+  readonly timeoutMs?: number;
+  /** Bytes kept of stdout; more is an error. Default 256 MiB. */
+  readonly maxStdoutBytes?: number;
+  /** Bytes kept of stderr; the rest is dropped. Default 64 KiB. */
+  readonly maxStderrBytes?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The outcome of a finished command. A non-zero exit is a result, not an exception. */
+export interface CommandResult {
+  readonly exitCode: number;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+  /** True when the process was killed for exceeding its timeout. */
+  readonly timedOut: boolean;
+  /** True when stdout exceeded its cap and the process was killed. */
+  readonly truncated: boolean;
+}
+
+/** The port through which gitward runs external programs (git, kustomize). */
+export interface CommandRunner {
+  run(spec: CommandSpec): Promise<CommandResult>;
+}
+
+/** The error thrown when a program cannot be started at all (e.g. not on PATH). */
+export class CommandStartError extends Error {
+  readonly command: string;
+  readonly errno: string | undefined;
+  constructor(command: string, cause: NodeJS.ErrnoException) {
+    super(`cannot run ${command}: ${cause.code ?? cause.message}`, { cause });
+    this.name = "CommandStartError";
+    this.command = command;
+    this.errno = cause.code;
+  }
+}
+
+/** Runs commands as child processes with a timeout and output caps. */
+export class ProcessRunner implements CommandRunner {
+  run(spec: CommandSpec): Promise<CommandResult> {
+    const timeoutMs = spec.timeoutMs ?? 60_000;
+    const maxOut = spec.maxStdoutBytes ?? 256 * 1024 * 1024;
+    const maxErr = spec.maxStderrBytes ?? 64 * 1024;
+    return new Promise((resolve, reject) => {
+      const child = spawn(spec.command, [...spec.args], {
+        cwd: spec.cwd,
+        env: spec.env === undefined ? process.env : { ...process.env, ...spec.env },
+        stdio: ["pipe", "pipe", "pipe"],
+        signal: spec.signal,
+      });
+      const out: Buffer[] = [];
+      let outLen = 0;
+      let err = "";
+      let timedOut = false;
+      let truncated = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill("SIGKILL");
+      }, timeoutMs);
+      child.stdout.on("data", (chunk: Buffer) => {
+        outLen += chunk.length;
+        if (outLen > maxOut) {
+          truncated = true;
+          child.kill("SIGKILL");
+          return;
+        }
+        out.push(chunk);
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        if (err.length < maxErr) err += chunk.toString("utf8").slice(0, maxErr - err.length);
+      });
+      child.on("error", (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(e.name === "AbortError" ? e : new CommandStartError(spec.command, e));
+      });
+      child.on("close", (code, sig) => {
+        clearTimeout(timer);
+        resolve({
+          exitCode: code ?? (sig === null ? 1 : 128),
+          stdout: Buffer.concat(out),
+          stderr: err,
+          timedOut,
+          truncated,
+        });
+      });
+      child.stdin.on("error", () => {
+        // The child may exit before reading its input; its exit code tells what happened.
+      });
+      child.stdin.end(spec.input ?? "");
+    });
+  }
+}

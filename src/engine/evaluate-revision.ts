@@ -1,0 +1,74 @@
+import { ConfigError } from "../config/config-error.ts";
+import { parseConfig, type LoadedConfig } from "../config/load-config.ts";
+import { checkInstanceDirs, stackInstances, type InstanceFilter, type StackInstance } from "../config/stack-instances.ts";
+import { ErrorCode, GitwardError } from "../core/errors.ts";
+import { mapLimit } from "../core/map-limit.ts";
+import { runChecks, type CheckOptions } from "../check/run-checks.ts";
+import type { Finding } from "../check/finding.ts";
+import type { Renderer, RenderResult } from "../render/renderer.ts";
+import type { Commit, GitSource, SignatureVerification, Snapshot, VerifiedCommit } from "../source/types.ts";
+import { refineFindingLocations } from "./locate-findings.ts";
+
+/** What evaluating one revision needs. */
+export interface EvaluateOptions {
+  readonly source: GitSource;
+  readonly rev: string;
+  /** Repository-relative path of gitward.yaml. */
+  readonly configPath: string;
+  readonly filter: InstanceFilter;
+  readonly renderer: Renderer;
+  readonly check: CheckOptions;
+  /** Verify the commit's signature with these keys before reading anything from it. */
+  readonly verification?: SignatureVerification;
+  /** A revision without gitward.yaml counts as empty (the base of the PR that adds it). */
+  readonly allowMissingConfig?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Everything known about one revision after Source, Render and Check. */
+export interface RevisionEvaluation {
+  readonly commit: Commit;
+  readonly verified: VerifiedCommit | undefined;
+  /** Undefined when the revision has no gitward.yaml and that was allowed. */
+  readonly config: LoadedConfig | undefined;
+  readonly instances: readonly StackInstance[];
+  readonly renders: readonly RenderResult[];
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * Source, Render and Check for one revision: resolves and (optionally) verifies the commit,
+ * loads gitward.yaml from it, renders every selected stack instance and checks the objects.
+ * Configuration errors throw; render and check problems come back as findings.
+ */
+export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionEvaluation> {
+  const commit = await opts.source.resolve(opts.rev, opts.signal);
+  const verified = opts.verification === undefined ? undefined : await opts.source.verify(commit, opts.verification, opts.signal);
+  const snapshot = await opts.source.snapshot(commit, opts.signal);
+  const config = await loadConfigAt(snapshot, opts);
+  if (config === undefined) return { commit, verified, config, instances: [], renders: [], findings: [] };
+  const wanted = config.config.verification?.signatures;
+  if (wanted?.required === true && verified === undefined) {
+    throw new GitwardError(ErrorCode.Signature, `gitward.yaml requires ${wanted.format} commit signatures, and no trusted keys were given`, {
+      subject: { location: { file: config.file } },
+      hint: wanted.format === "ssh" ? "pass --allowed-signers FILE" : "pass --gpg-keyring FILE",
+    });
+  }
+  const instances = stackInstances(config, opts.filter);
+  const dirIssues = checkInstanceDirs(config, instances, (p) => snapshot.entry(p)?.type === "tree");
+  if (dirIssues.length > 0) throw new ConfigError(dirIssues);
+  const renders = await mapLimit(instances, 4, (inst) => opts.renderer.render(snapshot, inst, opts.signal));
+  const findings = await runChecks(renders, opts.check);
+  return { commit, verified, config, instances, renders, findings: await refineFindingLocations(findings, snapshot) };
+}
+
+async function loadConfigAt(snapshot: Snapshot, opts: EvaluateOptions): Promise<LoadedConfig | undefined> {
+  const entry = snapshot.entry(opts.configPath);
+  if (entry === undefined) {
+    if (opts.allowMissingConfig === true) return undefined;
+    throw new GitwardError(ErrorCode.Config, `${opts.configPath} not found at ${snapshot.commit.sha.slice(0, 12)}`, {
+      hint: "run gitward in a repository with a gitward.yaml, or pass --config PATH",
+    });
+  }
+  return parseConfig((await snapshot.readFile(opts.configPath, opts.signal)).toString("utf8"), opts.configPath);
+}

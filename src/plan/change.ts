@@ -1,0 +1,97 @@
+import type { SourceLocation } from "../core/location.ts";
+import type { ObjRef } from "../core/objref.ts";
+import type { Finding } from "../check/finding.ts";
+
+/** What a plan will do to one object. */
+export const ChangeAction = {
+  Create: "create",
+  Update: "update",
+  Delete: "delete",
+  /** Git no longer has it but prune is off (or the object opts out): it stays, unmanaged. */
+  Orphan: "orphan",
+  NoOp: "no-op",
+} as const;
+/** One of {@link ChangeAction}. */
+export type ChangeAction = (typeof ChangeAction)[keyof typeof ChangeAction];
+
+/** One object's change between the base and head revisions. */
+export interface Change {
+  readonly action: ChangeAction;
+  readonly ref: ObjRef;
+  readonly apiVersion: string;
+  /** Where the object is defined at head (or at base, for deletes). */
+  readonly source: SourceLocation;
+  /** Set when the object moved here from another stack. */
+  readonly previousStack?: string;
+  /** A unified diff of the YAML, secret values masked; only for updates. */
+  readonly diff?: string;
+}
+
+/** Counts of changes by action. */
+export interface ChangeCounts {
+  create: number;
+  update: number;
+  delete: number;
+  orphan: number;
+  unchanged: number;
+}
+
+/** The changes of one stack instance. */
+export interface StackPlan {
+  readonly stack: string;
+  readonly target: string;
+  readonly provider: string;
+  readonly dir: string;
+  /** Changes other than no-ops, in output order. */
+  readonly changes: readonly Change[];
+  readonly counts: ChangeCounts;
+}
+
+/** The changes of one environment. */
+export interface EnvironmentPlan {
+  readonly environment: string;
+  readonly stacks: readonly StackPlan[];
+  readonly counts: ChangeCounts;
+}
+
+/** A revision's identity as plans show it. */
+export interface RevisionInfo {
+  readonly rev: string;
+  readonly sha: string;
+  readonly author: string;
+  readonly subject: string;
+}
+
+/** What changes between two revisions, per environment and stack, with Check's findings for head. */
+export interface Plan {
+  readonly base: RevisionInfo | undefined;
+  readonly head: RevisionInfo;
+  readonly environments: readonly EnvironmentPlan[];
+  readonly findings: readonly Finding[];
+  readonly counts: ChangeCounts;
+}
+
+/** Zeroed counts. */
+export function emptyCounts(): ChangeCounts {
+  return { create: 0, update: 0, delete: 0, orphan: 0, unchanged: 0 };
+}
+
+/** Adds one change to counts. */
+export function countChange(counts: ChangeCounts, action: ChangeAction): void {
+  if (action === "no-op") counts.unchanged++;
+  else counts[action]++;
+}
+
+/** Sums counts. */
+export function addCounts(into: ChangeCounts, more: ChangeCounts): void {
+  into.create += more.create;
+  into.update += more.update;
+  into.delete += more.delete;
+  into.orphan += more.orphan;
+  into.unchanged += more.unchanged;
+}
+
+/** True when applying the plan would change anything. */
+export function hasChanges(counts: ChangeCounts): boolean {
+  return counts.create + counts.update + counts.delete > 0;
+}

@@ -1,0 +1,95 @@
+import type { Finding } from "../check/finding.ts";
+import { formatLocation } from "../core/location.ts";
+import { formatRef } from "../core/objref.ts";
+import type { Change, ChangeCounts, Plan, RevisionInfo, StackPlan } from "./change.ts";
+
+/** GitHub refuses comments over 65 536 characters; stay well below with room for a note. */
+const maxLength = 60_000;
+const maxDiffLines = 150;
+const icon = { create: "🟢 create", update: "🟡 update", delete: "🔴 delete", orphan: "⚪ orphan", "no-op": "no-op" } as const;
+
+/**
+ * The plan as a pull-request comment, readable on GitHub and GitLab: a summary table per
+ * environment, a collapsible section per stack with its changes and diffs, and the findings.
+ */
+export function planToMarkdown(plan: Plan): string {
+  const head = [
+    "## gitward plan",
+    "",
+    `Base ${rev(plan.base)} → head ${rev(plan.head)}`,
+    "",
+    "| Environment | Create | Update | Delete | Orphan | Unchanged |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...plan.environments.map((e) => `| **${e.environment}** | ${cells(e.counts)} |`),
+    "",
+  ];
+  const findings = findingsMarkdown(plan.findings);
+  const sections = plan.environments.map((e) => [`### ${e.environment}`, "", ...e.stacks.map((s) => stackSection(s, true)), ""].join("\n"));
+  let body = [...head, findings, ...sections].join("\n");
+  if (body.length > maxLength) {
+    const compact = plan.environments.map((e) => [`### ${e.environment}`, "", ...e.stacks.map((s) => stackSection(s, false)), ""].join("\n"));
+    body = [...head, findings, ...compact, "_Diffs left out: the plan is too large for one comment. Run `gitward plan` for the full output._"].join("\n");
+  }
+  if (body.length > maxLength) body = body.slice(0, maxLength) + "\n\n_Truncated: run `gitward plan` for the full output._";
+  return body + "\n";
+}
+
+function stackSection(s: StackPlan, withDiffs: boolean): string {
+  const total = s.counts.create + s.counts.update + s.counts.delete + s.counts.orphan;
+  const summary = total === 0 ? "no changes" : summaryText(s.counts);
+  const lines = [`<details><summary><b>${s.stack}</b> (${s.provider} target <code>${s.target}</code>): ${summary}</summary>`, ""];
+  if (s.changes.length > 0) {
+    lines.push("| Change | Object | Source |", "|---|---|---|");
+    for (const c of s.changes) lines.push(`| ${icon[c.action]} | \`${formatRef(c.ref)}\`${moved(c)} | \`${formatLocation(c.source)}\` |`);
+    lines.push("");
+    if (withDiffs) for (const c of s.changes) lines.push(...diffBlock(c));
+  }
+  lines.push("</details>", "");
+  return lines.join("\n");
+}
+
+function diffBlock(c: Change): string[] {
+  if (c.diff === undefined || c.diff === "") return [];
+  const all = c.diff.split("\n");
+  const shown = all.slice(0, maxDiffLines);
+  const cut = all.length > shown.length ? [`... ${all.length - shown.length} more lines`] : [];
+  // A fence longer than any backtick run inside keeps the diff from closing it early.
+  const fence = "`".repeat(Math.max(3, ...(c.diff.match(/`+/g) ?? []).map((m) => m.length + 1)));
+  return [`\`${formatRef(c.ref)}\``, "", `${fence}diff`, ...shown, ...cut, fence, ""];
+}
+
+function findingsMarkdown(findings: readonly Finding[]): string {
+  if (findings.length === 0) return "";
+  const rows = findings.map((f) => {
+    const sev = f.severity === "error" ? "❌ error" : f.severity === "warning" ? "⚠️ warning" : "ℹ️ info";
+    const obj = f.ref === undefined || f.ref.kind === "" ? "" : `\`${formatRef(f.ref)}\``;
+    const where = f.location === undefined ? "" : `\`${formatLocation(f.location)}\``;
+    return `| ${sev} | ${f.rule} | ${obj} | ${where} | ${escapeCell(f.message)} |`;
+  });
+  return ["#### Findings", "", "| Severity | Rule | Object | Source | Message |", "|---|---|---|---|---|", ...rows, ""].join("\n");
+}
+
+function cells(c: ChangeCounts): string {
+  return [c.create, c.update, c.delete, c.orphan, c.unchanged].join(" | ");
+}
+
+function summaryText(c: ChangeCounts): string {
+  const parts: string[] = [];
+  if (c.create > 0) parts.push(`${c.create} to create`);
+  if (c.update > 0) parts.push(`${c.update} to update`);
+  if (c.delete > 0) parts.push(`${c.delete} to delete`);
+  if (c.orphan > 0) parts.push(`${c.orphan} orphaned`);
+  return parts.join(", ");
+}
+
+function moved(c: Change): string {
+  return c.previousStack === undefined ? "" : ` (from ${c.previousStack})`;
+}
+
+function rev(r: RevisionInfo | undefined): string {
+  return r === undefined ? "_(nothing)_" : `\`${r.sha.slice(0, 12)}\` (${escapeCell(r.subject)})`;
+}
+
+function escapeCell(s: string): string {
+  return s.replaceAll("|", "\\|").replaceAll("\n", " ").replaceAll("<", "&lt;");
+}

@@ -1,0 +1,71 @@
+import type { Finding } from "../check/finding.ts";
+import { formatLocation } from "../core/location.ts";
+import { formatRef } from "../core/objref.ts";
+import type { Change, ChangeCounts, Plan, RevisionInfo } from "./change.ts";
+
+/** Colour functions; pass identity functions for plain text. */
+export interface TextStyle {
+  green(s: string): string;
+  yellow(s: string): string;
+  red(s: string): string;
+  cyan(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+const symbol = { create: "+", update: "~", delete: "-", orphan: "!", "no-op": " " } as const;
+
+/** The plan as text for a terminal or a CI log. */
+export function planToText(plan: Plan, style: TextStyle): string {
+  const out: string[] = [];
+  out.push(style.bold(`Plan: ${rev(plan.base)} -> ${rev(plan.head)}`));
+  for (const env of plan.environments) {
+    out.push("", style.bold(`Environment ${env.environment}`) + style.dim(`  (${countsText(env.counts)})`));
+    for (const stack of env.stacks) {
+      out.push(`  Stack ${style.cyan(stack.stack)} ${style.dim(`(${stack.provider} target ${stack.target}, ${stack.dir})`)}`);
+      if (stack.changes.length === 0) out.push(style.dim(`    no changes (${stack.counts.unchanged} unchanged)`));
+      for (const c of stack.changes) out.push(...changeLines(c, style));
+    }
+  }
+  out.push("", findingsText(plan.findings, style), style.bold(`Summary: ${countsText(plan.counts)}`));
+  return out.filter((l, i, a) => !(l === "" && a[i - 1] === "")).join("\n") + "\n";
+}
+
+function changeLines(c: Change, style: TextStyle): string[] {
+  const paint = c.action === "create" ? style.green : c.action === "update" ? style.yellow : style.red;
+  const moved = c.previousStack === undefined ? "" : ` (moved from stack ${c.previousStack})`;
+  const orphan = c.action === "orphan" ? " (kept: prune is off)" : "";
+  const lines = [`    ${paint(`${symbol[c.action]} ${formatRef(c.ref)}`)}  ${style.dim(formatLocation(c.source))}${moved}${orphan}`];
+  if (c.diff !== undefined && c.diff !== "") {
+    for (const l of c.diff.split("\n")) {
+      const painted = l.startsWith("+") ? style.green(l) : l.startsWith("-") ? style.red(l) : l.startsWith("@@") ? style.cyan(l) : style.dim(l);
+      lines.push(`        ${painted}`);
+    }
+  }
+  return lines;
+}
+
+/** Findings as text lines, worst first; empty string when there are none. */
+export function findingsText(findings: readonly Finding[], style: TextStyle): string {
+  if (findings.length === 0) return "";
+  const lines = findings.map((f) => {
+    const sev = f.severity === "error" ? style.red("error") : f.severity === "warning" ? style.yellow("warning") : style.dim("info");
+    const where = f.location === undefined ? "" : `${formatLocation(f.location)}: `;
+    const what = f.ref === undefined || f.ref.kind === "" ? "" : `${formatRef(f.ref)}: `;
+    const scope = f.environment === undefined ? "" : style.dim(` [${f.environment}/${f.stack ?? ""}]`);
+    return `${where}${sev}: ${what}${f.message} (${f.rule})${scope}`;
+  });
+  return lines.join("\n") + "\n";
+}
+
+/** `2 to create, 1 to update, 0 to delete, 5 unchanged`. */
+export function countsText(c: ChangeCounts): string {
+  const parts = [`${c.create} to create`, `${c.update} to update`, `${c.delete} to delete`];
+  if (c.orphan > 0) parts.push(`${c.orphan} orphaned`);
+  parts.push(`${c.unchanged} unchanged`);
+  return parts.join(", ");
+}
+
+function rev(r: RevisionInfo | undefined): string {
+  return r === undefined ? "(nothing)" : `${r.rev} (${r.sha.slice(0, 12)})`;
+}

@@ -1,0 +1,35 @@
+import type { KObject } from "../core/object.ts";
+import { getPath, isRecord } from "../core/object.ts";
+import { splitApiVersion } from "../core/objref.ts";
+import type { ScopeResolver } from "./scopes.ts";
+
+/**
+ * Sets `metadata.namespace` on namespaced objects that have none. Scope comes from the
+ * resolver (cluster discovery, then built-in knowledge), then from CRDs in the same set;
+ * a kind nobody knows is treated as namespaced, as kustomize does.
+ */
+export function applyDefaultNamespace(objects: KObject[], namespace: string | undefined, scopes: ScopeResolver): KObject[] {
+  if (namespace === undefined) return objects;
+  const crdScopes = scopesFromCrds(objects);
+  return objects.map((obj) => {
+    const meta = obj["metadata"];
+    if (!isRecord(meta) || (typeof meta["namespace"] === "string" && meta["namespace"] !== "")) return obj;
+    const { group } = splitApiVersion(String(obj["apiVersion"] ?? ""));
+    const kind = String(obj["kind"] ?? "");
+    const namespaced = scopes.isNamespaced(group, kind) ?? crdScopes.get(`${group}/${kind}`) ?? true;
+    if (!namespaced) return obj;
+    return { ...obj, metadata: { ...meta, namespace } };
+  });
+}
+
+function scopesFromCrds(objects: readonly KObject[]): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const obj of objects) {
+    if (obj["kind"] !== "CustomResourceDefinition") continue;
+    const group = getPath(obj, ["spec", "group"]);
+    const kind = getPath(obj, ["spec", "names", "kind"]);
+    const scope = getPath(obj, ["spec", "scope"]);
+    if (typeof group === "string" && typeof kind === "string") out.set(`${group}/${kind}`, scope !== "Cluster");
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+import { LineCounter, parseAllDocuments, type Document } from "yaml";
+import { ErrorCode, GitwardError } from "../core/errors.ts";
+import { isRecord, type KObject } from "../core/object.ts";
+import type { SourceLocation } from "../core/location.ts";
+import { toLineColumn } from "../core/yaml-positions.ts";
+import { substituteDocument, type Vars } from "./substitute.ts";
+
+/** One object parsed from a manifest file, with the line its document starts on. */
+export interface ParsedManifest {
+  readonly object: KObject;
+  readonly location: SourceLocation;
+}
+
+/** Options for {@link parseManifestFile}. */
+export interface ParseOptions {
+  /** Variables to substitute; undefined turns substitution off. */
+  readonly vars: Vars | undefined;
+}
+
+/** True for the file names the plain renderer reads. */
+export function isManifestFile(path: string): boolean {
+  return /\.(ya?ml|json)$/i.test(path);
+}
+
+/**
+ * Parses a YAML 1.2 or JSON file holding any number of documents into objects. Empty
+ * documents are skipped; `kind: List` documents are expanded; anything else that is not
+ * a mapping is an error naming the file and line. A binary file is refused.
+ */
+export function parseManifestFile(file: string, content: Buffer, options: ParseOptions): ParsedManifest[] {
+  if (content.subarray(0, 8000).includes(0)) {
+    throw new GitwardError(ErrorCode.Render, "binary file is not a manifest", { subject: { location: { file } } });
+  }
+  const text = content.toString("utf8");
+  const counter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: counter, version: "1.2", uniqueKeys: true, prettyErrors: false });
+  const out: ParsedManifest[] = [];
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    out.push(...documentObjects(doc as Document, file, counter, options));
+  }
+  return out;
+}
+
+function documentObjects(doc: Document, file: string, counter: LineCounter, options: ParseOptions): ParsedManifest[] {
+  const error = doc.errors[0];
+  if (error !== undefined) {
+    const pos = toLineColumn(counter, error.pos[0]);
+    const msg = error.message.split("\n")[0] ?? error.message;
+    throw new GitwardError(ErrorCode.Render, `invalid YAML: ${msg}`, {
+      subject: { location: { file, line: pos.line, column: pos.column } },
+    });
+  }
+  const range = doc.contents?.range;
+  if (range === undefined || range === null) return [];
+  const start = toLineColumn(counter, range[0]);
+  const location = { file, line: start.line, column: start.column };
+  if (options.vars !== undefined && !substitutionDisabled(doc)) substituteDocument(doc, options.vars, file, counter);
+  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (!isRecord(value)) {
+    const what = Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value}`;
+    throw new GitwardError(ErrorCode.Render, `document is ${what}, not an object`, { subject: { location } });
+  }
+  if (isListKind(value)) {
+    const items = value["items"];
+    if (!Array.isArray(items)) return [];
+    return items.map((item, i) => {
+      if (!isRecord(item)) {
+        throw new GitwardError(ErrorCode.Render, `items[${i}] of the List is not an object`, { subject: { location } });
+      }
+      return { object: item, location };
+    });
+  }
+  return [{ object: value, location }];
+}
+
+function isListKind(obj: KObject): boolean {
+  return obj["kind"] === "List" && obj["apiVersion"] === "v1" && Array.isArray(obj["items"]);
+}
+
+/** The annotation that turns substitution off for one object, as Flux users know it. */
+export const substituteAnnotation = "gitward.dev/substitute";
+
+function substitutionDisabled(doc: Document): boolean {
+  return doc.getIn(["metadata", "annotations", substituteAnnotation]) === "disabled";
+}

@@ -1,0 +1,122 @@
+import { createHash } from "node:crypto";
+import type { CommandRunner } from "../core/command-runner.ts";
+import { ErrorCode, GitwardError } from "../core/errors.ts";
+import type { KObject, RenderedObject } from "../core/object.ts";
+import { getPath } from "../core/object.ts";
+import { splitApiVersion } from "../core/objref.ts";
+import type { StackInstance } from "../config/stack-instances.ts";
+import type { Snapshot } from "../source/types.ts";
+import { collectKustomizeInputs, findKustomization } from "./kustomize-inputs.ts";
+import { findKustomizeTool, kustomizeBuild, type KustomizeTool } from "./kustomize.ts";
+import { applyDefaultNamespace } from "./namespaces.ts";
+import { isManifestFile, parseManifestFile, type ParsedManifest } from "./parse-manifests.ts";
+import type { RenderCache } from "./render-cache.ts";
+import type { ScopeResolver } from "./scopes.ts";
+
+/** Bumped whenever rendering changes what it produces, so old cache entries are not reused. */
+const renderFormat = "gitward-render-3";
+
+/** What rendering a stack instance produced: its objects, or the error that stopped it. */
+export type RenderResult =
+  | { readonly instance: StackInstance; readonly ok: true; readonly objects: readonly RenderedObject[]; readonly cached: boolean; readonly key: string }
+  | { readonly instance: StackInstance; readonly ok: false; readonly error: GitwardError };
+
+/** What a {@link Renderer} needs. */
+export interface RendererOptions {
+  readonly runner: CommandRunner;
+  readonly cache: RenderCache;
+  readonly scopes: ScopeResolver;
+  /** A fingerprint of the scope knowledge, part of the cache key (builtin or a cluster's discovery). */
+  readonly scopesId: string;
+  readonly allowRemoteBases: boolean;
+}
+
+/** Turns a stack's directory at a commit into objects: plain YAML/JSON or kustomize, then substitution and namespaces. */
+export class Renderer {
+  readonly #opts: RendererOptions;
+  #tool: Promise<KustomizeTool | undefined> | undefined;
+
+  constructor(opts: RendererOptions) {
+    this.#opts = opts;
+  }
+
+  /** Renders one instance; failures come back as a result, not an exception. */
+  async render(snapshot: Snapshot, instance: StackInstance, signal?: AbortSignal): Promise<RenderResult> {
+    try {
+      const kfile = findKustomization(snapshot, instance.dir);
+      const inputs = kfile === undefined ? undefined : await collectKustomizeInputs(snapshot, instance.dir, signal);
+      const content = inputs?.digest ?? `plain:${snapshot.treeId(instance.dir) ?? "missing"}`;
+      const key = cacheKey(content, instance, this.#opts.scopesId);
+      const hit = await this.#opts.cache.get(key);
+      if (hit !== undefined) return { instance, ok: true, objects: hit, cached: true, key };
+      let parsed: ParsedManifest[];
+      if (kfile !== undefined && inputs !== undefined) {
+        const remote = inputs.remote[0];
+        if (remote !== undefined && !this.#opts.allowRemoteBases && !instance.allowRemoteBases) {
+          throw new GitwardError(ErrorCode.Render, `remote base "${remote.ref}" is not allowed`, {
+            subject: { location: { file: remote.file } },
+            hint: "vendor the base into the repository, or set render.allowRemoteBases: true in gitward.yaml",
+          });
+        }
+        this.#tool ??= findKustomizeTool();
+        const out = await kustomizeBuild({
+          snapshot, dir: instance.dir, kustomizationFile: kfile, inputs, tool: await this.#tool, runner: this.#opts.runner,
+          ...(signal === undefined ? {} : { signal }),
+        });
+        parsed = parseManifestFile(kfile, out, { vars: varsFor(instance) }).map((p) => ({ ...p, location: { file: kfile } }));
+      } else {
+        parsed = await this.#renderPlain(snapshot, instance, signal);
+      }
+      const objects = toRendered(parsed, instance, this.#opts.scopes);
+      await this.#opts.cache.put(key, objects);
+      return { instance, ok: true, objects, cached: false, key };
+    } catch (e: unknown) {
+      return { instance, ok: false, error: asGitwardError(e) };
+    }
+  }
+
+  async #renderPlain(snapshot: Snapshot, instance: StackInstance, signal?: AbortSignal): Promise<ParsedManifest[]> {
+    const files = snapshot
+      .listFiles(instance.dir)
+      .filter((f) => isManifestFile(f.path) && !f.path.slice(instance.dir.length).split("/").some((s) => s.startsWith(".")))
+      .map((f) => f.path);
+    const contents = await snapshot.readFiles(files, signal);
+    const vars = varsFor(instance);
+    return files.flatMap((file) => parseManifestFile(file, contents.get(file) ?? Buffer.alloc(0), { vars }));
+  }
+}
+
+function varsFor(instance: StackInstance): StackInstance["vars"] | undefined {
+  return instance.substitute ? instance.vars : undefined;
+}
+
+function cacheKey(content: string, instance: StackInstance, scopesId: string): string {
+  const vars = Object.entries(instance.vars).sort(([a], [b]) => a.localeCompare(b));
+  const material = JSON.stringify([renderFormat, scopesId, content, instance.substitute ? vars : null, instance.namespace ?? null]);
+  return createHash("sha256").update(material).digest("hex");
+}
+
+function toRendered(parsed: readonly ParsedManifest[], instance: StackInstance, scopes: ScopeResolver): RenderedObject[] {
+  const objects = applyDefaultNamespace(parsed.map((p) => p.object), instance.namespace, scopes);
+  return objects.map((object, i) => ({
+    object,
+    ref: lenientRef(object),
+    apiVersion: typeof object["apiVersion"] === "string" ? object["apiVersion"] : "",
+    source: parsed[i]?.location ?? { file: instance.dir },
+  }));
+}
+
+/** A ref even for incomplete objects, so Check can name them; empty parts are reported there. */
+function lenientRef(obj: KObject): RenderedObject["ref"] {
+  const { group } = splitApiVersion(typeof obj["apiVersion"] === "string" ? obj["apiVersion"] : "");
+  const kind = typeof obj["kind"] === "string" ? obj["kind"] : "";
+  const name = getPath(obj, ["metadata", "name"]);
+  const namespace = getPath(obj, ["metadata", "namespace"]);
+  const base = { group, kind, name: typeof name === "string" ? name : "" };
+  return typeof namespace === "string" && namespace !== "" ? { ...base, namespace } : base;
+}
+
+function asGitwardError(e: unknown): GitwardError {
+  if (e instanceof GitwardError) return e;
+  return new GitwardError(ErrorCode.Internal, "render failed", { cause: e });
+}
