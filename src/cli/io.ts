@@ -2,10 +2,10 @@ import { colorsFor, type Colors } from "./colors.ts";
 
 /** Where a command writes: data to stdout, progress and messages to stderr. */
 export interface CliIO {
-  out(text: string): void;
-  err(text: string): void;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
   /** A progress line on stderr, unless --quiet. */
-  progress(message: string): void;
+  readonly progress: (message: string) => void;
   /** Colours for stdout. */
   readonly colors: Colors;
   /** Colours for stderr. */

@@ -37,7 +37,7 @@ export function checkReferences(config: Config): ReferenceIssue[] {
 function stackIssues(config: Config, name: string, stack: Config["stacks"][string]): ReferenceIssue[] {
   const issues: ReferenceIssue[] = [];
   const providers = new Set<string>();
-  for (const [env, spec] of Object.entries(config.environments)) {
+  for (const spec of Object.values(config.environments)) {
     const target = spec.targets[stack.target];
     if (target !== undefined) providers.add(target.provider);
   }

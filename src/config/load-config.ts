@@ -34,7 +34,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     throw new ConfigError([{ location: { file, line: 1, column: 1 }, keyPath: "", message: "file is empty" }]);
   }
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap((i) => zodIssues(i, locate)));
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap((i) => zodIssues(i, raw, locate)));
   const refIssues = checkReferences(parsed.data).map((r) => ({
     location: locate(r.path),
     keyPath: formatFieldPath(r.path),
@@ -55,7 +55,7 @@ function syntaxIssues(doc: Document, counter: LineCounter, file: string): Config
 
 type Locate = (path: YamlPath, keyOf?: string) => ConfigIssue["location"];
 
-function zodIssues(issue: z.core.$ZodIssue, locate: Locate): ConfigIssue[] {
+function zodIssues(issue: z.core.$ZodIssue, raw: unknown, locate: Locate): ConfigIssue[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => ({
@@ -64,12 +64,26 @@ function zodIssues(issue: z.core.$ZodIssue, locate: Locate): ConfigIssue[] {
       message: `unknown key${suggest(key)}`,
     }));
   }
+  if (issue.code === "invalid_key") {
+    const key = path.at(-1);
+    const why = issue.issues[0]?.message ?? issue.message;
+    return [{ location: locate(path.slice(0, -1), String(key)), keyPath: formatFieldPath(path), message: `invalid name: ${why}` }];
+  }
   if (issue.code === "invalid_union" && issue.path.at(-1) !== undefined) {
     return [{ location: locate(path), keyPath: formatFieldPath(path), message: issue.message }];
   }
-  const message =
-    issue.code === "invalid_type" && issue.input === undefined ? "required key is missing" : issue.message;
+  const missing = (issue.code === "invalid_type" || issue.code === "invalid_value") && !hasPath(raw, path);
+  const message = missing ? "required key is missing" : issue.message;
   return [{ location: locate(path), keyPath: formatFieldPath(path), message }];
+}
+
+function hasPath(raw: unknown, path: readonly (string | number)[]): boolean {
+  let cur: unknown = raw;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, seg)) return false;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return true;
 }
 
 const knownKeys = [

@@ -75,7 +75,7 @@ export function formatSubject(subject: ErrorSubject | undefined): string {
 
 function composeMessage(detail: string, subject: ErrorSubject | undefined, cause: unknown): string {
   const head = formatSubject(subject);
-  const causeText = cause instanceof Error ? cause.message : cause === undefined ? "" : String(cause);
+  const causeText = cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "";
   const base = head === "" ? detail : `${head}: ${detail}`;
   return causeText === "" || detail.includes(causeText) ? base : `${base}: ${causeText}`;
 }

@@ -5,12 +5,12 @@ import type { Change, ChangeCounts, Plan, RevisionInfo } from "./change.ts";
 
 /** Colour functions; pass identity functions for plain text. */
 export interface TextStyle {
-  green(s: string): string;
-  yellow(s: string): string;
-  red(s: string): string;
-  cyan(s: string): string;
-  dim(s: string): string;
-  bold(s: string): string;
+  readonly green: (s: string) => string;
+  readonly yellow: (s: string) => string;
+  readonly red: (s: string) => string;
+  readonly cyan: (s: string) => string;
+  readonly dim: (s: string) => string;
+  readonly bold: (s: string) => string;
 }
 
 const symbol = { create: "+", update: "~", delete: "-", orphan: "!", "no-op": " " } as const;

@@ -14,8 +14,9 @@ export function applyDefaultNamespace(objects: KObject[], namespace: string | un
   return objects.map((obj) => {
     const meta = obj["metadata"];
     if (!isRecord(meta) || (typeof meta["namespace"] === "string" && meta["namespace"] !== "")) return obj;
-    const { group } = splitApiVersion(String(obj["apiVersion"] ?? ""));
-    const kind = String(obj["kind"] ?? "");
+    const apiVersion = obj["apiVersion"];
+    const { group } = splitApiVersion(typeof apiVersion === "string" ? apiVersion : "");
+    const kind = typeof obj["kind"] === "string" ? obj["kind"] : "";
     const namespaced = scopes.isNamespaced(group, kind) ?? crdScopes.get(`${group}/${kind}`) ?? true;
     if (!namespaced) return obj;
     return { ...obj, metadata: { ...meta, namespace } };

@@ -36,18 +36,20 @@ export function parseManifestFile(file: string, content: Buffer, options: ParseO
   const docs = parseAllDocuments(text, { lineCounter: counter, version: "1.2", uniqueKeys: true, prettyErrors: false });
   const out: ParsedManifest[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    out.push(...documentObjects(doc as Document, file, counter, options));
+    out.push(...documentObjects(doc, text, file, counter, options));
   }
   return out;
 }
 
-function documentObjects(doc: Document, file: string, counter: LineCounter, options: ParseOptions): ParsedManifest[] {
+function documentObjects(doc: Document, text: string, file: string, counter: LineCounter, options: ParseOptions): ParsedManifest[] {
   const error = doc.errors[0];
   if (error !== undefined) {
     const pos = toLineColumn(counter, error.pos[0]);
     const msg = error.message.split("\n")[0] ?? error.message;
+    const lineText = text.split("\n")[pos.line - 1] ?? "";
     throw new GitwardError(ErrorCode.Render, `invalid YAML: ${msg}`, {
       subject: { location: { file, line: pos.line, column: pos.column } },
+      ...(lineText.includes("${") ? { hint: "inside a flow collection ({...} or [...]), quote a ${var}: \"${var}\"" } : {}),
     });
   }
   const range = doc.contents?.range;
@@ -56,8 +58,9 @@ function documentObjects(doc: Document, file: string, counter: LineCounter, opti
   const location = { file, line: start.line, column: start.column };
   if (options.vars !== undefined && !substitutionDisabled(doc)) substituteDocument(doc, options.vars, file, counter);
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (value === null || value === undefined) return [];
   if (!isRecord(value)) {
-    const what = Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value}`;
+    const what = Array.isArray(value) ? "a list" : `a ${typeof value}`;
     throw new GitwardError(ErrorCode.Render, `document is ${what}, not an object`, { subject: { location } });
   }
   if (isListKind(value)) {
