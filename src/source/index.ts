@@ -1,0 +1,17 @@
+/** The source stage: opening repositories, resolving revisions, reading trees, verifying signatures. */
+export type {
+  Commit,
+  GitSource,
+  ReadLimits,
+  Signature,
+  SignatureVerification,
+  Snapshot,
+  TreeEntry,
+  VerifiedCommit,
+} from "./types.ts";
+export { defaultReadLimits } from "./types.ts";
+export type { OpenSourceOptions } from "./open-source.ts";
+export { openSource } from "./open-source.ts";
+export type { ParsedLocation, LocalLocation, RemoteLocation } from "./source-location.ts";
+export { parseLocation, maskUserinfo } from "./source-location.ts";
+export { normalizeRepoPath } from "./repo-path.ts";
