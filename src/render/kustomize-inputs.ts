@@ -87,9 +87,11 @@ function parseKustomization(file: string, content: Buffer): { [key: string]: Jso
 function referencedPaths(doc: { [key: string]: JsonValue }): string[] {
   const out: string[] = [];
   const addString = (v: JsonValue | undefined): void => {
-    // Inline patches are multi-line YAML, not paths; file entries may be `key=path`.
-    if (typeof v === "string" && !v.includes("\n")) out.push(v.includes("=") ? v.slice(v.indexOf("=") + 1) : v);
+    // Inline patches are multi-line YAML, not paths.
+    if (typeof v === "string" && !v.includes("\n")) out.push(v);
   };
+  // Generator file entries may be `key=path`.
+  const addFileEntry = (v: JsonValue | undefined): void => addString(typeof v === "string" && v.includes("=") ? v.slice(v.indexOf("=") + 1) : v);
   for (const field of pathFields) {
     const v = doc[field];
     if (Array.isArray(v)) v.forEach(addString);
@@ -99,10 +101,11 @@ function referencedPaths(doc: { [key: string]: JsonValue }): string[] {
     const items = Array.isArray(v) ? v : isRecord(v) ? [v] : [];
     for (const item of items) {
       if (!isRecord(item)) continue;
+      const add = field.endsWith("Generator") ? addFileEntry : addString;
       for (const key of keys) {
         const inner = item[key];
-        if (Array.isArray(inner)) inner.forEach(addString);
-        else addString(inner);
+        if (Array.isArray(inner)) inner.forEach(add);
+        else add(inner);
       }
     }
   }
