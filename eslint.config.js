@@ -10,7 +10,7 @@ const layer = (files, forbidden, why) => ({
 });
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "bench/.work/**", ".tools/**", "eslint.config.js"] },
+  { ignores: ["bin/**", "dist/**", "node_modules/**", "bench/.work/**", ".tools/**", "eslint.config.js"] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

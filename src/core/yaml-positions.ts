@@ -26,8 +26,8 @@ export function locateInDocument(
     const next = childOf(node, segment);
     if (next === undefined) break;
     node = next.value;
-    best = next.key ?? next.value;
-    if (node !== null && node !== undefined) best = node;
+    // A scalar is pointed at itself; a map or list at its key, the line a reader looks for.
+    best = isMap(node) || isSeq(node) ? (next.key ?? node) : (node ?? next.key);
   }
   if (options.keyOf !== undefined && isMap(node)) {
     const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === options.keyOf);

@@ -8,6 +8,7 @@ import { LayeredCache } from "../render/render-cache.ts";
 import { Renderer } from "../render/renderer.ts";
 import { builtinScopes, chainScopes, type ScopeResolver } from "../render/scopes.ts";
 import { openSource } from "../source/open-source.ts";
+import { maskUserinfo } from "../source/source-location.ts";
 import type { GitSource } from "../source/types.ts";
 
 /** Where gitward reads from and how: the options shared by validate, render and plan. */
@@ -60,7 +61,7 @@ export async function openWorkspace(opts: WorkspaceOptions): Promise<Workspace> 
     schemas.push(clusterSchemaValidator(cluster));
   }
   if (opts.noSchema !== true) schemas.push(createOfflineValidator());
-  progress(`opening ${opts.repo}`);
+  progress(`opening ${maskUserinfo(opts.repo)}`);
   const source = await openSource(opts.repo, {
     cacheDir: opts.cacheDir, runner, ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   });

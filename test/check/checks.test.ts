@@ -8,8 +8,9 @@ import { refOf } from "../../src/core/object.ts";
 import { builtinScopes } from "../../src/render/scopes.ts";
 
 function rendered(object: KObject, file = "app/x.yaml", line = 1): RenderedObject {
-  const ref = refOf(object) ?? { group: "", kind: String(object["kind"] ?? ""), name: "" };
-  return { object, ref, apiVersion: String(object["apiVersion"] ?? ""), source: { file, line } };
+  const kind = typeof object["kind"] === "string" ? object["kind"] : "";
+  const apiVersion = typeof object["apiVersion"] === "string" ? object["apiVersion"] : "";
+  return { object, ref: refOf(object) ?? { group: "", kind, name: "" }, apiVersion, source: { file, line } };
 }
 
 const scopes = builtinScopes();

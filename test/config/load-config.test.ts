@@ -103,7 +103,7 @@ describe("parseConfig", () => {
     {
       name: "dependsOn cycle",
       text: valid.replace("    path: apps/web\n", "    path: apps/web\n    dependsOn: [worker]\n"),
-      expected: ["gitward.yaml:17:16: stacks.web.dependsOn: dependency cycle: web -> worker -> web"],
+      expected: ["gitward.yaml:17:5: stacks.web.dependsOn: dependency cycle: web -> worker -> web"],
     },
     {
       name: "target defined nowhere",
@@ -115,7 +115,7 @@ describe("parseConfig", () => {
     {
       name: "override for an unknown environment",
       text: valid.replace("      dev: { enabled: false }", "      qa: { enabled: false }"),
-      expected: ['gitward.yaml:26:11: stacks.worker.environments.qa: environment "qa" is not defined'],
+      expected: ['gitward.yaml:26:7: stacks.worker.environments.qa: environment "qa" is not defined'],
     },
     {
       name: "path escaping the repository",

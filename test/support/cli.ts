@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,15 +13,22 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs the gitward CLI from source in a child process, as a user would. */
-export function runCli(args: readonly string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliRun {
-  const r = spawnSync(process.execPath, [join(projectRoot, "src/cli/main.ts"), ...args], {
-    cwd: opts.cwd ?? projectRoot,
-    env: { ...process.env, NO_COLOR: "1", ...opts.env },
-    encoding: "utf8",
-    timeout: 120_000,
+/**
+ * Runs the gitward CLI from source in a child process, as a user would. Asynchronous, so
+ * servers the test runs in this process (a Git server) keep answering meanwhile.
+ */
+export function runCli(args: readonly string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(projectRoot, "src/cli/main.ts"), ...args],
+      { cwd: opts.cwd ?? projectRoot, env: { ...process.env, NO_COLOR: "1", ...opts.env }, encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The files of a directory of gitward's checkout (e.g. examples/infra), path -> content. */
