@@ -12,13 +12,14 @@ export type YamlPath = readonly (string | number)[];
 /**
  * Finds where a path points in a parsed YAML document. When the path runs past what
  * exists (a missing key), it answers the deepest node that does exist, so an error about a
- * missing field points at its parent. With `keyOf`, the position of the key itself is answered.
+ * missing field points at its parent. With `keyOf`, the position of that key in the map at
+ * the path is answered; with `preferKey`, the key of the last segment rather than its value.
  */
 export function locateInDocument(
   doc: Document,
   counter: LineCounter,
   path: YamlPath,
-  options: { keyOf?: string } = {},
+  options: { keyOf?: string; preferKey?: boolean } = {},
 ): LineColumn | undefined {
   let node: Node | null | undefined = doc.contents;
   let best: Node | null | undefined = node;
@@ -27,7 +28,7 @@ export function locateInDocument(
     if (next === undefined) break;
     node = next.value;
     // A scalar is pointed at itself; a map or list at its key, the line a reader looks for.
-    best = isMap(node) || isSeq(node) ? (next.key ?? node) : (node ?? next.key);
+    best = options.preferKey === true || isMap(node) || isSeq(node) ? (next.key ?? node) : (node ?? next.key);
   }
   if (options.keyOf !== undefined && isMap(node)) {
     const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === options.keyOf);

@@ -22,7 +22,7 @@ export async function refineFindingLocations(findings: readonly Finding[], snaps
     const p = parsed.get(f.location.file);
     if (p === undefined || !Array.isArray(p.docs)) return f;
     const doc = p.docs.find((d) => d.contents?.range != null && toLineColumn(p.counter, d.contents.range[0]).line === f.location?.line);
-    const pos = doc === undefined ? undefined : locateInDocument(doc, p.counter, parseFieldPath(f.field));
+    const pos = doc === undefined ? undefined : locateInDocument(doc, p.counter, parseFieldPath(f.field), { preferKey: true });
     return pos === undefined ? f : { ...f, location: { file: f.location.file, line: pos.line, column: pos.column } };
   });
 }
