@@ -8,13 +8,14 @@ import type { StackInstance } from "../config/stack-instances.ts";
 import type { Snapshot } from "../source/types.ts";
 import { collectKustomizeInputs, findKustomization } from "./kustomize-inputs.ts";
 import { findKustomizeTool, kustomizeBuild, type KustomizeTool } from "./kustomize.ts";
+import { kustomizeSourceFinder } from "./kustomize-sources.ts";
 import { applyDefaultNamespace } from "./namespaces.ts";
 import { isManifestFile, parseManifestFile, type ParsedManifest } from "./parse-manifests.ts";
 import type { RenderCache } from "./render-cache.ts";
 import type { ScopeResolver } from "./scopes.ts";
 
 /** Bumped whenever rendering changes what it produces, so old cache entries are not reused. */
-const renderFormat = "gitward-render-3";
+const renderFormat = "gitward-render-4";
 
 /** What rendering a stack instance produced: its objects, or the error that stopped it. */
 export type RenderResult =
@@ -63,7 +64,11 @@ export class Renderer {
           snapshot, dir: instance.dir, kustomizationFile: kfile, inputs, tool: await this.#tool, runner: this.#opts.runner,
           ...(signal === undefined ? {} : { signal }),
         });
-        parsed = parseManifestFile(kfile, out, { vars: varsFor(instance) }).map((p) => ({ ...p, location: { file: kfile } }));
+        const sourceOf = await kustomizeSourceFinder(snapshot, inputs, signal);
+        parsed = parseManifestFile(kfile, out, { vars: varsFor(instance) }).map((p) => ({
+          ...p,
+          location: sourceOf(p.object) ?? { file: kfile },
+        }));
       } else {
         parsed = await this.#renderPlain(snapshot, instance, signal);
       }

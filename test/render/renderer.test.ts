@@ -66,7 +66,7 @@ describe("Renderer", () => {
     try {
       const first = await t.evaluate();
       const web = first.renders.find((r) => r.instance.stack === "web");
-      assert.deepEqual(objectsOf(web), ["ConfigMap/-/dev-web-config@overlays/dev/kustomization.yaml:-"]);
+      assert.deepEqual(objectsOf(web), ["ConfigMap/-/dev-web-config@base/cm.yaml:1"]);
       assert.ok(web?.ok && web.objects[0]?.object["data"] !== undefined);
       assert.deepEqual(web.ok ? web.objects[0]?.object["data"] : undefined, { replicas: 2 });
 
