@@ -69,12 +69,27 @@ function zodIssues(issue: z.core.$ZodIssue, raw: unknown, locate: Locate): Confi
     const why = issue.issues[0]?.message ?? issue.message;
     return [{ location: locate(path.slice(0, -1), String(key)), keyPath: formatFieldPath(path), message: `invalid name: ${why}` }];
   }
-  if (issue.code === "invalid_union" && issue.path.at(-1) !== undefined) {
-    return [{ location: locate(path), keyPath: formatFieldPath(path), message: issue.message }];
-  }
+  if (issue.code === "invalid_union") return unionIssues(issue, path, raw, locate);
   const missing = (issue.code === "invalid_type" || issue.code === "invalid_value") && !hasPath(raw, path);
   const message = missing ? "required key is missing" : issue.message;
   return [{ location: locate(path), keyPath: formatFieldPath(path), message }];
+}
+
+/**
+ * A union fails as a whole; the useful report is the branch whose shape the input has
+ * (an object for an object branch), with its issues placed under the union's path.
+ */
+function unionIssues(issue: z.core.$ZodIssueInvalidUnion, path: (string | number)[], raw: unknown, locate: Locate): ConfigIssue[] {
+  const shapeMismatch = (branch: z.core.$ZodIssue[]): boolean =>
+    branch.every((i) => i.code === "invalid_type" && i.path.length === 0);
+  const matching = issue.errors.filter((branch) => !shapeMismatch(branch));
+  const branch = matching.length === 1 ? matching[0] : undefined;
+  if (branch === undefined) {
+    const expected = issue.errors.flatMap((b) => b.map((i) => (i.code === "invalid_type" ? i.expected : undefined))).filter((e) => e !== undefined);
+    const message = expected.length > 0 ? `expected ${[...new Set(expected)].join(" or ")}` : issue.message;
+    return [{ location: locate(path), keyPath: formatFieldPath(path), message }];
+  }
+  return branch.flatMap((inner) => zodIssues({ ...inner, path: [...path, ...inner.path] } as z.core.$ZodIssue, raw, locate));
 }
 
 function hasPath(raw: unknown, path: readonly (string | number)[]): boolean {
@@ -90,7 +105,7 @@ const knownKeys = [
   "version", "environments", "stacks", "policies", "render", "verification", "vars", "targets", "sync",
   "approvals", "promoteFrom", "description", "provider", "context", "namespace", "root", "check", "reload",
   "health", "auto", "prune", "selfHeal", "required", "from", "enabled", "path", "target", "substitute",
-  "dependsOn", "allowRemoteBases", "signatures", "format", "connection",
+  "dependsOn", "allowRemoteBases", "signatures", "format", "connection", "name", "params", "builtin", "enforcement",
 ];
 
 function suggest(key: string): string {

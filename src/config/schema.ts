@@ -87,12 +87,34 @@ const signatures = z.strictObject({
   format: z.enum(["ssh", "gpg"]).default("ssh"),
 });
 
+const enforcement = z.enum(["deny", "warn"]);
+
+const builtinPolicyObject = z.strictObject({
+  name: z.string().min(1).describe("A built-in policy, see docs/policies.md."),
+  enforcement: enforcement.optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  environments: z.record(name, z.strictObject({ enforcement })).optional().describe("Per-environment enforcement."),
+});
+/** A built-in policy turned on in gitward.yaml. */
+export type BuiltinPolicy = z.output<typeof builtinPolicyObject>;
+
+const policiesObject = z.strictObject({
+  path: relPath.optional().describe("Directory of policy documents, relative to gitward.yaml."),
+  builtin: z
+    .array(z.union([z.string().min(1).transform((n): BuiltinPolicy => ({ name: n })), builtinPolicyObject]))
+    .default([])
+    .describe("Built-in policies to enable, by name or with options."),
+});
+
 /** The gitward.yaml schema, version 1. Unknown keys are errors everywhere. */
 export const configSchema = z.strictObject({
   version: z.literal(1),
   environments: z.record(name, environment).refine((e) => Object.keys(e).length > 0, "define at least one environment"),
   stacks: z.record(name, stack).default({}),
-  policies: relPath.optional().describe("Directory of CEL policies."),
+  policies: z
+    .union([relPath.transform((path) => ({ path, builtin: [] as BuiltinPolicy[] })), policiesObject])
+    .optional()
+    .describe("CEL policies: a directory, or {path, builtin}."),
   render: z
     .strictObject({ allowRemoteBases: z.boolean().default(false).describe("Allow kustomize bases fetched over the network.") })
     .default({ allowRemoteBases: false }),

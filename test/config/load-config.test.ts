@@ -53,6 +53,15 @@ describe("parseConfig", () => {
     assert.deepEqual(config.stacks["worker"]?.dependsOn, ["web"]);
   });
 
+  it("accepts policies as a directory or with built-ins", () => {
+    assert.deepEqual(parseConfig(`${valid}policies: rules/\n`, "g.yaml").config.policies, { path: "rules/", builtin: [] });
+    const full = parseConfig(`${valid}policies:\n  builtin: [no-latest-image, {name: required-labels, params: {labels: [team]}, environments: {dev: {enforcement: warn}}}]\n`, "g.yaml");
+    assert.deepEqual(full.config.policies?.builtin, [
+      { name: "no-latest-image" },
+      { name: "required-labels", params: { labels: ["team"] }, environments: { dev: { enforcement: "warn" } } },
+    ]);
+  });
+
   it("loads the bundled example", () => {
     const files = readTreeFiles("examples/infra");
     const { config } = parseConfig(files["gitward.yaml"] ?? "", "gitward.yaml");
@@ -131,6 +140,15 @@ describe("parseConfig", () => {
       ],
     },
     { name: "empty file", text: "", expected: ["gitward.yaml:1:1: file is empty"] },
+    {
+      name: "a misspelt built-in policy option",
+      text: `${valid}policies:\n  builtin: [{nme: no-latest-image}]\n`,
+      expected: [
+        "gitward.yaml:28:13: policies.builtin[0].name: required key is missing",
+        'gitward.yaml:28:14: policies.builtin[0].nme: unknown key (did you mean "name"?)',
+      ],
+    },
+    { name: "policies of the wrong type", text: `${valid}policies: 5\n`, expected: ["gitward.yaml:27:11: policies: expected string or object"] },
   ];
   for (const c of cases) {
     it(`refuses ${c.name}`, () => {
