@@ -26,6 +26,7 @@ export default tseslint.config(
   layer(["src/source/**", "src/config/**"], ["cli", "engine", "agent", "server", "render", "check", "plan", "providers", "store", "forge"], "source and config are the first stages"),
   layer(["src/render/**"], ["cli", "engine", "agent", "server", "check", "plan", "providers", "store", "forge"], "render may use config and source only"),
   layer(["src/check/**"], ["cli", "engine", "agent", "server", "plan", "store", "forge"], "check may not reach back up the pipeline"),
+  layer(["src/policy/**"], ["cli", "engine", "agent", "server", "plan", "render", "source", "providers", "store", "forge"], "policies judge objects; they know nothing of how they were made"),
   layer(["src/plan/**"], ["cli", "engine", "agent", "server", "store", "forge"], "plan may not reach back up the pipeline"),
   layer(["src/providers/**"], ["cli", "engine", "agent", "server", "render", "check", "plan", "store", "forge"], "providers know nothing of Git, rendering or policy"),
   layer(["src/engine/**"], ["cli", "agent", "server"], "the engine serves the CLI and the agent; it does not import them"),

@@ -18,6 +18,8 @@ export interface Finding {
   readonly field?: string;
   readonly environment?: string;
   readonly stack?: string;
+  /** What to do about it, when there is a known fix. */
+  readonly hint?: string;
 }
 
 const rank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

@@ -5,7 +5,7 @@ import type { ScopeResolver } from "../render/scopes.ts";
 import { findDuplicates } from "./duplicates.ts";
 import type { Finding } from "./finding.ts";
 import type { SchemaValidator } from "./schema-offline.ts";
-import { checkSecrets } from "./secrets.ts";
+import { checkSecrets, isSopsEncrypted } from "./secrets.ts";
 import { checkStructure } from "./structure.ts";
 
 /** What the Check stage needs. */
@@ -30,6 +30,7 @@ export async function runChecks(renders: readonly RenderResult[], opts: CheckOpt
         environment: r.instance.environment, stack: r.instance.stack,
         ...(location === undefined ? {} : { location }),
         ...(r.error.subject?.ref === undefined ? {} : { ref: r.error.subject.ref }),
+        ...(r.error.hint === undefined ? {} : { hint: r.error.hint }),
       });
     }
   }
@@ -38,7 +39,7 @@ export async function runChecks(renders: readonly RenderResult[], opts: CheckOpt
     const out: Finding[] = [];
     for (const obj of r.objects) {
       const local = [...checkStructure(obj, opts.scopes), ...checkSecrets(obj)];
-      if (r.instance.target.provider === "kubernetes" && obj.ref.kind !== "" && obj.apiVersion !== "") {
+      if (r.instance.target.provider === "kubernetes" && obj.ref.kind !== "" && obj.apiVersion !== "" && !isSopsEncrypted(obj.object)) {
         local.push(...(await schemaFindings(obj, opts.schemas)));
       }
       for (const f of local) out.push({ ...f, ...tag });

@@ -3,6 +3,14 @@ import { isRecord } from "../core/object.ts";
 import { formatFieldPath } from "../core/yaml-positions.ts";
 import type { Finding } from "./finding.ts";
 
+/** A value SOPS has encrypted: `ENC[AES256_GCM,data:...,type:str]`. */
+const sopsEncrypted = /^ENC\[[A-Z0-9_]+,data:/;
+
+/** True for an object SOPS has encrypted (it carries a `sops` section); schemas do not describe those. */
+export function isSopsEncrypted(obj: { readonly [key: string]: unknown }): boolean {
+  return isRecord(obj["sops"]);
+}
+
 /** Patterns of values that are credentials whatever field they sit in. */
 const credentialPatterns: readonly { name: string; re: RegExp }[] = [
   { name: "a private key", re: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----/ },
@@ -18,18 +26,23 @@ const credentialPatterns: readonly { name: string; re: RegExp }[] = [
 
 /**
  * Finds secrets committed in clear: a Kubernetes Secret with data or stringData is an error
- * (SOPS-encrypted Secrets, which carry a `sops` section, pass); values anywhere that look
+ * (a SOPS-encrypted Secret passes when every value is an `ENC[...]` value); values anywhere that look
  * like private keys or tokens are warnings. Messages never repeat the value.
  */
 export function checkSecrets(obj: RenderedObject): Finding[] {
   const base = { ref: obj.ref, location: obj.source };
   const o = obj.object;
   if (obj.ref.group === "" && obj.ref.kind === "Secret") {
-    if (isRecord(o["sops"])) return [];
+    const sops = isRecord(o["sops"]);
     const out: Finding[] = [];
     for (const field of ["data", "stringData"]) {
       const v = o[field];
-      if (isRecord(v) && Object.keys(v).length > 0) {
+      if (sops && isRecord(v)) {
+        const clear = Object.entries(v).filter(([, value]) => typeof value !== "string" || !sopsEncrypted.test(value)).map(([k]) => k);
+        if (clear.length > 0) {
+          out.push({ severity: "error", rule: "secret.plaintext", field: `${field}.${clear[0] ?? ""}`, message: `Secret carries a sops section, but ${field} key(s) ${clear.join(", ")} are not encrypted`, ...base });
+        }
+      } else if (isRecord(v) && Object.keys(v).length > 0) {
         out.push({
           severity: "error", rule: "secret.plaintext", field,
           message: `Secret has ${field} in clear (${Object.keys(v).length} key(s)); encrypt it (SOPS, Sealed Secrets) or reference an external secret store`,

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
 import type { z } from "zod";
 import { formatFieldPath, locateInDocument, toLineColumn, type YamlPath } from "../core/yaml-positions.ts";
 import { ConfigError, type ConfigIssue } from "./config-error.ts";
@@ -29,6 +29,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   };
   const syntax = syntaxIssues(doc, counter, file);
   if (syntax.length > 0) throw new ConfigError(syntax);
+  keepVarSpelling(doc);
   const raw: unknown = doc.toJS();
   if (raw === null || raw === undefined) {
     throw new ConfigError([{ location: { file, line: 1, column: 1 }, keyPath: "", message: "file is empty" }]);
@@ -43,6 +44,20 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   if (refIssues.length > 0) throw new ConfigError(refIssues);
   const slash = file.lastIndexOf("/");
   return { config: parsed.data, file, baseDir: slash < 0 ? "" : file.slice(0, slash), locate: (p) => locate(p) };
+}
+
+/** Variables are text: `version: 1.10` must substitute as "1.10", not the number 1.1. */
+function keepVarSpelling(doc: Document): void {
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isScalar(pair.key) || pair.key.value !== "vars" || !isMap(pair.value)) return;
+      for (const item of pair.value.items) {
+        if (isScalar(item.value) && typeof item.value.value === "number" && item.value.source !== undefined) {
+          item.value.value = item.value.source;
+        }
+      }
+    },
+  });
 }
 
 function syntaxIssues(doc: Document, counter: LineCounter, file: string): ConfigIssue[] {
@@ -89,7 +104,7 @@ function unionIssues(issue: z.core.$ZodIssueInvalidUnion, path: (string | number
     const message = expected.length > 0 ? `expected ${[...new Set(expected)].join(" or ")}` : issue.message;
     return [{ location: locate(path), keyPath: formatFieldPath(path), message }];
   }
-  return branch.flatMap((inner) => zodIssues({ ...inner, path: [...path, ...inner.path] } as z.core.$ZodIssue, raw, locate));
+  return branch.flatMap((inner) => zodIssues({ ...inner, path: [...path, ...inner.path] }, raw, locate));
 }
 
 function hasPath(raw: unknown, path: readonly (string | number)[]): boolean {
@@ -110,7 +125,8 @@ const knownKeys = [
 
 function suggest(key: string): string {
   const lower = key.toLowerCase();
-  const hit = knownKeys.find((k) => k.toLowerCase() === lower || editDistance(k.toLowerCase(), lower) <= 2);
+  const allowed = lower.length <= 4 ? 1 : 2;
+  const hit = knownKeys.find((k) => k.toLowerCase() === lower || editDistance(k.toLowerCase(), lower) <= allowed);
   return hit === undefined ? "" : ` (did you mean "${hit}"?)`;
 }
 

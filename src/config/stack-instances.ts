@@ -28,6 +28,8 @@ export interface StackInstance {
 export interface InstanceFilter {
   readonly environments?: readonly string[];
   readonly stacks?: readonly string[];
+  /** Names the configuration lacks select nothing instead of being errors (the base of a plan). */
+  readonly lenient?: boolean;
 }
 
 /**
@@ -36,8 +38,10 @@ export interface InstanceFilter {
  */
 export function stackInstances(loaded: LoadedConfig, filter: InstanceFilter = {}): StackInstance[] {
   const { config } = loaded;
-  checkNames("environment", filter.environments, Object.keys(config.environments));
-  checkNames("stack", filter.stacks, Object.keys(config.stacks));
+  if (filter.lenient !== true) {
+    checkNames("environment", filter.environments, Object.keys(config.environments));
+    checkNames("stack", filter.stacks, Object.keys(config.stacks));
+  }
   const out: StackInstance[] = [];
   for (const [env, envSpec] of Object.entries(config.environments)) {
     if (!selected(filter.environments, env)) continue;

@@ -76,8 +76,10 @@ export function formatSubject(subject: ErrorSubject | undefined): string {
 function composeMessage(detail: string, subject: ErrorSubject | undefined, cause: unknown): string {
   const head = formatSubject(subject);
   const causeText = cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "";
-  const base = head === "" ? detail : `${head}: ${detail}`;
-  return causeText === "" || detail.includes(causeText) ? base : `${base}: ${causeText}`;
+  // A cause that already says the detail ("cannot run git: ENOENT") replaces it.
+  const text = causeText.startsWith(detail) ? causeText : detail;
+  const base = head === "" ? text : `${head}: ${text}`;
+  return causeText === "" || text.includes(causeText) ? base : `${base}: ${causeText}`;
 }
 
 /** True when the value is a {@link GitwardError}. */

@@ -8,6 +8,8 @@ import type { Finding } from "../check/finding.ts";
 import type { Renderer, RenderResult } from "../render/renderer.ts";
 import type { Commit, GitSource, SignatureVerification, Snapshot, VerifiedCommit } from "../source/types.ts";
 import { refineFindingLocations } from "./locate-findings.ts";
+import { runPolicies } from "./policy-stage.ts";
+import type { Exemption } from "../policy/index.ts";
 
 /** What evaluating one revision needs. */
 export interface EvaluateOptions {
@@ -20,8 +22,13 @@ export interface EvaluateOptions {
   readonly check: CheckOptions;
   /** Verify the commit's signature with these keys before reading anything from it. */
   readonly verification?: SignatureVerification;
-  /** A revision without gitward.yaml counts as empty (the base of the PR that adds it). */
-  readonly allowMissingConfig?: boolean;
+  /**
+   * The base of a plan: already merged, so a missing gitward.yaml counts as empty (the PR that
+   * adds it), filter names it lacks select nothing (a PR adding an environment), and a signature
+   * requirement in its gitward.yaml is not enforced (only the proposed head must be signed).
+   * Only rendered: checks and policies are for the proposed revision.
+   */
+  readonly asBase?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -34,11 +41,16 @@ export interface RevisionEvaluation {
   readonly instances: readonly StackInstance[];
   readonly renders: readonly RenderResult[];
   readonly findings: readonly Finding[];
+  /** Policy exemptions objects claimed, for reviewers to see. */
+  readonly exemptions: readonly Exemption[];
+  /** How many policies were evaluated. */
+  readonly policies: number;
 }
 
 /**
  * Source, Render and Check for one revision: resolves and (optionally) verifies the commit,
- * loads gitward.yaml from it, renders every selected stack instance and checks the objects.
+ * loads gitward.yaml from it, renders every selected stack instance, checks the objects and
+ * evaluates the repository's policies over them.
  * Configuration errors throw; render and check problems come back as findings.
  */
 export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionEvaluation> {
@@ -46,29 +58,40 @@ export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionE
   const verified = opts.verification === undefined ? undefined : await opts.source.verify(commit, opts.verification, opts.signal);
   const snapshot = await opts.source.snapshot(commit, opts.signal);
   const config = await loadConfigAt(snapshot, opts);
-  if (config === undefined) return { commit, verified, config, instances: [], renders: [], findings: [] };
+  if (config === undefined) return { commit, verified, config, instances: [], renders: [], findings: [], exemptions: [], policies: 0 };
   const wanted = config.config.verification?.signatures;
-  if (wanted?.required === true && verified === undefined) {
-    throw new GitwardError(ErrorCode.Signature, `gitward.yaml requires ${wanted.format} commit signatures, and no trusted keys were given`, {
-      subject: { location: { file: config.file } },
-      hint: wanted.format === "ssh" ? "pass --allowed-signers FILE" : "pass --gpg-keyring FILE",
-    });
-  }
-  const instances = stackInstances(config, opts.filter);
+  if (wanted?.required === true && opts.asBase !== true) checkSignaturePolicy(config, wanted.format, verified);
+  const instances = stackInstances(config, opts.asBase === true ? { ...opts.filter, lenient: true } : opts.filter);
   const dirIssues = checkInstanceDirs(config, instances, (p) => snapshot.entry(p)?.type === "tree");
   if (dirIssues.length > 0) throw new ConfigError(dirIssues);
   const renders = await mapLimit(instances, 4, (inst) => opts.renderer.render(snapshot, inst, opts.signal));
-  const findings = await runChecks(renders, opts.check);
-  return { commit, verified, config, instances, renders, findings: await refineFindingLocations(findings, snapshot) };
+  // The base of a plan is only compared with; its findings would be thrown away.
+  if (opts.asBase === true) return { commit, verified, config, instances, renders, findings: [], exemptions: [], policies: 0 };
+  const checked = await runChecks(renders, opts.check);
+  const policy = await runPolicies(snapshot, config, renders, opts.signal);
+  const findings = await refineFindingLocations([...checked, ...policy.findings], snapshot);
+  return { commit, verified, config, instances, renders, findings, exemptions: policy.exemptions, policies: policy.policies };
 }
 
 async function loadConfigAt(snapshot: Snapshot, opts: EvaluateOptions): Promise<LoadedConfig | undefined> {
   const entry = snapshot.entry(opts.configPath);
   if (entry === undefined) {
-    if (opts.allowMissingConfig === true) return undefined;
+    if (opts.asBase === true) return undefined;
     throw new GitwardError(ErrorCode.Config, `${opts.configPath} not found at ${snapshot.commit.sha.slice(0, 12)}`, {
       hint: "run gitward in a repository with a gitward.yaml, or pass --config PATH",
     });
   }
   return parseConfig((await snapshot.readFile(opts.configPath, opts.signal)).toString("utf8"), opts.configPath);
+}
+
+/** Refuses a revision whose gitward.yaml requires signatures that were not verified, or verified in another format. */
+function checkSignaturePolicy(config: LoadedConfig, format: "ssh" | "gpg", verified: VerifiedCommit | undefined): void {
+  const subject = { location: config.locate(["verification", "signatures"]) };
+  const hint = format === "ssh" ? "pass --allowed-signers FILE" : "pass --gpg-keyring FILE";
+  if (verified === undefined) {
+    throw new GitwardError(ErrorCode.Signature, `gitward.yaml requires ${format} commit signatures, and no trusted keys were given`, { subject, hint });
+  }
+  if (verified.format !== format) {
+    throw new GitwardError(ErrorCode.Signature, `gitward.yaml requires ${format} commit signatures, and the commit was verified as ${verified.format}`, { subject, hint });
+  }
 }

@@ -1,10 +1,13 @@
 import type { Finding } from "../check/finding.ts";
 import { computePlan } from "../plan/compute-plan.ts";
 import type { Plan } from "../plan/change.ts";
+import { ConfigError, formatConfigIssue } from "../config/config-error.ts";
+import { ErrorCode, GitwardError } from "../core/errors.ts";
+import type { Commit } from "../source/types.ts";
 import { evaluateRevision, type EvaluateOptions, type RevisionEvaluation } from "./evaluate-revision.ts";
 
 /** What planning between two revisions needs: the evaluation options, and the two revisions. */
-export interface PlanOptions extends Omit<EvaluateOptions, "rev" | "allowMissingConfig"> {
+export interface PlanOptions extends Omit<EvaluateOptions, "rev" | "asBase"> {
   /** Undefined plans against nothing: every object is created. */
   readonly base: string | undefined;
   readonly head: string;
@@ -25,25 +28,42 @@ export interface PlanOutcome {
 export async function planRevisions(opts: PlanOptions): Promise<PlanOutcome> {
   const head = await evaluateRevision({ ...opts, rev: opts.head });
   if (head.renders.some((r) => !r.ok)) return { plan: undefined, head, findings: head.findings };
-  // The base is already merged; only the proposed head must carry a trusted signature.
   const { verification: _unused, ...unverified } = opts;
-  const base = opts.base === undefined ? undefined : await evaluateRevision({ ...unverified, rev: opts.base, allowMissingConfig: true });
-  const baseProblems: Finding[] = (base?.renders ?? [])
-    .filter((r) => !r.ok)
-    .map((r) => ({
-      severity: "warning" as const,
-      rule: "plan.base-render-failed",
-      message: `stack failed to render at base (${r.ok ? "" : r.error.message}); its objects are compared with nothing`,
-      environment: r.instance.environment,
-      stack: r.instance.stack,
-    }));
+  const base = opts.base === undefined ? undefined : await evaluateBase({ ...unverified, rev: opts.base, asBase: true });
+  const baseProblems: Finding[] = base?.problems ?? [];
   const findings = [...head.findings, ...baseProblems];
   const envs = head.config?.config.environments ?? {};
   const plan = computePlan(
     base === undefined || opts.base === undefined ? undefined : { rev: opts.base, commit: base.commit, renders: base.renders },
     { rev: opts.head, commit: head.commit, renders: head.renders },
     findings,
+    head.exemptions,
     (env) => envs[env]?.sync.prune ?? true,
   );
   return { plan, head, findings };
+}
+
+/**
+ * Evaluates the base of a plan. The base is already merged and may be broken (the PR under
+ * review may be the fix), so its problems become warnings and what did not render is
+ * compared with nothing, rather than stopping the plan.
+ */
+async function evaluateBase(opts: EvaluateOptions): Promise<{ commit: Commit; renders: RevisionEvaluation["renders"]; problems: Finding[] }> {
+  try {
+    const base = await evaluateRevision(opts);
+    const problems = base.renders.filter((r) => !r.ok).map((r): Finding => ({
+      severity: "warning",
+      rule: "plan.base-render-failed",
+      message: `at base ${opts.rev}: the stack did not render (${r.ok ? "" : r.error.message}); its objects are compared with nothing`,
+      environment: r.instance.environment,
+      stack: r.instance.stack,
+    }));
+    return { commit: base.commit, renders: base.renders, problems };
+  } catch (e: unknown) {
+    if (!(e instanceof GitwardError) || e.code !== ErrorCode.Config) throw e;
+    const commit = await opts.source.resolve(opts.rev, opts.signal);
+    const why = e instanceof ConfigError ? e.issues.map(formatConfigIssue).join("; ") : e.message;
+    const problem: Finding = { severity: "warning", rule: "plan.base-invalid", message: `at base ${opts.rev}: gitward.yaml is invalid (${why}); everything is compared with nothing` };
+    return { commit, renders: [], problems: [problem] };
+  }
 }

@@ -1,6 +1,7 @@
 import type { SourceLocation } from "../core/location.ts";
 import type { ObjRef } from "../core/objref.ts";
 import type { Finding } from "../check/finding.ts";
+import type { Exemption } from "../policy/index.ts";
 
 /** What a plan will do to one object. */
 export const ChangeAction = {
@@ -68,6 +69,8 @@ export interface Plan {
   readonly head: RevisionInfo;
   readonly environments: readonly EnvironmentPlan[];
   readonly findings: readonly Finding[];
+  /** Policy exemptions claimed at head, listed so reviewers see them. */
+  readonly exemptions: readonly Exemption[];
   readonly counts: ChangeCounts;
 }
 

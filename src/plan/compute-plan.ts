@@ -1,4 +1,5 @@
 import type { Finding } from "../check/finding.ts";
+import type { Exemption } from "../policy/index.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import type { RenderedObject } from "../core/object.ts";
 import { getPath } from "../core/object.ts";
@@ -35,6 +36,7 @@ export function computePlan(
   base: PlanSide | undefined,
   head: PlanSide,
   findings: readonly Finding[],
+  exemptions: readonly Exemption[],
   /** Whether an environment prunes (its sync.prune at head); deletes become orphans where not. */
   prunes: (environment: string) => boolean,
 ): Plan {
@@ -62,7 +64,7 @@ export function computePlan(
     countChange(s.counts, change.action);
     s.changes.push(change);
   }
-  return assemble(base, head, [...stacks.values()], findings);
+  return { ...assemble(base, head, [...stacks.values()], findings), exemptions };
 }
 
 function index(renders: readonly RenderResult[]): Map<string, Placed> {
@@ -97,7 +99,7 @@ function assemble(
   head: PlanSide,
   stacks: { instance: StackInstance; changes: Change[]; counts: ChangeCounts }[],
   findings: readonly Finding[],
-): Plan {
+): Omit<Plan, "exemptions"> {
   const envs = new Map<string, StackPlan[]>();
   for (const s of stacks) {
     const list = envs.get(s.instance.environment) ?? [];

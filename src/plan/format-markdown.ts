@@ -23,7 +23,7 @@ export function planToMarkdown(plan: Plan): string {
     ...plan.environments.map((e) => `| **${e.environment}** | ${cells(e.counts)} |`),
     "",
   ];
-  const findings = findingsMarkdown(plan.findings);
+  const findings = findingsMarkdown(plan.findings) + exemptionsMarkdown(plan);
   const sections = plan.environments.map((e) => [`### ${e.environment}`, "", ...e.stacks.map((s) => stackSection(s, true)), ""].join("\n"));
   let body = [...head, findings, ...sections].join("\n");
   if (body.length > maxLength) {
@@ -67,6 +67,14 @@ function findingsMarkdown(findings: readonly Finding[]): string {
     return `| ${sev} | ${f.rule} | ${obj} | ${where} | ${escapeCell(f.message)} |`;
   });
   return ["#### Findings", "", "| Severity | Rule | Object | Source | Message |", "|---|---|---|---|---|", ...rows, ""].join("\n");
+}
+
+function exemptionsMarkdown(plan: Plan): string {
+  if (plan.exemptions.length === 0) return "";
+  const rows = plan.exemptions.map(
+    (e) => `| \`${e.policy}\` | \`${formatRef(e.ref)}\` | ${e.environment}/${e.stack} | \`${formatLocation(e.location)}\` | ${escapeCell(e.reason)} |`,
+  );
+  return ["#### Policy exemptions", "", "| Policy | Object | Environment/stack | Source | Reason |", "|---|---|---|---|---|", ...rows, ""].join("\n");
 }
 
 function cells(c: ChangeCounts): string {

@@ -27,14 +27,14 @@ export function planToText(plan: Plan, style: TextStyle): string {
       for (const c of stack.changes) out.push(...changeLines(c, style));
     }
   }
-  out.push("", findingsText(plan.findings, style), style.bold(`Summary: ${countsText(plan.counts)}`));
+  out.push("", findingsText(plan.findings, style), exemptionsText(plan.exemptions, style), style.bold(`Summary: ${countsText(plan.counts)}`));
   return out.filter((l, i, a) => !(l === "" && a[i - 1] === "")).join("\n") + "\n";
 }
 
 function changeLines(c: Change, style: TextStyle): string[] {
   const paint = c.action === "create" ? style.green : c.action === "update" ? style.yellow : style.red;
   const moved = c.previousStack === undefined ? "" : ` (moved from stack ${c.previousStack})`;
-  const orphan = c.action === "orphan" ? " (kept: prune is off)" : "";
+  const orphan = c.action === "orphan" ? " (kept: not pruned)" : "";
   const lines = [`    ${paint(`${symbol[c.action]} ${formatRef(c.ref)}`)}  ${style.dim(formatLocation(c.source))}${moved}${orphan}`];
   if (c.diff !== undefined && c.diff !== "") {
     for (const l of c.diff.split("\n")) {
@@ -53,8 +53,18 @@ export function findingsText(findings: readonly Finding[], style: TextStyle): st
     const where = f.location === undefined ? "" : `${formatLocation(f.location)}: `;
     const what = f.ref === undefined || f.ref.kind === "" ? "" : `${formatRef(f.ref)}: `;
     const scope = f.environment === undefined ? "" : style.dim(` [${f.environment}/${f.stack ?? ""}]`);
-    return `${where}${sev}: ${what}${f.message} (${f.rule})${scope}`;
+    const hint = f.hint === undefined ? "" : `\n  ${style.dim("hint")}: ${f.hint}`;
+    return `${where}${sev}: ${what}${f.message} (${f.rule})${scope}${hint}`;
   });
+  return lines.join("\n") + "\n";
+}
+
+/** Policy exemptions as text lines; empty string when there are none. */
+export function exemptionsText(exemptions: Plan["exemptions"], style: TextStyle): string {
+  if (exemptions.length === 0) return "";
+  const lines = exemptions.map(
+    (e) => `${formatLocation(e.location)}: ${style.yellow("exempt")}: ${formatRef(e.ref)} from ${e.policy}: ${e.reason}${style.dim(` [${e.environment}/${e.stack}]`)}`,
+  );
   return lines.join("\n") + "\n";
 }
 

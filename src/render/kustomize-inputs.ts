@@ -66,7 +66,8 @@ export async function collectKustomizeInputs(snapshot: Snapshot, dir: string, si
       else if (entry?.type === "blob" && !isUnder(target, current)) files.add(target);
     }
   }
-  const parts = [...dirs].sort().map((d) => `d:${d}:${snapshot.treeId(d) ?? "-"}`);
+  // Files rather than tree ids, so a symlinked file changed elsewhere changes the key.
+  const parts = [...dirs].sort().flatMap((d) => snapshot.listFiles(d).map((f) => `d:${f.path}:${f.oid}`));
   for (const f of [...files].sort()) parts.push(`f:${f}:${snapshot.entry(f)?.oid ?? "-"}`);
   for (const r of remote) parts.push(`r:${r.file}:${r.ref}`);
   const digest = createHash("sha256").update(parts.join("\n")).digest("hex");

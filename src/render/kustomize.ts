@@ -11,20 +11,33 @@ import type { KustomizeInputs } from "./kustomize-inputs.ts";
 export interface KustomizeTool {
   readonly command: string;
   readonly args: readonly string[];
+  /** What the tool says its version is; part of the render cache key. */
+  readonly version: string;
 }
 
-/** Finds `kustomize` or, failing that, `kubectl` on PATH. */
-export async function findKustomizeTool(path: string = process.env["PATH"] ?? ""): Promise<KustomizeTool | undefined> {
-  for (const [name, args] of [["kustomize", ["build"]], ["kubectl", ["kustomize"]]] as const) {
-    for (const dir of path.split(delimiter)) {
-      if (dir === "") continue;
-      const candidate = join(dir, name);
-      try {
-        await access(candidate, constants.X_OK);
-        return { command: candidate, args };
-      } catch {
-        // not in this directory
-      }
+/** Finds `kustomize` or, failing that, `kubectl` on PATH, and asks it its version. */
+export async function findKustomizeTool(runner: CommandRunner, path: string = process.env["PATH"] ?? ""): Promise<KustomizeTool | undefined> {
+  const tools = [
+    { name: "kustomize", args: ["build"], versionArgs: ["version"] },
+    { name: "kubectl", args: ["kustomize"], versionArgs: ["version", "--client"] },
+  ] as const;
+  for (const tool of tools) {
+    const command = await onPath(tool.name, path);
+    if (command === undefined) continue;
+    const v = await runner.run({ command, args: tool.versionArgs, timeoutMs: 20_000, maxStdoutBytes: 64 * 1024 });
+    return { command, args: tool.args, version: v.exitCode === 0 ? v.stdout.toString("utf8").trim() : "unknown" };
+  }
+  return undefined;
+}
+
+async function onPath(name: string, path: string): Promise<string | undefined> {
+  for (const dir of path.split(delimiter)) {
+    if (dir === "") continue;
+    try {
+      await access(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not in this directory
     }
   }
   return undefined;

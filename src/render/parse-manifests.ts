@@ -33,7 +33,11 @@ export function parseManifestFile(file: string, content: Buffer, options: ParseO
   }
   const text = content.toString("utf8");
   const counter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: counter, version: "1.2", uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, {
+    lineCounter: counter, version: "1.2", uniqueKeys: true, prettyErrors: false,
+    // kubectl reads `<<: *anchor` merge keys (a YAML 1.1 feature); manifests rely on them.
+    merge: true,
+  });
   const out: ParsedManifest[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     out.push(...documentObjects(doc, text, file, counter, options));

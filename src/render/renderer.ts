@@ -6,7 +6,7 @@ import { getPath } from "../core/object.ts";
 import { splitApiVersion } from "../core/objref.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import type { Snapshot } from "../source/types.ts";
-import { collectKustomizeInputs, findKustomization } from "./kustomize-inputs.ts";
+import { collectKustomizeInputs, findKustomization, type KustomizeInputs } from "./kustomize-inputs.ts";
 import { findKustomizeTool, kustomizeBuild, type KustomizeTool } from "./kustomize.ts";
 import { kustomizeSourceFinder } from "./kustomize-sources.ts";
 import { applyDefaultNamespace } from "./namespaces.ts";
@@ -15,7 +15,7 @@ import type { RenderCache } from "./render-cache.ts";
 import type { ScopeResolver } from "./scopes.ts";
 
 /** Bumped whenever rendering changes what it produces, so old cache entries are not reused. */
-const renderFormat = "gitward-render-4";
+const renderFormat = "gitward-render-5";
 
 /** What rendering a stack instance produced: its objects, or the error that stopped it. */
 export type RenderResult =
@@ -46,38 +46,55 @@ export class Renderer {
     try {
       const kfile = findKustomization(snapshot, instance.dir);
       const inputs = kfile === undefined ? undefined : await collectKustomizeInputs(snapshot, instance.dir, signal);
-      const content = inputs?.digest ?? `plain:${snapshot.treeId(instance.dir) ?? "missing"}`;
+      if (inputs !== undefined) this.#refuseRemote(inputs, instance);
+      const tool = inputs === undefined ? undefined : await this.#kustomizeTool();
+      const content = inputs === undefined ? plainDigest(snapshot, instance.dir) : `${inputs.digest}:${tool?.version ?? "no-tool"}`;
+      // A remote base can move under the same reference, so its renders are never reused.
+      const cacheable = inputs === undefined || inputs.remote.length === 0;
       const key = cacheKey(content, instance, this.#opts.scopesId);
-      const hit = await this.#opts.cache.get(key);
+      const hit = cacheable ? await this.#opts.cache.get(key) : undefined;
       if (hit !== undefined) return { instance, ok: true, objects: hit, cached: true, key };
-      let parsed: ParsedManifest[];
-      if (kfile !== undefined && inputs !== undefined) {
-        const remote = inputs.remote[0];
-        if (remote !== undefined && !this.#opts.allowRemoteBases && !instance.allowRemoteBases) {
-          throw new GitwardError(ErrorCode.Render, `remote base "${remote.ref}" is not allowed`, {
-            subject: { location: { file: remote.file } },
-            hint: "vendor the base into the repository, or set render.allowRemoteBases: true in gitward.yaml",
-          });
-        }
-        this.#tool ??= findKustomizeTool();
-        const out = await kustomizeBuild({
-          snapshot, dir: instance.dir, kustomizationFile: kfile, inputs, tool: await this.#tool, runner: this.#opts.runner,
-          ...(signal === undefined ? {} : { signal }),
-        });
-        const sourceOf = await kustomizeSourceFinder(snapshot, inputs, signal);
-        parsed = parseManifestFile(kfile, out, { vars: varsFor(instance) }).map((p) => ({
-          ...p,
-          location: sourceOf(p.object) ?? { file: kfile },
-        }));
-      } else {
-        parsed = await this.#renderPlain(snapshot, instance, signal);
-      }
+      const parsed =
+        kfile !== undefined && inputs !== undefined
+          ? await this.#renderKustomize(snapshot, instance, { kfile, inputs, tool }, signal)
+          : await this.#renderPlain(snapshot, instance, signal);
       const objects = toRendered(parsed, instance, this.#opts.scopes);
-      await this.#opts.cache.put(key, objects);
+      if (cacheable) await this.#opts.cache.put(key, objects);
       return { instance, ok: true, objects, cached: false, key };
     } catch (e: unknown) {
       return { instance, ok: false, error: asGitwardError(e) };
     }
+  }
+
+  #refuseRemote(inputs: KustomizeInputs, instance: StackInstance): void {
+    const remote = inputs.remote[0];
+    if (remote === undefined || this.#opts.allowRemoteBases || instance.allowRemoteBases) return;
+    throw new GitwardError(ErrorCode.Render, `remote base "${remote.ref}" is not allowed`, {
+      subject: { location: { file: remote.file } },
+      hint: "vendor the base into the repository, or set render.allowRemoteBases: true in gitward.yaml",
+    });
+  }
+
+  #kustomizeTool(): Promise<KustomizeTool | undefined> {
+    this.#tool ??= findKustomizeTool(this.#opts.runner);
+    return this.#tool;
+  }
+
+  async #renderKustomize(
+    snapshot: Snapshot,
+    instance: StackInstance,
+    build: { kfile: string; inputs: KustomizeInputs; tool: KustomizeTool | undefined },
+    signal?: AbortSignal,
+  ): Promise<ParsedManifest[]> {
+    const out = await kustomizeBuild({
+      snapshot, dir: instance.dir, kustomizationFile: build.kfile, inputs: build.inputs, tool: build.tool, runner: this.#opts.runner,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const sourceOf = await kustomizeSourceFinder(snapshot, build.inputs, signal);
+    return parseManifestFile(build.kfile, out, { vars: varsFor(instance) }).map((p) => ({
+      ...p,
+      location: sourceOf(p.object) ?? { file: build.kfile },
+    }));
   }
 
   async #renderPlain(snapshot: Snapshot, instance: StackInstance, signal?: AbortSignal): Promise<ParsedManifest[]> {
@@ -93,6 +110,13 @@ export class Renderer {
 
 function varsFor(instance: StackInstance): StackInstance["vars"] | undefined {
   return instance.substitute ? instance.vars : undefined;
+}
+
+/** The content key of a plain directory: every file's path and blob id, symlinks resolved. */
+function plainDigest(snapshot: Snapshot, dir: string): string {
+  const hash = createHash("sha256").update("plain\n");
+  for (const f of snapshot.listFiles(dir)) hash.update(`${f.path}\u0000${f.oid}\n`);
+  return hash.digest("hex");
 }
 
 function cacheKey(content: string, instance: StackInstance, scopesId: string): string {

@@ -62,6 +62,11 @@ describe("parseConfig", () => {
     ]);
   });
 
+  it("keeps variables as written: 1.10 stays 1.10", () => {
+    const { config } = parseConfig("version: 1\nenvironments:\n  dev:\n    vars: {a: 1.10, b: 0x1F, c: 007, d: true}\n", "g.yaml");
+    assert.deepEqual(config.environments["dev"]?.vars, { a: "1.10", b: "0x1F", c: "007", d: "true" });
+  });
+
   it("loads the bundled example", () => {
     const files = readTreeFiles("examples/infra");
     const { config } = parseConfig(files["gitward.yaml"] ?? "", "gitward.yaml");

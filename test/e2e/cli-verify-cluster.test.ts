@@ -75,7 +75,7 @@ describe("signed commits through the CLI", () => {
   it("refuses to go on when gitward.yaml requires signatures and no keys are given", async () => {
     const r = await runCli(["validate", "--repo", repo.dir, "-q", "--no-cache"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /error: gitward.yaml: gitward.yaml requires ssh commit signatures, and no trusted keys were given\nhint: pass --allowed-signers FILE/);
+    assert.match(r.stderr, /error: gitward.yaml:11:3: gitward.yaml requires ssh commit signatures, and no trusted keys were given\nhint: pass --allowed-signers FILE/);
   });
 
   it("refuses an unsigned commit", async () => {

@@ -27,7 +27,7 @@ describe("gitward CLI on the bundled example", () => {
   it("validates", async () => {
     const r = await cli("validate");
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^valid: [0-9a-f]{12}: 12 stack instance\(s\), 32 object\(s\), 0 error\(s\), 0 warning\(s\)$/m);
+    assert.match(r.stdout, /^valid: [0-9a-f]{12}: 12 stack instance\(s\), 32 object\(s\), 0 policies, 0 error\(s\), 0 warning\(s\)$/m);
   });
 
   it("plans the change in every environment, with --detailed-exitcode 2", async () => {

@@ -5,7 +5,10 @@ import { planToJson } from "../../src/plan/format-json.ts";
 import { planToMarkdown } from "../../src/plan/format-markdown.ts";
 import { planToText } from "../../src/plan/format-text.ts";
 import { formatRef } from "../../src/core/objref.ts";
+import { planRevisions } from "../../src/engine/plan-revisions.ts";
 import { testWorkspace, type TestWorkspace } from "../support/engine.ts";
+
+const common = (t: TestWorkspace) => ({ source: t.ws.source, configPath: "gitward.yaml", renderer: t.ws.renderer, check: t.ws.check });
 import { makeRepo, type TestRepo } from "../support/repo.ts";
 
 const gitwardYaml = (prodPrune: boolean): string => `version: 1
@@ -129,6 +132,31 @@ describe("plan between two revisions", () => {
   it("has no changes between a revision and itself", async () => {
     const same = await t.plan("HEAD", "HEAD");
     assert.deepEqual(same.plan?.counts, { create: 0, update: 0, delete: 0, orphan: 0, unchanged: 12 });
+  });
+
+  it("plans a pull request that adds an environment, filtered to it", async () => {
+    const added = repo.commit({ "gitward.yaml": gitwardYaml(false).replace("stacks:", "  qa:\n    vars: { level: info }\n    targets: { cluster: { provider: kubernetes } }\nstacks:") }, "add qa");
+    try {
+      const outcome = await t.plan("HEAD~1", added);
+      assert.deepEqual(outcome.findings.filter((f) => f.rule.startsWith("render.")), []);
+      assert.deepEqual(outcome.plan?.environments.map((e) => e.environment), ["dev", "prod", "qa"]);
+      const filtered = await planRevisions({ ...common(t), base: "HEAD~1", head: added, filter: { environments: ["qa"] } });
+      assert.equal(filtered.plan?.counts.create, 6);
+    } finally {
+      repo.git("reset", "-q", "--hard", "HEAD~1");
+    }
+  });
+
+  it("plans a pull request that fixes a broken gitward.yaml at base, with a warning", async () => {
+    const broken = repo.commit({ "gitward.yaml": "version: 1\nenvironments: {dev: {nope: 1}}\n" }, "broken");
+    const fixed = repo.commit({ "gitward.yaml": gitwardYaml(false) }, "fixed");
+    try {
+      const outcome = await t.plan(broken, fixed);
+      assert.equal(outcome.plan?.counts.create, 12);
+      assert.match(outcome.findings.find((f) => f.rule === "plan.base-invalid")?.message ?? "", /^at base [0-9a-f]+: gitward.yaml is invalid \(gitward.yaml:2:22: environments.dev.nope: unknown key\)/);
+    } finally {
+      repo.git("reset", "-q", "--hard", "HEAD~2");
+    }
   });
 
   it("plans against nothing when there is no base, or the base has no gitward.yaml", async () => {

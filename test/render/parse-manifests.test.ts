@@ -29,6 +29,11 @@ describe("parseManifestFile", () => {
     assert.deepEqual(m?.object, { a: "yes", b: "on", c: 755, d: "no" });
   });
 
+  it("reads merge keys as kubectl does", () => {
+    const [m] = parse("base: &b {a: 1, b: 2}\nobj:\n  <<: *b\n  b: 3\n");
+    assert.deepEqual(m?.object, { base: { a: 1, b: 2 }, obj: { a: 1, b: 3 } });
+  });
+
   it("expands a v1 List", () => {
     const got = parse("apiVersion: v1\nkind: List\nitems:\n  - {kind: A}\n  - {kind: B}\n");
     assert.deepEqual(got.map((m) => m.object), [{ kind: "A" }, { kind: "B" }]);

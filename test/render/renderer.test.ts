@@ -134,6 +134,38 @@ describe("Renderer", () => {
     });
   }
 
+  it("refuses a remote base even after a run that allowed it", async () => {
+    const sha = repo.commit({ "overlays/dev/kustomization.yaml": "resources:\n  - https://example.invalid/repo//base?ref=main\n" });
+    const allowed = await testWorkspace(repo.dir, { allowRemoteBases: true });
+    try {
+      await allowed.evaluate(sha);
+      const strict = await testWorkspace(repo.dir, { cacheDir: allowed.cacheDir });
+      const web = (await strict.evaluate(sha)).renders.find((r) => r.instance.stack === "web");
+      await strict.ws.close();
+      assert.ok(web !== undefined && !web.ok);
+      assert.match(web.error.message, /remote base .* is not allowed/);
+    } finally {
+      await allowed.close();
+      repo.git("reset", "-q", "--hard", "HEAD~1");
+    }
+  });
+
+  it("renders again when a file symlinked from outside the stack changes", async () => {
+    repo.commit({ "shared/cm.yaml": cm("shared", "data:\n  v: \"1\"\n") });
+    repo.symlink("other/shared.yaml", "../shared/cm.yaml");
+    const t = await testWorkspace(repo.dir);
+    try {
+      const before = (await t.evaluate()).renders.find((r) => r.instance.stack === "other");
+      repo.commit({ "shared/cm.yaml": cm("shared", "data:\n  v: \"2\"\n") });
+      const after = (await t.evaluate()).renders.find((r) => r.instance.stack === "other");
+      assert.ok(before?.ok && after?.ok);
+      assert.equal(after.cached, false);
+      assert.deepEqual(after.objects.find((o) => o.ref.name === "shared")?.object["data"], { v: "2" });
+    } finally {
+      await t.close();
+    }
+  });
+
   it("says how to install kustomize when neither kustomize nor kubectl is on PATH", async () => {
     const saved = process.env["PATH"];
     const onlyGit = mkdtempSync(join(tmpdir(), "gitward-path-"));
