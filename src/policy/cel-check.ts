@@ -238,7 +238,7 @@ function indexType(operand: CheckType, index: CheckType, id: bigint): CheckType 
   if (operand === "dyn") return "dyn";
   if (typeof operand !== "string") {
     if ("list" in operand) {
-      if (["dyn", "int", "uint", "double"].includes(index as string)) return operand.list;
+      if (index === "dyn" || index === "int" || index === "uint" || index === "double") return operand.list;
       throw new CheckFailure(`list index must be int, got ${formatType(index)}`, id);
     }
     if (assignable(index, operand.map[0])) return operand.map[1];

@@ -17,7 +17,8 @@ export interface CelInputValue {
 export function toCelInput(value: unknown): CelInputValue {
   const stats = { n: 0, l: 0, t: 0 };
   const converted = convert(value, stats);
-  return { value: converted, size: stats };
+  const c = Array.isArray(value) ? value.length : typeof value === "object" && value !== null ? Object.keys(value).length : 0;
+  return { value: converted, size: { c, ...stats } };
 }
 
 interface Stats {

@@ -1,7 +1,9 @@
-import { parse, plan, type CelEnv, type CelResult, type CelValue } from "@bufbuild/cel";
+import { isCelError, parse, plan, type CelEnv, type CelResult, type CelValue } from "@bufbuild/cel";
 import type { ParsedExpr } from "./cel-ast.ts";
 import { formatType, TypeChecker, type CheckType } from "./cel-check.ts";
-import { CostEstimator, type SizeBound } from "./cel-cost.ts";
+import { CostEstimator, type MeasuredSize, type SizeBound, type VariableSizes } from "./cel-cost.ts";
+import { costGuard, uniformSizes } from "./cost-guard.ts";
+import { measurableNodes, measureCelValue } from "./measure.ts";
 import { PolicyVariable, policyCelEnv } from "./cel-env.ts";
 
 /** What an expression must evaluate to: a validation is a `bool`, a messageExpression a `string`. */
@@ -10,10 +12,13 @@ export type ExpressionPurpose = "validation" | "message";
 /** A compiled expression: checked, costed and planned once, run per object. */
 export interface CompiledExpression {
   readonly text: string;
-  /** The estimated cost for inputs within `size`. */
-  estimate(size: SizeBound): number;
-  /** Undefined when inputs within `size` stay within the cost limit, else the estimated cost. */
-  costOverLimit(size: SizeBound): number | undefined;
+  /** The estimated cost for variables within these sizes. */
+  estimate(sizes: VariableSizes): number;
+  /**
+   * Undefined when the expression may run on these variables (sized `sizes`) within the cost
+   * limit, else its estimated cost.
+   */
+  costOverLimit(sizes: VariableSizes, values: Readonly<Record<string, CelValue>>): number | undefined;
   /** Runs the expression; CEL reports failures as values, never by throwing. */
   run(bindings: Readonly<Record<string, CelValue>>): CelResult;
 }
@@ -27,8 +32,7 @@ export interface CompileIssue {
 /** The outcome of {@link ExpressionCompiler.compile}. */
 export type CompileOutcome = { readonly ok: true; readonly expression: CompiledExpression } | { readonly ok: false; readonly issue: CompileIssue };
 
-/** The upper end of the search for `safeSize`: beyond any object gitward would render. */
-const MAX_SAFE_SIZE = 2 ** 40;
+const PLAIN_VARIABLES: readonly string[] = [PolicyVariable.Object, PolicyVariable.Env, PolicyVariable.Stack];
 
 const mapOf = (value: CheckType): CheckType => ({ map: ["string", value] });
 
@@ -77,60 +81,39 @@ export class ExpressionCompiler {
       return { ok: false, issue: { message: `must evaluate to ${want}, but its type is ${formatType(checked.type)}`, offset: undefined } };
     }
     const isFunction = (name: string) => checker.isFunction(name);
-    const estimate = (size: SizeBound) => new CostEstimator(size, isFunction).estimate(parsed.expr).cost;
-    const emptyCost = estimate({ n: 0, l: 0, t: 0 });
+    const variables = opts.params ? [...PLAIN_VARIABLES, PolicyVariable.Params] : PLAIN_VARIABLES;
+    const estimate = (sizes: VariableSizes, measured?: MeasuredSize) => new CostEstimator(sizes, isFunction, measured).estimate(parsed.expr).cost;
+    const emptyCost = estimate(uniformSizes(variables, 0));
     if (!(emptyCost <= this.#costLimit)) {
       return { ok: false, issue: { message: `estimated cost ${formatCost(emptyCost)} exceeds the cost limit ${this.#costLimit} even for an empty object`, offset: undefined } };
     }
     const program = plan(this.#env, parsed);
-    const guard = costGuard(estimate, this.#costLimit);
-    return { ok: true, expression: { text, estimate, costOverLimit: guard, run: (bindings) => program(bindings) } };
+    const guard = costGuard(estimate, variables, this.#costLimit);
+    const probes = new Map(measurableNodes(parsed.expr, new Set(variables), isFunction).map((e) => [e.id, plan(this.#env, e)]));
+    const measure = (values: Readonly<Record<string, CelValue>>) => (): MeasuredSize => {
+      const memo = new Map<bigint, SizeBound>();
+      return (e) => {
+        const probe = probes.get(e.id);
+        if (probe === undefined) return undefined;
+        let size = memo.get(e.id);
+        if (size === undefined) {
+          const value = probe(values);
+          size = isCelError(value) ? { c: 0, n: 0, l: 0, t: 0 } : measureCelValue(value);
+          memo.set(e.id, size);
+        }
+        return size;
+      };
+    };
+    return {
+      ok: true,
+      expression: {
+        text,
+        estimate,
+        costOverLimit: (sizes, values) => guard(sizes, measure(values)),
+        run: (bindings) => program(bindings),
+      },
+    };
   }
-}
-
-/** Distinct sizes whose estimates one expression remembers before starting afresh. */
-const GUARD_CACHE_LIMIT = 4096;
-
-/**
- * Decides cheaply whether inputs of a size may run. Inputs within the largest "cube" known to
- * be safe pass at once; others are estimated at their size rounded up to a grid of quarter
- * powers of two (sound, as the estimate is monotone) and the answer is remembered per grid
- * cell; only when that exceeds the limit is the exact size estimated.
- */
-function costGuard(estimate: (size: SizeBound) => number, limit: number): (size: SizeBound) => number | undefined {
-  const safeSize = largestSafeSize(estimate, limit);
-  const cache = new Map<string, boolean>();
-  return (size) => {
-    if (size.n <= safeSize && size.l <= safeSize && size.t <= safeSize) return undefined;
-    const rounded = { n: roundUp(size.n), l: roundUp(size.l), t: roundUp(size.t) };
-    const key = `${rounded.n}:${rounded.l}:${rounded.t}`;
-    let ok = cache.get(key);
-    if (ok === undefined) {
-      if (cache.size >= GUARD_CACHE_LIMIT) cache.clear();
-      ok = estimate(rounded) <= limit;
-      cache.set(key, ok);
-    }
-    if (ok) return undefined;
-    const exact = estimate(size);
-    return exact <= limit ? undefined : exact;
-  };
-}
-
-function roundUp(x: number): number {
-  return x <= 1 ? x : 2 ** (Math.ceil(4 * Math.log2(x)) / 4);
-}
-
-/** Binary search for the largest k with estimate(k, k, k) within the limit; the estimate is monotone. */
-function largestSafeSize(estimate: (size: SizeBound) => number, limit: number): number {
-  let lo = 0;
-  let hi = MAX_SAFE_SIZE;
-  if (estimate({ n: hi, l: hi, t: hi }) <= limit) return hi;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (estimate({ n: mid, l: mid, t: mid }) <= limit) lo = mid;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Formats a cost estimate for messages: integers as such, huge ones in exponent form. */

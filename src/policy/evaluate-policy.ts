@@ -1,15 +1,16 @@
 import { isCelError, type CelValue } from "@bufbuild/cel";
 import type { Finding } from "../check/finding.ts";
 import type { RenderedObject } from "../core/object.ts";
-import type { SizeBound } from "./cel-cost.ts";
+import type { VariableSizes } from "./cel-cost.ts";
+import { PolicyVariable } from "./cel-env.ts";
 import { formatCost, type CompiledExpression } from "./compile-expression.ts";
 import { enforcementIn, type CompiledPolicy, type CompiledValidation } from "./compiled-policy.ts";
 import { POLICY_RULE_PREFIX, PolicyRule } from "./types.ts";
 
-/** The variables an expression runs with, and the size bound of all of them together. */
+/** The variables an expression runs with, and their size bounds for the cost check. */
 export interface Bindings {
   readonly values: Readonly<Record<string, CelValue>>;
-  readonly size: SizeBound;
+  readonly sizes: VariableSizes;
 }
 
 /** Where an evaluation runs and under which cost limit. */
@@ -46,11 +47,11 @@ export function evaluatePolicy(policy: CompiledPolicy, obj: RenderedObject, bind
 
 /** Runs an expression unless its cost estimate for these bindings exceeds the limit. */
 export function runExpression(expr: CompiledExpression, bindings: Bindings, costLimit: number): RunOutcome {
-  const cost = expr.costOverLimit(bindings.size);
+  const cost = expr.costOverLimit(bindings.sizes, bindings.values);
   if (cost !== undefined) {
     return {
       ok: false,
-      cause: `not evaluated: estimated cost ${formatCost(cost)} exceeds the cost limit ${costLimit} for this object (input size ${bindings.size.t})`,
+      cause: `not evaluated: estimated cost ${formatCost(cost)} exceeds the cost limit ${costLimit} for this object (object size ${bindings.sizes[PolicyVariable.Object]?.t ?? 0})`,
     };
   }
   const value = expr.run(bindings.values);

@@ -2,7 +2,7 @@ import type { CelValue } from "@bufbuild/cel";
 import type { Finding } from "../check/finding.ts";
 import type { RenderedObject } from "../core/object.ts";
 import { formatRef } from "../core/objref.ts";
-import { maxBound, type SizeBound } from "./cel-cost.ts";
+import type { SizeBound } from "./cel-cost.ts";
 import { PolicyVariable } from "./cel-env.ts";
 import { toCelInput, type CelInputValue } from "./cel-value.ts";
 import type { CompiledPolicy } from "./compiled-policy.ts";
@@ -49,7 +49,6 @@ export class CompiledPolicySet implements PolicySet {
       ...(ctx.stack.namespace === undefined ? {} : { namespace: ctx.stack.namespace }),
     });
     const run = { environment, stack, costLimit: this.#costLimit };
-    const contextSize = maxBound(envInput.size, stackInput.size);
     const findings: Finding[] = [];
     const exemptions: Exemption[] = [];
 
@@ -65,7 +64,7 @@ export class CompiledPolicySet implements PolicySet {
           continue;
         }
         input ??= toCelInput(obj.object);
-        const bindings = bindingsFor(policy, input, envInput.value, stackInput.value, contextSize);
+        const bindings = bindingsFor(policy, input, envInput, stackInput);
         findings.push(...evaluatePolicy(policy, obj, bindings, run));
       }
     }
@@ -96,20 +95,20 @@ export class CompiledPolicySet implements PolicySet {
   }
 }
 
-function bindingsFor(
-  policy: CompiledPolicy,
-  input: CelInputValue,
-  env: CelValue,
-  stack: CelValue,
-  contextSize: SizeBound,
-): Bindings {
-  const size = maxBound(input.size, contextSize);
+function bindingsFor(policy: CompiledPolicy, object: CelInputValue, env: CelInputValue, stack: CelInputValue): Bindings {
   const values: Record<string, CelValue> = {
-    [PolicyVariable.Object]: input.value,
-    [PolicyVariable.Env]: env,
-    [PolicyVariable.Stack]: stack,
+    [PolicyVariable.Object]: object.value,
+    [PolicyVariable.Env]: env.value,
+    [PolicyVariable.Stack]: stack.value,
   };
-  if (policy.params === undefined) return { values, size };
-  values[PolicyVariable.Params] = policy.params.value;
-  return { values, size: maxBound(size, policy.params.size) };
+  const sizes: Record<string, SizeBound> = {
+    [PolicyVariable.Object]: object.size,
+    [PolicyVariable.Env]: env.size,
+    [PolicyVariable.Stack]: stack.size,
+  };
+  if (policy.params !== undefined) {
+    values[PolicyVariable.Params] = policy.params.value;
+    sizes[PolicyVariable.Params] = policy.params.size;
+  }
+  return { values, sizes };
 }

@@ -10,7 +10,7 @@ import { loadPolicies, type BuiltinSelection, type PolicyContext, type PolicyLim
 export function rendered(object: KObject, file = "apps/web/objects.yaml", line = 1): RenderedObject {
   const ref = refOf(object);
   assert.ok(ref !== undefined, "fixture objects need apiVersion, kind and metadata.name");
-  return { object, ref, apiVersion: String(object["apiVersion"]), source: { file, line } };
+  return { object, ref, apiVersion: typeof object["apiVersion"] === "string" ? object["apiVersion"] : "", source: { file, line } };
 }
 
 /** Reads a fixture object from test/policy/fixtures/<name>.yaml. */
