@@ -5,7 +5,11 @@
  * broken run: any render failure, error finding, missing object or unexpected cache state
  * throws.
  */
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import type * as EvaluateModule from "../src/engine/evaluate-revision.ts";
+import type * as WorkspaceModule from "../src/engine/workspace.ts";
 
 /** Which measurement a child makes. */
 export type Phase = "cold" | "warm" | "inproc";
@@ -13,6 +17,8 @@ export type Phase = "cold" | "warm" | "inproc";
 /** What a child is asked to measure. */
 export interface PhaseRequest {
   readonly phase: Phase;
+  /** The engine's source directory: this checkout's src/, or another version's, to compare. */
+  readonly srcDir: string;
   readonly repo: string;
   readonly cacheDir: string;
   /** Objects the repository must render to. */
@@ -51,8 +57,8 @@ export async function measurePhase(req: PhaseRequest): Promise<PhaseReport> {
   const t0 = performance.now();
   // Imported here, not at the top, so module loading is measured and the parent never pays for it.
   const [{ openWorkspace }, { evaluateRevision }] = await Promise.all([
-    import("../src/engine/workspace.ts"),
-    import("../src/engine/evaluate-revision.ts"),
+    import(moduleUrl(req.srcDir, "engine/workspace.ts")) as Promise<typeof WorkspaceModule>,
+    import(moduleUrl(req.srcDir, "engine/evaluate-revision.ts")) as Promise<typeof EvaluateModule>,
   ]);
   const importMs = performance.now() - t0;
   const wsOptions = { repo: req.repo, cacheDir: req.cacheDir, noCache: false, allowRemoteBases: false };
@@ -63,7 +69,7 @@ export async function measurePhase(req: PhaseRequest): Promise<PhaseReport> {
   try {
     const evaluate = async (startedAt: number): Promise<PhaseSample> => {
       const result = await evaluateRevision({
-        source: ws.source, rev: "HEAD", configPath: "gitward.yaml", filter: {}, renderer: ws.renderer, check: ws.check,
+        source: ws.source, rev: "HEAD", configPath: "gitward.yaml", filter: {}, renderer: ws.renderer, check: ws.check, configCache: ws.configCache,
       });
       const engineMs = performance.now() - startedAt;
       const failed = result.renders.filter((r) => !r.ok);
@@ -95,6 +101,10 @@ export async function measurePhase(req: PhaseRequest): Promise<PhaseReport> {
     await ws.close();
   }
   return { phase: req.phase, importMs, samples, maxRssKiB: process.resourceUsage().maxRSS };
+}
+
+function moduleUrl(srcDir: string, path: string): string {
+  return pathToFileURL(join(srcDir, path)).href;
 }
 
 function expect(sample: PhaseSample, req: PhaseRequest, cached: number): void {

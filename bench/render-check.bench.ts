@@ -4,13 +4,16 @@
  * warm disk cache, and warm in the same process, plus `gitward validate` end to end, and
  * prints a markdown table. Each cold or warm sample is its own child process.
  *
- *   node bench/render-check.bench.ts [--reps 5] [--stacks 500] [--kustomize-stacks 20]
- *   node bench/render-check.bench.ts --phase cold|warm|inproc --repo DIR --cache-dir DIR --expect-objects N
+ *   node bench/render-check.bench.ts [--reps 5] [--stacks 500] [--kustomize-stacks 20] [--src DIR]
+ *   node bench/render-check.bench.ts --phase cold|warm|inproc --repo DIR --cache-dir DIR --expect-objects N [--src DIR]
  *
  * The second form is one measured child; run it under `node --cpu-prof` to profile a phase.
+ * `--src` points at another copy of the engine's src/ (e.g. `git archive` of a commit), to
+ * compare versions; it defaults to this checkout's.
  */
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -20,7 +23,6 @@ import { markdownTable, summarize, type ResultRow } from "./stats.ts";
 
 const benchDir = import.meta.dirname;
 const thisFile = import.meta.filename;
-const cliMain = resolve(benchDir, "../src/cli/main.ts");
 
 /** Milliseconds the issue sets: cold under 5 s, warm under 0.5 s. */
 const targets = { coldMs: 5000, warmMs: 500 } as const;
@@ -31,6 +33,8 @@ interface BenchOptions {
   readonly stacks: number;
   readonly kustomizeStacks: number;
   readonly workDir: string;
+  /** The engine's src/ directory. */
+  readonly srcDir: string;
 }
 
 /** A child's report and the parent's view of it: spawn to exit. */
@@ -39,8 +43,11 @@ interface ChildRun {
   readonly processMs: number;
 }
 
-function runChild(phase: Phase, repo: GeneratedRepo, cacheDir: string, reps = 1): ChildRun {
-  const args = [thisFile, "--phase", phase, "--repo", repo.dir, "--cache-dir", cacheDir, "--expect-objects", String(repo.objects), "--reps", String(reps)];
+function runChild(srcDir: string, phase: Phase, repo: GeneratedRepo, cacheDir: string, reps = 1): ChildRun {
+  const args = [
+    thisFile, "--phase", phase, "--src", srcDir, "--repo", repo.dir, "--cache-dir", cacheDir,
+    "--expect-objects", String(repo.objects), "--reps", String(reps),
+  ];
   const t0 = performance.now();
   const child = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 64 << 20 });
   const processMs = performance.now() - t0;
@@ -52,9 +59,9 @@ function runChild(phase: Phase, repo: GeneratedRepo, cacheDir: string, reps = 1)
 }
 
 /** Times `gitward validate` as a user runs it; asserts it found the repository valid and complete. */
-function runCli(repo: GeneratedRepo, cacheDir: string): number {
+function runCli(srcDir: string, repo: GeneratedRepo, cacheDir: string): number {
   const t0 = performance.now();
-  const child = spawnSync(process.execPath, [cliMain, "validate", "--repo", repo.dir, "--cache-dir", cacheDir, "-q", "-o", "json"], {
+  const child = spawnSync(process.execPath, [join(srcDir, "cli/main.ts"), "validate", "--repo", repo.dir, "--cache-dir", cacheDir, "-q", "-o", "json"], {
     encoding: "utf8", maxBuffer: 64 << 20,
   });
   const ms = performance.now() - t0;
@@ -73,12 +80,12 @@ function repeat<T>(n: number, label: string, fn: (i: number) => T): T[] {
 }
 
 /** Cold samples (a fresh cache each), then warm ones over the cache the last cold run filled. */
-function coldAndWarm(repo: GeneratedRepo, cacheDir: string, reps: number): { cold: ChildRun[]; warm: ChildRun[] } {
+function coldAndWarm(srcDir: string, repo: GeneratedRepo, cacheDir: string, reps: number): { cold: ChildRun[]; warm: ChildRun[] } {
   const cold = repeat(reps, `${repo.variant}: cold`, () => {
     rmSync(cacheDir, { recursive: true, force: true });
-    return runChild("cold", repo, cacheDir);
+    return runChild(srcDir, "cold", repo, cacheDir);
   });
-  const warm = repeat(reps, `${repo.variant}: warm`, () => runChild("warm", repo, cacheDir));
+  const warm = repeat(reps, `${repo.variant}: warm`, () => runChild(srcDir, "warm", repo, cacheDir));
   return { cold, warm };
 }
 
@@ -104,9 +111,9 @@ function runBench(opts: BenchOptions): ResultRow[] {
   const rows: ResultRow[] = [];
   const repo = generate(opts.workDir, "plain", opts.stacks);
   const cacheDir = join(opts.workDir, "cache-plain");
-  const { cold, warm } = coldAndWarm(repo, cacheDir, opts.reps);
+  const { cold, warm } = coldAndWarm(opts.srcDir, repo, cacheDir, opts.reps);
   progress("plain: warm, same process");
-  const inproc = runChild("inproc", repo, cacheDir, opts.reps);
+  const inproc = runChild(opts.srcDir, "inproc", repo, cacheDir, opts.reps);
   const label = `${repo.stacks} stacks`;
   rows.push(...phaseRows(`${label}, cold, new process`, cold, targets.coldMs));
   rows.push(...phaseRows(`${label}, warm disk cache, new process`, warm, targets.warmMs));
@@ -115,15 +122,15 @@ function runBench(opts: BenchOptions): ResultRow[] {
   const cliCache = join(opts.workDir, "cache-cli");
   const cliCold = repeat(opts.reps, "cli: cold", () => {
     rmSync(cliCache, { recursive: true, force: true });
-    return runCli(repo, cliCache);
+    return runCli(opts.srcDir, repo, cliCache);
   });
-  const cliWarm = repeat(opts.reps, "cli: warm", () => runCli(repo, cliCache));
+  const cliWarm = repeat(opts.reps, "cli: warm", () => runCli(opts.srcDir, repo, cliCache));
   rows.push({ run: `${label}, CLI cold`, measured: "`gitward validate -q` whole process", ms: summarize(cliCold), targetMs: targets.coldMs, objects: repo.objects });
   rows.push({ run: `${label}, CLI warm`, measured: "`gitward validate -q` whole process", ms: summarize(cliWarm), targetMs: targets.warmMs, objects: repo.objects });
 
   if (opts.kustomizeStacks > 0) {
     const krepo = generate(opts.workDir, "kustomize", opts.kustomizeStacks);
-    const k = coldAndWarm(krepo, join(opts.workDir, "cache-kustomize"), opts.reps);
+    const k = coldAndWarm(opts.srcDir, krepo, join(opts.workDir, "cache-kustomize"), opts.reps);
     const klabel = `kustomize, ${krepo.stacks} stacks`;
     rows.push(...phaseRows(`${klabel}, cold, new process`, k.cold, undefined).filter((r) => r.measured !== "engine modules import"));
     rows.push(...phaseRows(`${klabel}, warm disk cache, new process`, k.warm, undefined).filter((r) => r.measured !== "engine modules import"));
@@ -153,6 +160,7 @@ async function main(): Promise<void> {
       stacks: { type: "string", default: "500" },
       "kustomize-stacks": { type: "string", default: "20" },
       work: { type: "string", default: join(benchDir, ".work") },
+      src: { type: "string", default: resolve(benchDir, "../src") },
     },
   });
   const reps = positiveInt(values.reps, "--reps");
@@ -161,7 +169,7 @@ async function main(): Promise<void> {
     if (phase !== "cold" && phase !== "warm" && phase !== "inproc") throw new Error(`--phase must be cold, warm or inproc, not ${phase}`);
     if (values.repo === undefined || values["cache-dir"] === undefined) throw new Error("--phase needs --repo and --cache-dir");
     const report = await measurePhase({
-      phase, repo: resolve(values.repo), cacheDir: resolve(values["cache-dir"]),
+      phase, srcDir: resolve(values.src), repo: resolve(values.repo), cacheDir: resolve(values["cache-dir"]),
       expectObjects: positiveInt(values["expect-objects"], "--expect-objects"), reps,
     });
     process.stdout.write(`${reportPrefix}${JSON.stringify(report)}\n`);
@@ -169,12 +177,20 @@ async function main(): Promise<void> {
   }
   const opts: BenchOptions = {
     reps, stacks: positiveInt(values.stacks, "--stacks"),
-    kustomizeStacks: Number(values["kustomize-stacks"]), workDir: resolve(values.work),
+    kustomizeStacks: values["kustomize-stacks"] === "0" ? 0 : positiveInt(values["kustomize-stacks"], "--kustomize-stacks"),
+    workDir: resolve(values.work), srcDir: resolve(values.src),
   };
+  const loadBefore = loadAverage();
   const rows = runBench(opts);
-  process.stdout.write(`\nRender + check, ${opts.reps} repetitions, node ${process.version}\n\n${markdownTable(rows)}`);
+  process.stdout.write(`\nRender + check of ${opts.srcDir}, ${opts.reps} repetitions, node ${process.version}, ${cpus().length} CPUs, `);
+  process.stdout.write(`load average (1 min) ${loadBefore} before, ${loadAverage()} after\n\n${markdownTable(rows)}`);
   const missed = rows.filter((r) => r.targetMs !== undefined && r.ms.median >= r.targetMs && r.measured.startsWith("engine"));
   if (missed.length > 0) process.stdout.write(`\nTargets missed (engine median): ${missed.map((r) => r.run).join("; ")}\n`);
+}
+
+/** Other work on the machine skews every figure; the 1-minute load average shows it. */
+function loadAverage(): string {
+  return (loadavg()[0] ?? 0).toFixed(2);
 }
 
 function positiveInt(value: string | undefined, flag: string): number {

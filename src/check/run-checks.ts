@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import type { ContentCache } from "../core/layered-cache.ts";
 import type { RenderedObject } from "../core/object.ts";
 import { mapLimit } from "../core/map-limit.ts";
 import type { RenderResult } from "../render/renderer.ts";
@@ -13,7 +15,12 @@ export interface CheckOptions {
   readonly scopes: ScopeResolver;
   /** Tried in order; the first that knows a kind validates it. Empty turns schema checks off. */
   readonly schemas: readonly SchemaValidator[];
+  /** Findings of a render already checked with the same validators, by render key. */
+  readonly cache?: ContentCache<Finding[]>;
 }
+
+/** Bumped whenever the checks change what they find, so cached findings are not reused. */
+const checkFormat = "gitward-check-1";
 
 /**
  * The Check stage: structure, duplicates, plaintext secrets and schemas over every rendered
@@ -36,19 +43,30 @@ export async function runChecks(renders: readonly RenderResult[], opts: CheckOpt
   }
   const perStack = await mapLimit(ok, 8, async (r) => {
     const tag = { environment: r.instance.environment, stack: r.instance.stack };
-    const out: Finding[] = [];
-    for (const obj of r.objects) {
-      const local = [...checkStructure(obj, opts.scopes), ...checkSecrets(obj)];
-      if (r.instance.target.provider === "kubernetes" && obj.ref.kind !== "" && obj.apiVersion !== "" && !isSopsEncrypted(obj.object)) {
-        local.push(...(await schemaFindings(obj, opts.schemas)));
-      }
-      for (const f of local) out.push({ ...f, ...tag });
-    }
-    return out;
+    return (await stackFindings(r, opts)).map((f) => ({ ...f, ...tag }));
   });
   findings.push(...perStack.flat());
   findings.push(...findDuplicates(ok.map((r) => ({ ...r.instance, objects: r.objects }))));
   return findings;
+}
+
+/** The findings of one rendered stack; they depend only on its objects and the validators, so they are cached by its render key. */
+async function stackFindings(r: Extract<RenderResult, { ok: true }>, opts: CheckOptions): Promise<Finding[]> {
+  const kubernetes = r.instance.target.provider === "kubernetes";
+  const key = createHash("sha256")
+    .update(JSON.stringify([checkFormat, r.key, kubernetes ? opts.schemas.map((s) => s.name) : []]))
+    .digest("hex");
+  const hit = await opts.cache?.get(key);
+  if (hit !== undefined) return hit;
+  const out: Finding[] = [];
+  for (const obj of r.objects) {
+    out.push(...checkStructure(obj, opts.scopes), ...checkSecrets(obj));
+    if (kubernetes && obj.ref.kind !== "" && obj.apiVersion !== "" && !isSopsEncrypted(obj.object)) {
+      out.push(...(await schemaFindings(obj, opts.schemas)));
+    }
+  }
+  await opts.cache?.put(key, out);
+  return out;
 }
 
 async function schemaFindings(obj: RenderedObject, schemas: readonly SchemaValidator[]): Promise<Finding[]> {

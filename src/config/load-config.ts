@@ -42,8 +42,36 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     message: r.message,
   }));
   if (refIssues.length > 0) throw new ConfigError(refIssues);
+  return loadedConfig(parsed.data, file, () => ({ doc, counter }));
+}
+
+/**
+ * A LoadedConfig for a configuration already validated (read back from the cache): the
+ * file is parsed again only if an error later needs a position in it.
+ */
+export function cachedConfig(config: Config, text: string, file: string): LoadedConfig {
+  let parsed: { doc: Document; counter: LineCounter } | undefined;
+  return loadedConfig(config, file, () => {
+    if (parsed === undefined) {
+      const counter = new LineCounter();
+      parsed = { doc: parseDocument(text, { lineCounter: counter }), counter };
+    }
+    return parsed;
+  });
+}
+
+function loadedConfig(config: Config, file: string, source: () => { doc: Document; counter: LineCounter }): LoadedConfig {
   const slash = file.lastIndexOf("/");
-  return { config: parsed.data, file, baseDir: slash < 0 ? "" : file.slice(0, slash), locate: (p) => locate(p) };
+  return {
+    config,
+    file,
+    baseDir: slash < 0 ? "" : file.slice(0, slash),
+    locate: (path) => {
+      const { doc, counter } = source();
+      const pos = locateInDocument(doc, counter, path);
+      return pos === undefined ? { file } : { file, line: pos.line, column: pos.column };
+    },
+  };
 }
 
 /** Variables are text: `version: 1.10` must substitute as "1.10", not the number 1.1. */

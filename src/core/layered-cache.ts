@@ -1,20 +1,20 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { RenderedObject } from "../core/object.ts";
 
-/** A store of render results by content key. Misses and unreadable entries answer undefined. */
-export interface RenderCache {
-  get(key: string): Promise<readonly RenderedObject[] | undefined>;
-  put(key: string, objects: readonly RenderedObject[]): Promise<void>;
+/** A store of derived results by content key. Misses and unreadable entries answer undefined. */
+export interface ContentCache<T> {
+  get(key: string): Promise<T | undefined>;
+  put(key: string, value: T): Promise<void>;
 }
 
 /**
- * Results kept in memory for this process, in front of an optional cache on disk, so a
- * stack unchanged between the base and head of a plan renders once, and a second run
- * renders nothing that did not change.
+ * Results kept in memory for this process, in front of an optional directory on disk: a
+ * result computed once (a stack's render, its check findings, a parsed gitward.yaml) is not
+ * computed again in this run, and a later run reads it back instead of recomputing it.
+ * Keys are content hashes, so an entry never goes stale; a torn or foreign file is a miss.
  */
-export class LayeredCache implements RenderCache {
-  readonly #memory = new Map<string, readonly RenderedObject[]>();
+export class LayeredCache<T> implements ContentCache<T> {
+  readonly #memory = new Map<string, T>();
   readonly #dir: string | undefined;
 
   /** `dir` is where entries are written on disk; undefined keeps them in memory only. */
@@ -22,27 +22,26 @@ export class LayeredCache implements RenderCache {
     this.#dir = dir;
   }
 
-  async get(key: string): Promise<readonly RenderedObject[] | undefined> {
+  async get(key: string): Promise<T | undefined> {
     const hit = this.#memory.get(key);
     if (hit !== undefined || this.#dir === undefined) return hit;
     try {
-      const parsed = JSON.parse(await readFile(this.#path(key), "utf8")) as { key?: string; objects?: RenderedObject[] };
-      // A torn or foreign file is a miss, never a wrong answer.
-      if (parsed.key !== key || !Array.isArray(parsed.objects)) return undefined;
-      this.#memory.set(key, parsed.objects);
-      return parsed.objects;
+      const parsed = JSON.parse(await readFile(this.#path(key), "utf8")) as { key?: string; value?: T };
+      if (parsed.key !== key || parsed.value === undefined) return undefined;
+      this.#memory.set(key, parsed.value);
+      return parsed.value;
     } catch {
       return undefined;
     }
   }
 
-  async put(key: string, objects: readonly RenderedObject[]): Promise<void> {
-    this.#memory.set(key, objects);
+  async put(key: string, value: T): Promise<void> {
+    this.#memory.set(key, value);
     if (this.#dir === undefined) return;
     const path = this.#path(key);
     await mkdir(join(this.#dir, key.slice(0, 2)), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ key, objects }));
+    await writeFile(tmp, JSON.stringify({ key, value }));
     await rename(tmp, path);
   }
 

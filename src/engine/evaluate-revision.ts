@@ -1,5 +1,8 @@
 import { ConfigError } from "../config/config-error.ts";
-import { parseConfig, type LoadedConfig } from "../config/load-config.ts";
+import { createHash } from "node:crypto";
+import { cachedConfig, parseConfig, type LoadedConfig } from "../config/load-config.ts";
+import type { Config } from "../config/schema.ts";
+import type { ContentCache } from "../core/layered-cache.ts";
 import { checkInstanceDirs, stackInstances, type InstanceFilter, type StackInstance } from "../config/stack-instances.ts";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
 import { mapLimit } from "../core/map-limit.ts";
@@ -29,6 +32,10 @@ export interface EvaluateOptions {
    * Only rendered: checks and policies are for the proposed revision.
    */
   readonly asBase?: boolean;
+  /** Render only: no checks, no policies (`gitward render`). */
+  readonly renderOnly?: boolean;
+  /** Validated gitward.yaml files by content, so an unchanged one is not parsed again. */
+  readonly configCache?: ContentCache<Config>;
   readonly signal?: AbortSignal;
 }
 
@@ -66,7 +73,7 @@ export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionE
   if (dirIssues.length > 0) throw new ConfigError(dirIssues);
   const renders = await mapLimit(instances, 4, (inst) => opts.renderer.render(snapshot, inst, opts.signal));
   // The base of a plan is only compared with; its findings would be thrown away.
-  if (opts.asBase === true) return { commit, verified, config, instances, renders, findings: [], exemptions: [], policies: 0 };
+  if (opts.asBase === true || opts.renderOnly === true) return { commit, verified, config, instances, renders, findings: [], exemptions: [], policies: 0 };
   const checked = await runChecks(renders, opts.check);
   const policy = await runPolicies(snapshot, config, renders, opts.signal);
   const findings = await refineFindingLocations([...checked, ...policy.findings], snapshot);
@@ -81,8 +88,17 @@ async function loadConfigAt(snapshot: Snapshot, opts: EvaluateOptions): Promise<
       hint: "run gitward in a repository with a gitward.yaml, or pass --config PATH",
     });
   }
-  return parseConfig((await snapshot.readFile(opts.configPath, opts.signal)).toString("utf8"), opts.configPath);
+  const text = (await snapshot.readFile(opts.configPath, opts.signal)).toString("utf8");
+  const key = createHash("sha256").update(`${configFormat}\u0000${opts.configPath}\u0000${entry.oid}`).digest("hex");
+  const hit = await opts.configCache?.get(key);
+  if (hit !== undefined) return cachedConfig(hit, text, opts.configPath);
+  const loaded = parseConfig(text, opts.configPath);
+  await opts.configCache?.put(key, loaded.config);
+  return loaded;
 }
+
+/** Bumped whenever loading gitward.yaml changes what it produces. */
+const configFormat = "gitward-config-1";
 
 /** Refuses a revision whose gitward.yaml requires signatures that were not verified, or verified in another format. */
 function checkSignaturePolicy(config: LoadedConfig, format: "ssh" | "gpg", verified: VerifiedCommit | undefined): void {

@@ -2,7 +2,7 @@ import type { Finding } from "../check/finding.ts";
 import { ConfigError } from "../config/config-error.ts";
 import type { LoadedConfig } from "../config/load-config.ts";
 import { joinRepoPath } from "../config/stack-instances.ts";
-import { loadPolicies, type BuiltinSelection, type Exemption } from "../policy/index.ts";
+import type { BuiltinSelection, Exemption } from "../policy/index.ts";
 import type { RenderResult } from "../render/renderer.ts";
 import type { Snapshot } from "../source/types.ts";
 
@@ -37,7 +37,12 @@ export async function runPolicies(snapshot: Snapshot, config: LoadedConfig, rend
     ...(b.params === undefined ? {} : { params: b.params }),
     ...(b.environments === undefined ? {} : { environments: b.environments }),
   }));
-  const set = loadPolicies({ files, builtins, configFile: config.file });
+  // CEL is loaded only by repositories that have policies.
+  const { loadPolicies } = await import("../policy/index.ts");
+  const set = loadPolicies({
+    files, builtins, configFile: config.file,
+    known: { environments: Object.keys(config.config.environments), stacks: Object.keys(config.config.stacks) },
+  });
   const findings: Finding[] = [];
   const exemptions: Exemption[] = [];
   for (const r of renders) {

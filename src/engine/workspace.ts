@@ -4,7 +4,8 @@ import { ProcessRunner, type CommandRunner } from "../core/command-runner.ts";
 import type { CheckOptions } from "../check/run-checks.ts";
 import { createOfflineValidator, type SchemaValidator } from "../check/schema-offline.ts";
 import { clusterSchemaValidator, fetchClusterInfo } from "../check/cluster-info.ts";
-import { LayeredCache } from "../render/render-cache.ts";
+import { LayeredCache, type ContentCache } from "../core/layered-cache.ts";
+import type { Config } from "../config/schema.ts";
 import { Renderer } from "../render/renderer.ts";
 import { builtinScopes, chainScopes, type ScopeResolver } from "../render/scopes.ts";
 import { openSource } from "../source/open-source.ts";
@@ -35,6 +36,7 @@ export interface Workspace {
   readonly source: GitSource;
   readonly renderer: Renderer;
   readonly check: CheckOptions;
+  readonly configCache: ContentCache<Config>;
   close(): Promise<void>;
 }
 
@@ -65,12 +67,13 @@ export async function openWorkspace(opts: WorkspaceOptions): Promise<Workspace> 
   const source = await openSource(opts.repo, {
     cacheDir: opts.cacheDir, runner, ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   });
-  const cache = new LayeredCache(opts.noCache ? undefined : join(opts.cacheDir, "render"));
-  const renderer = new Renderer({ runner, cache, scopes, scopesId, allowRemoteBases: opts.allowRemoteBases });
+  const dir = (name: string): string | undefined => (opts.noCache ? undefined : join(opts.cacheDir, name));
+  const renderer = new Renderer({ runner, cache: new LayeredCache(dir("render")), scopes, scopesId, allowRemoteBases: opts.allowRemoteBases });
   return {
     source,
     renderer,
-    check: { scopes, schemas: opts.noSchema === true ? [] : schemas },
+    check: { scopes, schemas: opts.noSchema === true ? [] : schemas, cache: new LayeredCache(dir("check")) },
+    configCache: new LayeredCache(dir("config")),
     close: () => source.close(),
   };
 }

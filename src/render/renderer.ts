@@ -11,11 +11,11 @@ import { findKustomizeTool, kustomizeBuild, type KustomizeTool } from "./kustomi
 import { kustomizeSourceFinder } from "./kustomize-sources.ts";
 import { applyDefaultNamespace } from "./namespaces.ts";
 import { isManifestFile, parseManifestFile, type ParsedManifest } from "./parse-manifests.ts";
-import type { RenderCache } from "./render-cache.ts";
+import type { ContentCache } from "../core/layered-cache.ts";
 import type { ScopeResolver } from "./scopes.ts";
 
 /** Bumped whenever rendering changes what it produces, so old cache entries are not reused. */
-const renderFormat = "gitward-render-5";
+const renderFormat = "gitward-render-6";
 
 /** What rendering a stack instance produced: its objects, or the error that stopped it. */
 export type RenderResult =
@@ -25,7 +25,7 @@ export type RenderResult =
 /** What a {@link Renderer} needs. */
 export interface RendererOptions {
   readonly runner: CommandRunner;
-  readonly cache: RenderCache;
+  readonly cache: ContentCache<readonly RenderedObject[]>;
   readonly scopes: ScopeResolver;
   /** A fingerprint of the scope knowledge, part of the cache key (builtin or a cluster's discovery). */
   readonly scopesId: string;

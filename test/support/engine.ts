@@ -18,7 +18,7 @@ export interface TestWorkspace {
 export async function testWorkspace(repo: string, extra: Partial<WorkspaceOptions> = {}): Promise<TestWorkspace> {
   const cacheDir = mkdtempSync(join(tmpdir(), "gitward-cache-"));
   const ws = await openWorkspace({ repo, cacheDir, noCache: false, allowRemoteBases: false, ...extra });
-  const common = { source: ws.source, configPath: "gitward.yaml", filter: {}, renderer: ws.renderer, check: ws.check };
+  const common = { source: ws.source, configPath: "gitward.yaml", filter: {}, renderer: ws.renderer, check: ws.check, configCache: ws.configCache };
   return {
     ws,
     cacheDir,

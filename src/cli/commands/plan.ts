@@ -35,7 +35,7 @@ async function plan(io: CliIO, flags: PlanFlags): Promise<number> {
     io.progress(`planning ${flags.base ?? "(nothing)"} -> ${flags.head}`);
     const outcome = await planRevisions({
       source: ws.source, base: flags.base, head: flags.head, configPath: flags.config, filter: instanceFilter(flags),
-      renderer: ws.renderer, check: ws.check, ...(verification === undefined ? {} : { verification }),
+      renderer: ws.renderer, check: ws.check, configCache: ws.configCache, ...(verification === undefined ? {} : { verification }),
     });
     const findings = [...outcome.findings].sort(compareFindings);
     if (outcome.plan === undefined) {

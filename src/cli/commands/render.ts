@@ -28,7 +28,7 @@ async function render(io: CliIO, flags: RenderFlags): Promise<number> {
     const verification = verificationFrom(flags);
     const result = await evaluateRevision({
       source: ws.source, rev: flags.rev, configPath: flags.config, filter: instanceFilter(flags),
-      renderer: ws.renderer, check: { ...ws.check, schemas: [] }, ...(verification === undefined ? {} : { verification }),
+      renderer: ws.renderer, check: ws.check, configCache: ws.configCache, renderOnly: true, ...(verification === undefined ? {} : { verification }),
     });
     const failed = result.renders.filter((r) => !r.ok);
     if (flags.output === "json") {

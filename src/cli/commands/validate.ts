@@ -28,7 +28,7 @@ async function validate(io: CliIO, flags: ValidateFlags): Promise<number> {
     io.progress(`validating ${flags.rev}`);
     const result = await evaluateRevision({
       source: ws.source, rev: flags.rev, configPath: flags.config, filter: instanceFilter(flags),
-      renderer: ws.renderer, check: ws.check, ...(verification === undefined ? {} : { verification }),
+      renderer: ws.renderer, check: ws.check, configCache: ws.configCache, ...(verification === undefined ? {} : { verification }),
     });
     const findings = [...result.findings].sort(compareFindings);
     const objects = result.renders.reduce((n, r) => n + (r.ok ? r.objects.length : 0), 0);
