@@ -27,7 +27,7 @@ describe("gitward CLI on the bundled example", () => {
   it("validates", async () => {
     const r = await cli("validate");
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^valid: [0-9a-f]{12}: 12 stack instance\(s\), 32 object\(s\), 0 policies, 0 error\(s\), 0 warning\(s\)$/m);
+    assert.match(r.stdout, /^valid: [0-9a-f]{12}: 12 stack instance\(s\), 32 object\(s\), 10 policies, 0 error\(s\), 0 warning\(s\)$/m);
   });
 
   it("plans the change in every environment, with --detailed-exitcode 2", async () => {
@@ -51,6 +51,35 @@ describe("gitward CLI on the bundled example", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /\| \*\*prod\*\* \| 0 \| 1 \| 0 \| 0 \| 3 \|/);
     assert.doesNotMatch(r.stdout, /\*\*dev\*\*/);
+  });
+
+  it("lists policy exemptions in the PR comment", async () => {
+    const r = await cli("plan", "--base", base, "-o", "markdown", "--env", "prod");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /#### Policy exemptions\n\n\| Policy \| Object \| Environment\/stack \| Source \| Reason \|\n\|---\|---\|---\|---\|---\|\n\| `resources-required` \| `StatefulSet\/cache\/redis` \| prod\/redis \| `apps\/redis\/redis.yaml:1:1` \| a CPU limit throttles redis/);
+  });
+
+  it("fails the plan on a deny finding and shows it in the findings table", async () => {
+    const files = readTreeFiles("examples/infra");
+    const sha = repo.commit({ "gitward.yaml": (files["gitward.yaml"] ?? "").replace('replicas: "3"', 'replicas: "1"') }, "prod down to one replica");
+    try {
+      const r = await cli("plan", "--base", base, "--head", sha, "-o", "markdown", "--detailed-exitcode");
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /\| ❌ error \| policy.prod-high-availability \| `Deployment\/podinfo\/podinfo` \| `apps\/podinfo\/base\/deployment.yaml:\d+:\d+` \| prod needs at least 2 replicas, has 1 \|/);
+    } finally {
+      repo.git("reset", "-q", "--hard", "HEAD~1");
+    }
+  });
+
+  it("refuses a policy that does not compile, naming its file and line", async () => {
+    const sha = repo.commit({ "policies/broken.yaml": "apiVersion: policy.gitward.dev/v1alpha1\nkind: Policy\nmetadata: {name: broken}\nspec:\n  validations:\n    - expression: \"object.metadata.name ==\"\n" }, "broken policy");
+    try {
+      const r = await cli("validate", "--rev", sha, "-q");
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^error: policies\/broken.yaml:6:\d+: spec.validations\[0\].expression: /m);
+    } finally {
+      repo.git("reset", "-q", "--hard", "HEAD~1");
+    }
   });
 
   it("renders one environment as YAML with sources", async () => {
