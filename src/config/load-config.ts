@@ -1,9 +1,9 @@
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
-import type { z } from "zod";
 import { formatFieldPath, locateInDocument, toLineColumn, type YamlPath } from "../core/yaml-positions.ts";
 import { ConfigError, type ConfigIssue } from "./config-error.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { checkReferences } from "./check-references.ts";
+import { zodConfigIssues } from "./zod-issues.ts";
 
 /** A loaded gitward.yaml with what is needed to point at its keys later. */
 export interface LoadedConfig {
@@ -35,7 +35,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     throw new ConfigError([{ location: { file, line: 1, column: 1 }, keyPath: "", message: "file is empty" }]);
   }
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap((i) => zodIssues(i, raw, locate)));
+  if (!parsed.success) throw new ConfigError(zodConfigIssues(parsed.error.issues, raw, locate, configKeys));
   const refIssues = checkReferences(parsed.data).map((r) => ({
     location: locate(r.path),
     keyPath: formatFieldPath(r.path),
@@ -96,78 +96,10 @@ function syntaxIssues(doc: Document, counter: LineCounter, file: string): Config
   });
 }
 
-type Locate = (path: YamlPath, keyOf?: string) => ConfigIssue["location"];
-
-function zodIssues(issue: z.core.$ZodIssue, raw: unknown, locate: Locate): ConfigIssue[] {
-  const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
-  if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) => ({
-      location: locate(path, key),
-      keyPath: formatFieldPath([...path, key]),
-      message: `unknown key${suggest(key)}`,
-    }));
-  }
-  if (issue.code === "invalid_key") {
-    const key = path.at(-1);
-    const why = issue.issues[0]?.message ?? issue.message;
-    return [{ location: locate(path.slice(0, -1), String(key)), keyPath: formatFieldPath(path), message: `invalid name: ${why}` }];
-  }
-  if (issue.code === "invalid_union") return unionIssues(issue, path, raw, locate);
-  const missing = (issue.code === "invalid_type" || issue.code === "invalid_value") && !hasPath(raw, path);
-  const message = missing ? "required key is missing" : issue.message;
-  return [{ location: locate(path), keyPath: formatFieldPath(path), message }];
-}
-
-/**
- * A union fails as a whole; the useful report is the branch whose shape the input has
- * (an object for an object branch), with its issues placed under the union's path.
- */
-function unionIssues(issue: z.core.$ZodIssueInvalidUnion, path: (string | number)[], raw: unknown, locate: Locate): ConfigIssue[] {
-  const shapeMismatch = (branch: z.core.$ZodIssue[]): boolean =>
-    branch.every((i) => i.code === "invalid_type" && i.path.length === 0);
-  const matching = issue.errors.filter((branch) => !shapeMismatch(branch));
-  const branch = matching.length === 1 ? matching[0] : undefined;
-  if (branch === undefined) {
-    const expected = issue.errors.flatMap((b) => b.map((i) => (i.code === "invalid_type" ? i.expected : undefined))).filter((e) => e !== undefined);
-    const message = expected.length > 0 ? `expected ${[...new Set(expected)].join(" or ")}` : issue.message;
-    return [{ location: locate(path), keyPath: formatFieldPath(path), message }];
-  }
-  return branch.flatMap((inner) => zodIssues({ ...inner, path: [...path, ...inner.path] }, raw, locate));
-}
-
-function hasPath(raw: unknown, path: readonly (string | number)[]): boolean {
-  let cur: unknown = raw;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, seg)) return false;
-    cur = (cur as Record<string | number, unknown>)[seg];
-  }
-  return true;
-}
-
-const knownKeys = [
+/** Every key gitward.yaml knows, for "did you mean" suggestions. */
+const configKeys = [
   "version", "environments", "stacks", "policies", "render", "verification", "vars", "targets", "sync",
   "approvals", "promoteFrom", "description", "provider", "context", "namespace", "root", "check", "reload",
   "health", "auto", "prune", "selfHeal", "required", "from", "enabled", "path", "target", "substitute",
   "dependsOn", "allowRemoteBases", "signatures", "format", "connection", "name", "params", "builtin", "enforcement",
 ];
-
-function suggest(key: string): string {
-  const lower = key.toLowerCase();
-  const allowed = lower.length <= 4 ? 1 : 2;
-  const hit = knownKeys.find((k) => k.toLowerCase() === lower || editDistance(k.toLowerCase(), lower) <= allowed);
-  return hit === undefined ? "" : ` (did you mean "${hit}"?)`;
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur.push(Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
-}

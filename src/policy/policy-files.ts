@@ -1,8 +1,8 @@
 import { isScalar, LineCounter, parseAllDocuments, Scalar, type Document } from "yaml";
-import type { z } from "zod";
 import type { SourceLocation } from "../core/location.ts";
-import { formatFieldPath, locateInDocument, toLineColumn, type LineColumn, type YamlPath } from "../core/yaml-positions.ts";
+import { locateInDocument, toLineColumn, type LineColumn, type YamlPath } from "../core/yaml-positions.ts";
 import type { ConfigIssue } from "../config/config-error.ts";
+import { zodConfigIssues } from "../config/zod-issues.ts";
 import { policyDocumentSchema, type PolicyDocument } from "./document-schema.ts";
 
 /** One YAML document of a policy file, with what is needed to point into it. */
@@ -94,23 +94,12 @@ function at(file: string, pos: LineColumn | undefined, precise?: LineColumn): So
 export function validatePolicyDocument(doc: PolicySourceDocument): { policy?: PolicyDocument; issues: ConfigIssue[] } {
   const parsed = policyDocumentSchema.safeParse(doc.raw);
   if (parsed.success) return { policy: parsed.data, issues: [] };
-  return { issues: parsed.error.issues.flatMap((i) => zodIssues(i, doc)) };
+  return { issues: zodConfigIssues(parsed.error.issues, doc.raw, (path, keyOf) => doc.locate(path, keyOf), policyKeys) };
 }
 
-function zodIssues(issue: z.core.$ZodIssue, doc: PolicySourceDocument): ConfigIssue[] {
-  const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
-  if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) => ({ location: doc.locate(path, key), keyPath: formatFieldPath([...path, key]), message: "unknown key" }));
-  }
-  const missing = (issue.code === "invalid_type" || issue.code === "invalid_value") && !hasPath(doc.raw, path);
-  return [{ location: doc.locate(path), keyPath: formatFieldPath(path), message: missing ? "required key is missing" : issue.message }];
-}
-
-function hasPath(raw: unknown, path: readonly (string | number)[]): boolean {
-  let cur: unknown = raw;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, seg)) return false;
-    cur = (cur as Record<string | number, unknown>)[seg];
-  }
-  return true;
-}
+/** Every key a policy document knows, for "did you mean" suggestions. */
+const policyKeys = [
+  "apiVersion", "kind", "metadata", "name", "labels", "annotations", "spec", "description", "enforcement",
+  "environments", "match", "resources", "apiGroups", "kinds", "namespaces", "labelSelector", "matchLabels",
+  "matchExpressions", "key", "operator", "values", "stacks", "validations", "expression", "message", "messageExpression",
+];

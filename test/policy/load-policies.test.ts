@@ -61,7 +61,7 @@ describe("loadPolicies", () => {
     {
       name: "an unknown key, at the key",
       files: { "p/a.yaml": teamLabel.replace("  description:", "  descripton: typo\n  description:") },
-      expected: ["p/a.yaml:6:3: spec.descripton: unknown key"],
+      expected: ['p/a.yaml:6:3: spec.descripton: unknown key (did you mean "description"?)'],
     },
     {
       name: "an unknown key in a validation",
