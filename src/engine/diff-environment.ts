@@ -1,0 +1,81 @@
+import type { Finding } from "../check/finding.ts";
+import { refKey } from "../core/objref.ts";
+import { addCounts, countChange, emptyCounts, type Change, type EnvironmentPlan, type Plan, type StackPlan } from "../plan/change.ts";
+import type { DiffEntry, TargetSession } from "../providers/provider.ts";
+import { evaluateRevision } from "./evaluate-revision.ts";
+import type { SyncOptions } from "./sync-environment.ts";
+import { dependencyOrder } from "./sync-environment.ts";
+import { labelledObjects } from "./sync-stack.ts";
+
+/** How to compare an environment's live state with a revision. */
+export type DiffEnvironmentOptions = Omit<SyncOptions, "dryRun" | "force" | "waitMs" | "override" | "prune" | "onProgress">;
+
+/** Live state against a revision, in the shape of a plan (base = live), plus the findings. */
+export interface DiffOutcome {
+  readonly plan: Plan | undefined;
+  readonly findings: readonly Finding[];
+  /** Stacks whose target could not be read, with why. */
+  readonly errors: readonly { readonly stack: string; readonly message: string }[];
+}
+
+/**
+ * `gitward diff`: renders and checks the revision, then asks each stack's target what differs,
+ * without writing. Drift is reported with who made it, where the provider can tell.
+ */
+export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<DiffOutcome> {
+  const evaluation = await evaluateRevision({ ...opts, filter: { environments: [opts.environment], ...(opts.stacks === undefined ? {} : { stacks: opts.stacks }) } });
+  if (evaluation.renders.some((r) => !r.ok)) return { plan: undefined, findings: evaluation.findings, errors: [] };
+  const sessions = new Map<string, Promise<TargetSession>>();
+  const stacks: StackPlan[] = [];
+  const errors: { stack: string; message: string }[] = [];
+  try {
+    for (const instance of dependencyOrder(evaluation.instances)) {
+      const render = evaluation.renders.find((r) => r.instance === instance);
+      if (render === undefined || !render.ok) continue;
+      try {
+        let session = sessions.get(instance.targetName);
+        if (session === undefined) {
+          const provider = opts.providers[instance.target.provider];
+          if (provider === undefined) throw new Error(`provider "${instance.target.provider}" is not available in this build`);
+          session = provider.open(instance.targetName, instance.target, opts.providerContext);
+          sessions.set(instance.targetName, session);
+        }
+        const s = await session;
+        const stackRef = { environment: instance.environment, stack: instance.stack };
+        const inventory = await s.readInventory(stackRef, opts.signal);
+        const desired = labelledObjects(render.objects, stackRef);
+        const set = await s.diff(desired, { ...(inventory === undefined ? {} : { inventory }), ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+        const sources = new Map(render.objects.map((o) => [refKey(o.ref), o.source]));
+        stacks.push(stackPlan(instance.stack, instance.targetName, instance.target.provider, instance.dir, set.entries, sources));
+      } catch (e: unknown) {
+        errors.push({ stack: instance.stack, message: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  } finally {
+    await Promise.allSettled([...sessions.values()].map(async (s) => (await s).close()));
+  }
+  const counts = emptyCounts();
+  for (const s of stacks) addCounts(counts, s.counts);
+  const env: EnvironmentPlan = { environment: opts.environment, stacks, counts };
+  const head = { rev: opts.rev, sha: evaluation.commit.sha, author: evaluation.commit.author.name, subject: evaluation.commit.subject };
+  const plan: Plan = { base: undefined, head, environments: [env], findings: evaluation.findings, exemptions: evaluation.exemptions, counts };
+  return { plan, findings: evaluation.findings, errors };
+}
+
+function stackPlan(
+  stack: string, target: string, provider: string, dir: string,
+  entries: readonly DiffEntry[], sources: ReadonlyMap<string, Change["source"]>,
+): StackPlan {
+  const counts = emptyCounts();
+  const changes: Change[] = [];
+  for (const e of entries) {
+    countChange(counts, e.action);
+    if (e.action === "no-op") continue;
+    const drift = e.drift === undefined || e.drift.length === 0 ? "" : `\n# drift: ${e.drift.map((d) => `${d.field}${d.manager === undefined ? "" : ` by ${d.manager}`}${d.time === undefined ? "" : ` at ${d.time}`}`).join("; ")}`;
+    changes.push({
+      action: e.action, ref: e.ref, apiVersion: e.apiVersion, source: sources.get(refKey(e.ref)) ?? { file: dir },
+      ...(e.diff === undefined && drift === "" ? {} : { diff: `${e.diff ?? ""}${drift}`.trim() }),
+    });
+  }
+  return { stack, target, provider, dir, changes, counts };
+}

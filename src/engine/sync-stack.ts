@@ -1,0 +1,126 @@
+import type { StackInstance } from "../config/stack-instances.ts";
+import type { RenderedObject } from "../core/object.ts";
+import { isRecord } from "../core/object.ts";
+import { refKey } from "../core/objref.ts";
+import type {
+  ChangeSetEntry, DesiredObject, HealthReport, Inventory, StackRef, SyncRecord, TargetSession,
+} from "../providers/provider.ts";
+import { changedAnything, countActions } from "./change-set.ts";
+import type { GateOutcome } from "./gate.ts";
+
+/** The labels gitward puts on every object it applies, so ownership can be checked live. */
+export const stackLabel = "gitward.dev/stack";
+/** See {@link stackLabel}. */
+export const environmentLabel = "gitward.dev/environment";
+const keptSyncs = 10;
+
+/** How one stack is synced. */
+export interface StackSyncOptions {
+  readonly revision: string;
+  readonly dryRun: boolean;
+  readonly prune: boolean;
+  readonly force: boolean;
+  /** Wait for health this long after applying; undefined does not wait. */
+  readonly waitMs: number | undefined;
+  readonly gate: GateOutcome;
+  readonly overrideBy?: string;
+  readonly onProgress?: (done: number, total: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** What syncing one stack did. */
+export interface StackSyncResult {
+  readonly environment: string;
+  readonly stack: string;
+  readonly target: string;
+  readonly entries: readonly ChangeSetEntry[];
+  readonly health?: HealthReport;
+  /** Set when the stack was not synced (a failed dependency) or the session failed. */
+  readonly error?: string;
+  readonly ok: boolean;
+}
+
+/**
+ * Apply, prune, verify and record one stack through its target session: objects are applied
+ * with the stack's labels, what the inventory holds and Git no longer does is pruned, health
+ * is awaited on request, and the inventory in the target is rewritten with what the stack
+ * owns now, failed deletes included so they are retried next time.
+ */
+export async function syncStack(
+  session: TargetSession,
+  instance: StackInstance,
+  objects: readonly RenderedObject[],
+  opts: StackSyncOptions,
+): Promise<StackSyncResult> {
+  const stack: StackRef = { environment: instance.environment, stack: instance.stack };
+  const base = { environment: instance.environment, stack: instance.stack, target: instance.targetName };
+  const inventory = await session.readInventory(stack, opts.signal);
+  const desired = labelledObjects(objects, stack);
+  const applied = await session.apply(desired, {
+    stack, dryRun: opts.dryRun, force: opts.force,
+    ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  });
+  const wanted = new Set(desired.map((d) => refKey(d.ref)));
+  const stale = (inventory?.entries ?? []).filter((e) => !wanted.has(refKey(e.ref)));
+  const removed = opts.prune && stale.length > 0
+    ? await session.remove(stale, { stack, dryRun: opts.dryRun, ...(opts.signal === undefined ? {} : { signal: opts.signal }) })
+    : [];
+  const entries = [...applied, ...removed];
+  const failed = entries.some((e) => e.action === "failed");
+  const health = opts.waitMs === undefined || opts.dryRun || failed
+    ? undefined
+    : await session.wait(applied.map((e) => e.ref), { timeoutMs: opts.waitMs, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+  const unhealthy = health !== undefined && (health.timedOut || health.entries.some((e) => e.health === "degraded"));
+  const ok = !failed && !unhealthy;
+  if (!opts.dryRun && (changedAnything(entries) || inventory === undefined || inventory.revision !== opts.revision || !ok)) {
+    await session.writeInventory(nextInventory(inventory, stack, desired, stale, removed, record(opts, entries, ok)), opts.signal);
+  }
+  return { ...base, entries, ok, ...(health === undefined ? {} : { health }) };
+}
+
+/** The desired objects of a stack, labelled with the stack and environment that own them. */
+export function labelledObjects(objects: readonly RenderedObject[], stack: StackRef): DesiredObject[] {
+  return objects.map((o) => labelled(o, stack));
+}
+
+function labelled(o: RenderedObject, stack: StackRef): DesiredObject {
+  const meta = isRecord(o.object["metadata"]) ? o.object["metadata"] : {};
+  const labels = isRecord(meta["labels"]) ? meta["labels"] : {};
+  const object = {
+    ...o.object,
+    metadata: { ...meta, labels: { ...labels, [stackLabel]: stack.stack, [environmentLabel]: stack.environment } },
+  };
+  return { ref: o.ref, apiVersion: o.apiVersion, object, source: o.source };
+}
+
+function record(opts: StackSyncOptions, entries: readonly ChangeSetEntry[], ok: boolean): SyncRecord {
+  const counts = countActions(entries);
+  const summary = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+  return {
+    revision: opts.revision,
+    at: new Date().toISOString(),
+    result: ok ? "succeeded" : "failed",
+    summary,
+    ...(opts.gate.overridden ? { gateOverride: { by: opts.overrideBy ?? "unknown", denials: opts.gate.denials.length } } : {}),
+  };
+}
+
+function nextInventory(
+  previous: Inventory | undefined,
+  stack: StackRef,
+  desired: readonly DesiredObject[],
+  stale: Inventory["entries"],
+  removed: readonly ChangeSetEntry[],
+  sync: SyncRecord,
+): Inventory {
+  const gone = new Set(removed.filter((e) => e.action === "deleted" || e.action === "skipped").map((e) => refKey(e.ref)));
+  // What could not be deleted (or was not pruned) is still owned, so a later sync retries it.
+  const kept = stale.filter((e) => !gone.has(refKey(e.ref)));
+  return {
+    stack,
+    revision: sync.revision,
+    entries: [...desired.map((d) => ({ ref: d.ref, apiVersion: d.apiVersion })), ...kept],
+    syncs: [sync, ...(previous?.syncs ?? [])].slice(0, keptSyncs),
+  };
+}

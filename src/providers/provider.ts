@@ -1,0 +1,170 @@
+import type { SourceLocation } from "../core/location.ts";
+import type { KObject } from "../core/object.ts";
+import type { ObjRef } from "../core/objref.ts";
+
+/**
+ * The boundary between the engine and the systems gitward manages. A provider knows nothing
+ * of Git, rendering or policy: it receives desired objects and answers with what it did.
+ */
+
+/** What a provider did to one object. Ordered so that the worst wins when aggregating. */
+export const Action = {
+  Failed: "failed",
+  Created: "created",
+  Configured: "configured",
+  Deleted: "deleted",
+  Unchanged: "unchanged",
+  Skipped: "skipped",
+} as const;
+/** One of {@link Action}. */
+export type Action = (typeof Action)[keyof typeof Action];
+
+/** Health of an object, ordered so that the worst one wins when aggregating. */
+export const Health = {
+  Degraded: "degraded",
+  Missing: "missing",
+  Progressing: "progressing",
+  Unknown: "unknown",
+  Healthy: "healthy",
+} as const;
+/** One of {@link Health}. */
+export type Health = (typeof Health)[keyof typeof Health];
+
+/** Which stack, in which environment: the owner of an inventory. */
+export interface StackRef {
+  readonly environment: string;
+  readonly stack: string;
+}
+
+/** One desired object, with where it came from (for messages). */
+export interface DesiredObject {
+  readonly ref: ObjRef;
+  readonly apiVersion: string;
+  readonly object: KObject;
+  readonly source?: SourceLocation;
+}
+
+/** A field another writer changed, and who. */
+export interface Drift {
+  /** Field path, `a.b[0].c` or the managedFields form. */
+  readonly field: string;
+  /** The writer that owns it now (a field manager for Kubernetes), if known. */
+  readonly manager?: string;
+  /** When that writer last wrote, ISO 8601, if known. */
+  readonly time?: string;
+}
+
+/** What a diff found for one object. */
+export interface DiffEntry {
+  readonly ref: ObjRef;
+  readonly apiVersion: string;
+  /** `create`: absent live; `update`: differs; `no-op`: as desired; `delete`: in the inventory, not desired. */
+  readonly action: "create" | "update" | "no-op" | "delete";
+  /** Unified diff, live → desired, secrets masked. */
+  readonly diff?: string;
+  /** Fields changed outside gitward since it last applied. */
+  readonly drift?: readonly Drift[];
+}
+
+/** The result of a diff: one entry per desired object, plus deletes the inventory implies. */
+export interface DiffSet {
+  readonly entries: readonly DiffEntry[];
+}
+
+/** One object's outcome in an apply or remove. */
+export interface ChangeSetEntry {
+  readonly ref: ObjRef;
+  readonly apiVersion: string;
+  readonly action: Action;
+  /** Why it failed, for `failed`; why it was skipped, for `skipped`. */
+  readonly message?: string;
+}
+
+/** Options of {@link TargetSession.diff}. */
+export interface DiffOptions {
+  /** The inventory's refs, to report deletes for what is no longer desired. */
+  readonly inventory?: Inventory;
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link TargetSession.apply}. */
+export interface ApplyOptions {
+  readonly stack: StackRef;
+  readonly dryRun: boolean;
+  /** Take ownership of fields other writers own. */
+  readonly force: boolean;
+  /** Called after each object, for progress displays. */
+  readonly onProgress?: (done: number, total: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link TargetSession.remove}. */
+export interface RemoveOptions {
+  readonly stack: StackRef;
+  readonly dryRun: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link TargetSession.wait}. */
+export interface WaitOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Health of each object after a wait. */
+export interface HealthReport {
+  readonly entries: readonly { readonly ref: ObjRef; readonly health: Health; readonly message?: string }[];
+  /** True when the wait ended because of the timeout. */
+  readonly timedOut: boolean;
+}
+
+/** A sync as the target remembers it. */
+export interface SyncRecord {
+  readonly revision: string;
+  readonly at: string;
+  readonly result: "succeeded" | "failed";
+  readonly summary: Readonly<Partial<Record<Action, number>>>;
+  /** Set when a policy gate was overridden for this sync. */
+  readonly gateOverride?: { readonly by: string; readonly denials: number };
+}
+
+/** What a stack owns in a target, stored in the target itself. */
+export interface Inventory {
+  readonly stack: StackRef;
+  /** The revision last applied. */
+  readonly revision: string;
+  readonly entries: readonly { readonly ref: ObjRef; readonly apiVersion: string }[];
+  /** The last few syncs, newest first. */
+  readonly syncs: readonly SyncRecord[];
+}
+
+/** An open connection to one target (a cluster, a host root, a database). */
+export interface TargetSession {
+  /** Live state against desired; never writes. */
+  diff(desired: readonly DesiredObject[], opts: DiffOptions): Promise<DiffSet>;
+  /** Writes only what differs; per-object failures are entries, not exceptions. */
+  apply(desired: readonly DesiredObject[], opts: ApplyOptions): Promise<readonly ChangeSetEntry[]>;
+  /** Deletes; a failed delete means the object still exists. */
+  remove(refs: readonly { readonly ref: ObjRef; readonly apiVersion: string }[], opts: RemoveOptions): Promise<readonly ChangeSetEntry[]>;
+  /** Resolves when every ref is healthy or one failed, or the timeout or signal ends it. */
+  wait(refs: readonly ObjRef[], opts: WaitOptions): Promise<HealthReport>;
+  readInventory(stack: StackRef, signal?: AbortSignal): Promise<Inventory | undefined>;
+  writeInventory(inventory: Inventory, signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where credentials come from when a target is opened: never Git, always the runner's own environment. */
+export interface ProviderContext {
+  /** A kubeconfig file; default $KUBECONFIG or ~/.kube/config, or the in-cluster service account. */
+  readonly kubeconfigPath?: string;
+  /** Overrides the target's own context. */
+  readonly context?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** A kind of system gitward manages: opens sessions to its targets. */
+export interface Provider {
+  readonly name: string;
+  /** Opens a target; `target` is its gitward.yaml definition (no credentials). */
+  open(targetName: string, target: Readonly<Record<string, unknown>>, ctx: ProviderContext): Promise<TargetSession>;
+}
