@@ -27,20 +27,8 @@ const checkFormat = "gitward-check-1";
  * stack instance. Render failures become error findings here, so one report holds all.
  */
 export async function runChecks(renders: readonly RenderResult[], opts: CheckOptions): Promise<Finding[]> {
-  const findings: Finding[] = [];
+  const findings: Finding[] = renderFailures(renders);
   const ok = renders.filter((r) => r.ok);
-  for (const r of renders) {
-    if (!r.ok) {
-      const location = r.error.subject?.location;
-      findings.push({
-        severity: "error", rule: `render.${r.error.code}`, message: r.error.detail,
-        environment: r.instance.environment, stack: r.instance.stack,
-        ...(location === undefined ? {} : { location }),
-        ...(r.error.subject?.ref === undefined ? {} : { ref: r.error.subject.ref }),
-        ...(r.error.hint === undefined ? {} : { hint: r.error.hint }),
-      });
-    }
-  }
   const perStack = await mapLimit(ok, 8, async (r) => {
     const tag = { environment: r.instance.environment, stack: r.instance.stack };
     return (await stackFindings(r, opts)).map((f) => ({ ...f, ...tag }));
@@ -50,13 +38,30 @@ export async function runChecks(renders: readonly RenderResult[], opts: CheckOpt
   return findings;
 }
 
+/** Render failures as error findings, so one report holds them with everything else. */
+export function renderFailures(renders: readonly RenderResult[]): Finding[] {
+  return renders.flatMap((r): Finding[] => {
+    if (r.ok) return [];
+    const location = r.error.subject?.location;
+    return [{
+      severity: "error", rule: `render.${r.error.code}`, message: r.error.detail,
+      environment: r.instance.environment, stack: r.instance.stack,
+      ...(location === undefined ? {} : { location }),
+      ...(r.error.subject?.ref === undefined ? {} : { ref: r.error.subject.ref }),
+      ...(r.error.hint === undefined ? {} : { hint: r.error.hint }),
+    }];
+  });
+}
+
 /** The findings of one rendered stack; they depend only on its objects and the validators, so they are cached by its render key. */
 async function stackFindings(r: Extract<RenderResult, { ok: true }>, opts: CheckOptions): Promise<Finding[]> {
   const kubernetes = r.instance.target.provider === "kubernetes";
   const key = createHash("sha256")
     .update(JSON.stringify([checkFormat, r.key, kubernetes ? opts.schemas.map((s) => s.name) : []]))
     .digest("hex");
-  const hit = await opts.cache?.get(key);
+  // A render that is not cacheable (remote bases) has an empty key: its findings are not either.
+  const cache = r.key === "" ? undefined : opts.cache;
+  const hit = await cache?.get(key);
   if (hit !== undefined) return hit;
   const out: Finding[] = [];
   for (const obj of r.objects) {
@@ -65,7 +70,7 @@ async function stackFindings(r: Extract<RenderResult, { ok: true }>, opts: Check
       out.push(...(await schemaFindings(obj, opts.schemas)));
     }
   }
-  await opts.cache?.put(key, out);
+  await cache?.put(key, out);
   return out;
 }
 

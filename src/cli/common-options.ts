@@ -37,7 +37,7 @@ export function addCommonOptions(cmd: Command): Command {
     .option("-e, --env <names>", "environments to include (comma-separated or repeated); default all", list)
     .option("-s, --stack <names>", "stacks to include (comma-separated or repeated); default all", list)
     .option("--cache-dir <dir>", "cache for remote mirrors and render results (default $GITWARD_CACHE_DIR or ~/.cache/gitward)")
-    .option("--no-cache", "do not read or write the render cache on disk")
+    .option("--no-cache", "keep no cache on disk (rendered stacks, check findings, parsed gitward.yaml)")
     .option("--allow-remote-bases", "allow kustomize bases fetched over the network")
     .option("--allowed-signers <file>", "verify the commit's SSH signature against this allowed-signers file")
     .option("--gpg-keyring <file>", "verify the commit's GPG signature against the public keys in this file")

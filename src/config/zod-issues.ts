@@ -68,7 +68,8 @@ function hasPath(raw: unknown, path: readonly (string | number)[]): boolean {
 function suggest(key: string, knownKeys: readonly string[]): string {
   const lower = key.toLowerCase();
   const allowed = lower.length <= 4 ? 1 : 2;
-  const hit = knownKeys.find((k) => k.toLowerCase() === lower || editDistance(k.toLowerCase(), lower) <= allowed);
+  // A key that is valid elsewhere is not a typo of itself: suggest only a different spelling.
+  const hit = knownKeys.find((k) => k !== key && (k.toLowerCase() === lower || editDistance(k.toLowerCase(), lower) <= allowed));
   return hit === undefined ? "" : ` (did you mean "${hit}"?)`;
 }
 

@@ -6,7 +6,7 @@ import type { ContentCache } from "../core/layered-cache.ts";
 import { checkInstanceDirs, stackInstances, type InstanceFilter, type StackInstance } from "../config/stack-instances.ts";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
 import { mapLimit } from "../core/map-limit.ts";
-import { runChecks, type CheckOptions } from "../check/run-checks.ts";
+import { renderFailures, runChecks, type CheckOptions } from "../check/run-checks.ts";
 import type { Finding } from "../check/finding.ts";
 import type { Renderer, RenderResult } from "../render/renderer.ts";
 import type { Commit, GitSource, SignatureVerification, Snapshot, VerifiedCommit } from "../source/types.ts";
@@ -73,7 +73,9 @@ export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionE
   if (dirIssues.length > 0) throw new ConfigError(dirIssues);
   const renders = await mapLimit(instances, 4, (inst) => opts.renderer.render(snapshot, inst, opts.signal));
   // The base of a plan is only compared with; its findings would be thrown away.
-  if (opts.asBase === true || opts.renderOnly === true) return { commit, verified, config, instances, renders, findings: [], exemptions: [], policies: 0 };
+  if (opts.asBase === true || opts.renderOnly === true) {
+    return { commit, verified, config, instances, renders, findings: renderFailures(renders), exemptions: [], policies: 0 };
+  }
   const checked = await runChecks(renders, opts.check);
   const policy = await runPolicies(snapshot, config, renders, opts.signal);
   const findings = await refineFindingLocations([...checked, ...policy.findings], snapshot);

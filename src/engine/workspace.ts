@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { ProcessRunner, type CommandRunner } from "../core/command-runner.ts";
@@ -59,7 +60,8 @@ export async function openWorkspace(opts: WorkspaceOptions): Promise<Workspace> 
     progress(`reading schemas and discovery from cluster ${opts.cluster.context ?? "(current context)"}`);
     const cluster = await fetchClusterInfo({ ...opts.cluster, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
     scopes = chainScopes(cluster.resources, scopes);
-    scopesId = `cluster:${cluster.server}:${cluster.version}`;
+    // The schemas themselves, not only the version: a CRD installed since changes them.
+    scopesId = `cluster:${cluster.server}:${createHash("sha256").update(JSON.stringify(cluster.openapi)).digest("hex")}`;
     schemas.push(clusterSchemaValidator(cluster));
   }
   if (opts.noSchema !== true) schemas.push(createOfflineValidator());

@@ -23,7 +23,7 @@ export function planToMarkdown(plan: Plan): string {
     ...plan.environments.map((e) => `| **${e.environment}** | ${cells(e.counts)} |`),
     "",
   ];
-  const findings = findingsMarkdown(plan.findings) + exemptionsMarkdown(plan);
+  const findings = [findingsMarkdown(plan.findings), exemptionsMarkdown(plan)].filter((s) => s !== "").join("\n");
   const sections = plan.environments.map((e) => [`### ${e.environment}`, "", ...e.stacks.map((s) => stackSection(s, true)), ""].join("\n"));
   let body = [...head, findings, ...sections].join("\n");
   if (body.length > maxLength) {

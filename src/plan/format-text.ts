@@ -27,7 +27,8 @@ export function planToText(plan: Plan, style: TextStyle): string {
       for (const c of stack.changes) out.push(...changeLines(c, style));
     }
   }
-  out.push("", findingsText(plan.findings, style), exemptionsText(plan.exemptions, style), style.bold(`Summary: ${countsText(plan.counts)}`));
+  const notes = (findingsText(plan.findings, style) + exemptionsText(plan.exemptions, style)).trimEnd();
+  out.push("", notes, ...(notes === "" ? [] : [""]), style.bold(`Summary: ${countsText(plan.counts)}`));
   return out.filter((l, i, a) => !(l === "" && a[i - 1] === "")).join("\n") + "\n";
 }
 

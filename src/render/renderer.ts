@@ -19,7 +19,14 @@ const renderFormat = "gitward-render-6";
 
 /** What rendering a stack instance produced: its objects, or the error that stopped it. */
 export type RenderResult =
-  | { readonly instance: StackInstance; readonly ok: true; readonly objects: readonly RenderedObject[]; readonly cached: boolean; readonly key: string }
+  | {
+      readonly instance: StackInstance;
+      readonly ok: true;
+      readonly objects: readonly RenderedObject[];
+      readonly cached: boolean;
+      /** The content key; "" when the result depends on more than the commit (remote bases). */
+      readonly key: string;
+    }
   | { readonly instance: StackInstance; readonly ok: false; readonly error: GitwardError };
 
 /** What a {@link Renderer} needs. */
@@ -51,7 +58,7 @@ export class Renderer {
       const content = inputs === undefined ? plainDigest(snapshot, instance.dir) : `${inputs.digest}:${tool?.version ?? "no-tool"}`;
       // A remote base can move under the same reference, so its renders are never reused.
       const cacheable = inputs === undefined || inputs.remote.length === 0;
-      const key = cacheKey(content, instance, this.#opts.scopesId);
+      const key = cacheable ? cacheKey(content, instance, this.#opts.scopesId) : "";
       const hit = cacheable ? await this.#opts.cache.get(key) : undefined;
       if (hit !== undefined) return { instance, ok: true, objects: hit, cached: true, key };
       const parsed =

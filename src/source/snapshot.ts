@@ -87,7 +87,7 @@ export class TreeSnapshot implements Snapshot {
     const { maxTotalBytes } = this.parts.limits;
     if (this.bytesRead + total > maxTotalBytes) {
       throw new GitwardError("limit", `reading ${total} more bytes would exceed the ${maxTotalBytes} bytes allowed per commit`, {
-        hint: "read less of the repository or raise the total size limit",
+        hint: "read less of the repository at once (--stack, --env), or keep large files out of it",
       });
     }
     this.bytesRead += total;
@@ -142,7 +142,7 @@ export class TreeSnapshot implements Snapshot {
     if (entry.size > maxFileBytes) {
       throw new GitwardError("limit", `file is ${entry.size} bytes, more than the ${maxFileBytes} allowed`, {
         subject: { location: { file: path } },
-        hint: "keep large files out of stack directories or raise the file size limit",
+        hint: "keep large files out of stack directories; manifests are text",
       });
     }
     return entry;

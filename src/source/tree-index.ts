@@ -151,7 +151,7 @@ export class TreeIndex {
         if (out.length > walk.maxFiles) {
           throw new GitwardError("limit", `more than ${walk.maxFiles} files`, {
             subject: { location: { file: walk.top === "" ? "." : walk.top } },
-            hint: "list a smaller directory or raise the file limit",
+            hint: "point the stack at a smaller directory",
           });
         }
       } else if (!active.has(target.path)) {
