@@ -5,6 +5,9 @@
  */
 export type { FakeApiServer, FakeApiServerOptions, ReceivedRequest } from "./fake-apiserver/server.ts";
 export { startFakeApiServer } from "./fake-apiserver/server.ts";
+export type { FaultSpec, RequestMatch } from "./fake-apiserver/faults.ts";
+export type { ControllerTiming } from "./fake-apiserver/cluster.ts";
+export type { WorkloadMode } from "./fake-apiserver/deployment-controller.ts";
 export type { KubeconfigSpec } from "./fake-apiserver/kubeconfig.ts";
 export { writeKubeconfig } from "./fake-apiserver/kubeconfig.ts";
 export type { TestCluster } from "./fake-apiserver/test-cluster.ts";

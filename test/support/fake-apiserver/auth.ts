@@ -52,7 +52,8 @@ export function requestInfo(method: string, url: URL): RequestInfo {
   // As in the API server: /namespaces/x alone is the Namespace x, "in the namespace x".
   if (rest[0] === "namespaces" && rest.length > 1) {
     namespace = rest[1] ?? "";
-    if (rest.length > 2) rest = rest.slice(2);
+    // namespaces/x/status and namespaces/x/finalize are subresources of the Namespace x.
+    if (rest.length > 2 && rest[2] !== "status" && rest[2] !== "finalize") rest = rest.slice(2);
   }
   const [resource = "", name = "", subresource = ""] = rest;
   return { isResource: true, verb: resourceVerb(method, name, url), group, version, namespace, resource, name, subresource };

@@ -12,14 +12,19 @@ export interface DiscoveryData {
   readonly resourceLists: ReadonlyMap<string, unknown>;
   /** The 406 Status body for requests accepting only aggregated discovery. */
   readonly notAcceptable: Record<string, unknown>;
-  /** Groups served by CRDs: their unserved versions get the mux's text 404, not a Status. */
-  readonly crdGroups: ReadonlySet<string>;
 }
 
-/** Loads the discovery documents; with `withWidgetCrd`, the cluster as it was once the Widget CRD existed. */
-export async function loadDiscovery(withWidgetCrd: boolean): Promise<DiscoveryData> {
+/** The groups served by CRDs, which come and go with them. */
+export interface CustomGroups {
+  /** APIGroup entries, in the order /apis lists them after the built-in groups. */
+  groups(): Record<string, unknown>[];
+  /** The APIResourceList of a CRD group version, if served. */
+  resourceList(groupVersion: string): unknown;
+}
+
+/** Loads the discovery documents of the built-in groups, as recorded before any CRD existed. */
+export async function loadDiscovery(): Promise<DiscoveryData> {
   const files = [...(await listExchanges("01-discovery")), ...(await listExchanges("01-discovery/all-group-versions"))];
-  if (withWidgetCrd) files.push("05-crd/04-get-apis-gitward.example.com-v1-discovery.json");
   const resourceLists = new Map<string, unknown>();
   for (const file of files) {
     const body = (await readExchange(file)).response.body;
@@ -27,15 +32,12 @@ export async function loadDiscovery(withWidgetCrd: boolean): Promise<DiscoveryDa
       resourceLists.set(body["groupVersion"], body);
     }
   }
-  const groupsFile = withWidgetCrd ? "05-crd/25-get-apis-after-crd-established.json" : "01-discovery/get-apis.json";
-  const groupList = (await bodyOf(groupsFile)) as DiscoveryData["groupList"];
   return {
     version: await bodyOf("01-discovery/get-version.json"),
     coreVersions: await bodyOf("01-discovery/get-api.json"),
-    groupList,
+    groupList: (await bodyOf("01-discovery/get-apis.json")) as DiscoveryData["groupList"],
     resourceLists,
     notAcceptable: (await bodyOf("01-discovery/aggregated-apis-v2-v2beta1-only.json")) as Record<string, unknown>,
-    crdGroups: new Set(withWidgetCrd ? ["gitward.example.com"] : []),
   };
 }
 
@@ -44,34 +46,35 @@ async function bodyOf(file: string): Promise<unknown> {
   return exchange.response.body;
 }
 
-/** The routes of /version, /api, /apis and their group versions. */
-export function discoveryRoutes(data: DiscoveryData): Route[] {
-  const json = (body: unknown) => (ctx: RouteContext) => sendJson(ctx.res, 200, body, { user: ctx.user });
+/** The routes of /version, /api, /apis and their group versions (built-in and CRD groups). */
+export function discoveryRoutes(data: DiscoveryData, custom: CustomGroups): Route[] {
+  const json = (body: () => unknown) => (ctx: RouteContext) => sendJson(ctx.res, 200, body(), { user: ctx.user });
+  const groupList = () => ({ ...data.groupList, groups: [...data.groupList.groups, ...custom.groups()] });
   return [
     { method: "GET", path: /^\/version\/?$/, handle: (ctx) => sendJson(ctx.res, 200, data.version, { user: ctx.user, pretty: true }) },
-    { method: "GET", path: /^\/api\/?$/, handle: negotiated(data, json(data.coreVersions)) },
-    { method: "GET", path: /^\/api\/([^/]+)\/?$/, handle: negotiated(data, (ctx) => serveGroupVersion(data, ctx, ctx.params[0] ?? "")) },
-    { method: "GET", path: /^\/apis\/?$/, handle: negotiated(data, json(data.groupList)) },
-    { method: "GET", path: /^\/apis\/([^/]+)\/?$/, handle: negotiated(data, (ctx) => serveGroup(data, ctx)) },
+    { method: "GET", path: /^\/api\/?$/, handle: negotiated(data, json(() => data.coreVersions)) },
+    { method: "GET", path: /^\/api\/([^/]+)\/?$/, handle: negotiated(data, (ctx) => serveGroupVersion(data, custom, ctx, ctx.params[0] ?? "")) },
+    { method: "GET", path: /^\/apis\/?$/, handle: negotiated(data, json(groupList)) },
+    { method: "GET", path: /^\/apis\/([^/]+)\/?$/, handle: negotiated(data, (ctx) => serveGroup(groupList().groups, ctx)) },
     {
       method: "GET",
       path: /^\/apis\/([^/]+)\/([^/]+)\/?$/,
-      handle: negotiated(data, (ctx) => serveGroupVersion(data, ctx, `${ctx.params[0]}/${ctx.params[1]}`)),
+      handle: negotiated(data, (ctx) => serveGroupVersion(data, custom, ctx, `${ctx.params[0]}/${ctx.params[1]}`)),
     },
   ];
 }
 
-function serveGroup(data: DiscoveryData, ctx: RouteContext): void {
-  const group = data.groupList.groups.find((g) => g["name"] === ctx.params[0]);
+function serveGroup(groups: readonly Record<string, unknown>[], ctx: RouteContext): void {
+  const group = groups.find((g) => g["name"] === ctx.params[0]);
   if (group === undefined) return sendPageNotFound(ctx.res, ctx.user);
   sendJson(ctx.res, 200, { kind: "APIGroup", apiVersion: "v1", ...group }, { user: ctx.user });
 }
 
-function serveGroupVersion(data: DiscoveryData, ctx: RouteContext, groupVersion: string): void {
-  const list = data.resourceLists.get(groupVersion);
+function serveGroupVersion(data: DiscoveryData, custom: CustomGroups, ctx: RouteContext, groupVersion: string): void {
+  const list = data.resourceLists.get(groupVersion) ?? custom.resourceList(groupVersion);
   if (list !== undefined) return sendJson(ctx.res, 200, list, { user: ctx.user });
   const group = groupVersion.includes("/") ? groupVersion.slice(0, groupVersion.indexOf("/")) : "";
-  const builtin = group === "" || (data.groupList.groups.some((g) => g["name"] === group) && !data.crdGroups.has(group));
+  const builtin = group === "" || data.groupList.groups.some((g) => g["name"] === group);
   // A built-in group answers a JSON NotFound; other groups fall through to the mux's text 404.
   if (!builtin) return sendPageNotFound(ctx.res, ctx.user);
   sendStatus(

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Who a request comes from, as the fake's authenticator decided. */
 export interface User {
@@ -61,7 +61,7 @@ const goBufferBeforeChunking = 2048;
 /** Writes a failure `Status` object; `details` is left out when undefined, as the 401 answer does. */
 export function sendStatus(
   res: ServerResponse,
-  failure: { code: number; reason: string; message: string; details?: Record<string, unknown> },
+  failure: { code: number; reason?: string | undefined; message: string; details?: Record<string, unknown> | undefined },
   opts: ReplyOptions,
 ): void {
   const body = {
@@ -70,7 +70,7 @@ export function sendStatus(
     metadata: {},
     status: "Failure",
     message: failure.message,
-    reason: failure.reason,
+    ...(failure.reason === undefined ? {} : { reason: failure.reason }),
     ...(failure.details === undefined ? {} : { details: failure.details }),
     code: failure.code,
   };
@@ -86,4 +86,17 @@ export function sendPageNotFound(res: ServerResponse, user: User): void {
     "content-length": String(payload.length),
   });
   res.end(payload);
+}
+
+/** Reads a request body as UTF-8 text (at most 16 MiB, like the API server's limit area). */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buf.length;
+    if (size > 16 * 1024 * 1024) throw new Error("request body too large");
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }

@@ -1,0 +1,80 @@
+import type { JsonValue, KObject } from "../../core/object.ts";
+import { isRecord } from "../../core/object.ts";
+import type { Drift } from "../provider.ts";
+import type { FieldSet, PathElement } from "./field-path.ts";
+import { elementMatches, formatPath } from "./field-path.ts";
+import type { FieldDifference } from "./managed-fields.ts";
+import { appliedFieldSet, detectDrift, managedFieldsOf } from "./managed-fields.ts";
+
+/**
+ * Whether an apply would change anything, from the live object alone (its managedFields): the
+ * check that lets a no-op sync cost one LIST per kind and no write.
+ */
+
+/** What {@link compareWithLive} found. */
+export interface LiveComparison {
+  /** True when applying the desired object would change nothing and take nothing over. */
+  readonly upToDate: boolean;
+  /** Desired fields the manager's owned part of the live object does not match. */
+  readonly differences: readonly FieldDifference[];
+  /** Fields the manager owns that desired no longer has: an apply would release (and maybe delete) them. */
+  readonly released: readonly string[];
+  /** Desired fields another writer owns now, with who and when. */
+  readonly drift: readonly Drift[];
+  /** Why it is not up to date, in one line, when it is not. */
+  readonly reason?: string;
+}
+
+/**
+ * Compares a live object with the desired one through the manager's Apply entries. Up to date
+ * means: the manager applied this API version, every desired field is owned with the desired
+ * value, nothing desired was taken over, and the manager owns nothing desired has dropped.
+ */
+export function compareWithLive(live: KObject, desired: KObject, apiVersion: string, manager: string): LiveComparison {
+  const entries = managedFieldsOf(live);
+  const mine = entries.filter((e) => e.manager === manager && e.operation === "Apply" && e.subresource === undefined);
+  const report = detectDrift(live, desired, manager);
+  const released = releasedFields(appliedFieldSet(entries, manager), desired);
+  const base = { differences: report.differences, released, drift: report.drift };
+  if (mine.length === 0) return { ...base, upToDate: false, reason: `never applied by ${manager}` };
+  if (!mine.some((e) => e.apiVersion === undefined || e.apiVersion === apiVersion)) {
+    return { ...base, upToDate: false, reason: `last applied as another API version (${mine.map((e) => e.apiVersion).join(", ")})` };
+  }
+  const first = report.differences[0];
+  if (first !== undefined) return { ...base, upToDate: false, reason: `${first.field} ${first.kind}` };
+  const dropped = released[0];
+  if (dropped !== undefined) return { ...base, upToDate: false, reason: `${dropped} no longer desired` };
+  return { ...base, upToDate: true };
+}
+
+/** The leaf paths of an owned field set that the desired object does not have (or sets to null). */
+export function releasedFields(owned: FieldSet, desired: KObject): string[] {
+  const out: string[] = [];
+  walk(owned, desired, [], out);
+  return out;
+}
+
+function walk(set: FieldSet, value: JsonValue | undefined, path: PathElement[], out: string[]): void {
+  for (const { element, set: sub } of set.children) {
+    const here = [...path, element];
+    const child = childOf(value, element);
+    if (child === undefined || child === null) {
+      out.push(formatPath(here));
+      continue;
+    }
+    if (sub.children.length > 0) walk(sub, child, here, out);
+  }
+}
+
+function childOf(value: JsonValue | undefined, element: PathElement): JsonValue | undefined {
+  if ("field" in element) return isRecord(value) && Object.hasOwn(value, element.field) ? value[element.field] : undefined;
+  if (!Array.isArray(value)) return undefined;
+  if ("index" in element) return value[element.index];
+  if ("value" in element) return value.find((v) => elementMatches(element, { value: v }));
+  // Desired items may leave out defaulted key fields (a port's protocol), so match on those given.
+  return value.find((item) => {
+    if (!isRecord(item)) return false;
+    const given = Object.fromEntries(Object.keys(element.key).filter((k) => item[k] !== undefined && item[k] !== null).map((k) => [k, item[k] as JsonValue]));
+    return elementMatches(element, { key: given });
+  });
+}
