@@ -55,8 +55,13 @@ export function addOutputOption(cmd: Command, formats: readonly string[]): Comma
 }
 
 /** The workspace options the flags describe. */
-export function workspaceOptions(flags: CommonFlags, progress: (m: string) => void): WorkspaceOptions {
-  const wantCluster = flags.kubeconfig !== undefined || flags.context !== undefined;
+export function workspaceOptions(
+  flags: CommonFlags,
+  progress: (m: string) => void,
+  /** apply and diff use --kubeconfig/--context for the targets, not for schemas. */
+  opts: { clusterSchemas: boolean } = { clusterSchemas: true },
+): WorkspaceOptions {
+  const wantCluster = opts.clusterSchemas && (flags.kubeconfig !== undefined || flags.context !== undefined);
   return {
     repo: looksLikeUrl(flags.repo) ? flags.repo : resolve(flags.repo),
     cacheDir: flags.cacheDir ?? defaultCacheDir(),

@@ -3,6 +3,8 @@ import { reportError } from "./report-error.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { processIO, type CliIO } from "./io.ts";
 import { planCommand } from "./commands/plan.ts";
+import { applyCommand } from "./commands/apply.ts";
+import { diffCommand } from "./commands/diff.ts";
 import { renderCommand } from "./commands/render.ts";
 import { validateCommand } from "./commands/validate.ts";
 
@@ -30,6 +32,8 @@ export function buildProgram(setExit: (code: number) => void, makeIO: typeof pro
   program.addCommand(validateCommand(run));
   program.addCommand(renderCommand(run));
   program.addCommand(planCommand(run));
+  program.addCommand(diffCommand(run));
+  program.addCommand(applyCommand(run));
   program.exitOverride();
   return program;
 }

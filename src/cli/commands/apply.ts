@@ -1,0 +1,115 @@
+import { userInfo } from "node:os";
+import { Command, Option } from "commander";
+import { ErrorCode, GitwardError } from "../../core/errors.ts";
+import { formatRef } from "../../core/objref.ts";
+import { compareFindings } from "../../check/finding.ts";
+import { countActions, summarizeActions } from "../../engine/change-set.ts";
+import { defaultProviders } from "../../engine/providers.ts";
+import { syncEnvironment, type SyncResult } from "../../engine/sync-environment.ts";
+import { openWorkspace } from "../../engine/workspace.ts";
+import { findingsText } from "../../plan/format-text.ts";
+import { addCommonOptions, addOutputOption, verificationFrom, workspaceOptions, type CommonFlags } from "../common-options.ts";
+import { parseDuration } from "../duration.ts";
+import { ExitCode } from "../exit-codes.ts";
+import type { CliIO } from "../io.ts";
+
+interface ApplyFlags extends CommonFlags {
+  rev: string;
+  output: "text" | "json";
+  dryRun?: boolean;
+  prune?: boolean;
+  forceConflicts?: boolean;
+  wait?: boolean;
+  timeout: string;
+  overridePolicy?: string;
+}
+
+/** `gitward apply`: push-mode sync of one environment. */
+export function applyCommand(run: (action: (io: CliIO, flags: ApplyFlags) => Promise<number>) => (flags: ApplyFlags) => Promise<void>): Command {
+  const cmd = new Command("apply")
+    .description("Sync an environment to a revision: render, check, gate, apply, prune, verify, record (push mode)")
+    .option("-r, --rev <rev>", "revision to apply", "HEAD")
+    .option("--dry-run", "ask the targets what would change; write nothing")
+    .addOption(new Option("--prune", "delete what the stack owned and Git no longer has (default: the environment's sync.prune)"))
+    .addOption(new Option("--no-prune", "never delete"))
+    .option("--force-conflicts", "take ownership of fields other writers own")
+    .option("--wait", "wait for the applied objects to become healthy")
+    .option("--timeout <duration>", "how long --wait waits, e.g. 90s, 5m", "5m")
+    .option("--override-policy <reason>", "apply despite policy denials; the override, who made it and why are recorded");
+  addOutputOption(addCommonOptions(cmd), ["text", "json"]);
+  return cmd.action(run(apply));
+}
+
+async function apply(io: CliIO, flags: ApplyFlags): Promise<number> {
+  const environment = singleEnvironment(flags);
+  const ws = await openWorkspace(workspaceOptions(flags, io.progress, { clusterSchemas: false }));
+  try {
+    const verification = verificationFrom(flags);
+    const waitMs = flags.wait === true ? parseDuration(flags.timeout) : undefined;
+    const result = await syncEnvironment({
+      source: ws.source, rev: flags.rev, configPath: flags.config, renderer: ws.renderer, check: ws.check, configCache: ws.configCache,
+      environment, dryRun: flags.dryRun === true, force: flags.forceConflicts === true,
+      ...(flags.stack === undefined ? {} : { stacks: flags.stack }),
+      ...(flags.prune === undefined ? {} : { prune: flags.prune }),
+      ...(waitMs === undefined ? {} : { waitMs }),
+      ...(flags.overridePolicy === undefined ? {} : { override: { by: userInfo().username, reason: flags.overridePolicy } }),
+      ...(verification === undefined ? {} : { verification }),
+      providers: defaultProviders(),
+      providerContext: { ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) },
+      onStack: (stack, phase) => { if (phase === "start") io.progress(`${flags.dryRun === true ? "dry-run: " : ""}syncing stack ${stack}`); },
+      onProgress: (stack, done, total) => { if (done === total) io.progress(`stack ${stack}: ${done}/${total} objects applied`); },
+    });
+    if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, ...jsonOf(result) }, null, 2) + "\n");
+    else io.out(textOf(result, io, flags.dryRun === true));
+    return result.ok ? ExitCode.Ok : ExitCode.Error;
+  } finally {
+    await ws.close();
+  }
+}
+
+/** apply and diff work on one environment at a time: its credentials, its order. */
+export function singleEnvironment(flags: CommonFlags): string {
+  const env = flags.env ?? [];
+  if (env.length !== 1 || env[0] === undefined) {
+    throw new GitwardError(ErrorCode.Config, "--env must name exactly one environment", { hint: "apply and diff work on one environment at a time, with its own credentials" });
+  }
+  return env[0];
+}
+
+function jsonOf(r: SyncResult): object {
+  return {
+    revision: r.commit.sha, environment: r.environment, ok: r.ok,
+    gate: { allowed: r.gate.allowed, overridden: r.gate.overridden, blockers: r.gate.blockers, denials: r.gate.denials },
+    stacks: r.stacks.map((s) => ({ ...s, counts: countActions(s.entries) })),
+    counts: countActions(r.stacks.flatMap((s) => s.entries)),
+    findings: r.findings,
+  };
+}
+
+function textOf(r: SyncResult, io: CliIO, dryRun: boolean): string {
+  const c = io.colors;
+  const lines: string[] = [];
+  if (!r.gate.allowed) {
+    lines.push(findingsText([...r.gate.blockers, ...r.gate.denials].sort(compareFindings), c).trimEnd());
+    const why = r.gate.blockers.length > 0 ? "the revision has errors" : "policies deny it (override with --override-policy REASON)";
+    lines.push(`${c.red("refused")}: ${r.commit.sha.slice(0, 12)} was not applied to ${r.environment}: ${why}`);
+    return lines.join("\n") + "\n";
+  }
+  if (r.gate.overridden) lines.push(c.yellow(`policy gate overridden: ${r.gate.denials.length} denial(s) recorded with this sync`));
+  lines.push(c.bold(`${dryRun ? "Dry run of" : "Applied"} ${r.commit.sha.slice(0, 12)} to ${r.environment}`));
+  for (const s of r.stacks) {
+    const status = s.ok ? c.green("ok") : c.red("failed");
+    lines.push(`  Stack ${c.cyan(s.stack)} (${s.target}): ${status}: ${summarizeActions(countActions(s.entries))}${s.error === undefined ? "" : `: ${s.error}`}`);
+    for (const e of s.entries) {
+      if (e.action === "unchanged") continue;
+      const paint = e.action === "failed" ? c.red : e.action === "deleted" ? c.yellow : c.green;
+      lines.push(`    ${paint(e.action)} ${formatRef(e.ref)}${e.message === undefined ? "" : `: ${e.message}`}`);
+    }
+    for (const h of s.health?.entries ?? []) {
+      if (h.health !== "healthy") lines.push(`    ${c.yellow(h.health)} ${formatRef(h.ref)}${h.message === undefined ? "" : `: ${h.message}`}`);
+    }
+    if (s.health?.timedOut === true) lines.push(`    ${c.red("timed out")} waiting for health`);
+  }
+  lines.push(c.bold(`Summary: ${summarizeActions(countActions(r.stacks.flatMap((s) => s.entries)))}`));
+  return lines.join("\n") + "\n";
+}
