@@ -1,16 +1,30 @@
 import type { Provider, ProviderContext, TargetSession } from "../providers/provider.ts";
 
+/** How hard gitward may push a Kubernetes API server; unset keeps the client's defaults (16 in flight, 50 QPS, burst 100). */
+export interface KubernetesTuning {
+  readonly qps?: number;
+  readonly burst?: number;
+  readonly parallelism?: number;
+}
+
+function clientSettings(t: KubernetesTuning): { parallelism?: number; rateLimit?: { qps: number; burst: number } } {
+  return {
+    ...(t.parallelism === undefined ? {} : { parallelism: t.parallelism }),
+    ...(t.qps === undefined && t.burst === undefined ? {} : { rateLimit: { qps: t.qps ?? 50, burst: t.burst ?? Math.max(100, t.qps ?? 0) } }),
+  };
+}
+
 /**
  * The providers this build ships, loaded on first use so a command that never opens a
  * target does not pay for their code.
  */
-export function defaultProviders(): Readonly<Record<string, Provider>> {
+export function defaultProviders(tuning: KubernetesTuning = {}): Readonly<Record<string, Provider>> {
   let kubernetes: Promise<Provider> | undefined;
   return {
     kubernetes: {
       name: "kubernetes",
       async open(targetName: string, target: Readonly<Record<string, unknown>>, ctx: ProviderContext): Promise<TargetSession> {
-        kubernetes ??= import("../providers/kubernetes/provider.ts").then((m) => m.kubernetesProvider());
+        kubernetes ??= import("../providers/kubernetes/provider.ts").then((m) => m.kubernetesProvider({ settings: clientSettings(tuning) }));
         return (await kubernetes).open(targetName, target, ctx);
       },
     },

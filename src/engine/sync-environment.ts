@@ -77,7 +77,7 @@ async function syncOne(
   try {
     return await syncStack(await session, instance, objects, {
       revision: opts.revision, dryRun: opts.dryRun, prune: opts.prune, force: opts.force, waitMs: opts.waitMs, gate: opts.gate,
-      ...(opts.override === undefined ? {} : { overrideBy: opts.override.by }),
+      ...(opts.override === undefined ? {} : { override: opts.override }),
       onProgress: (done, total) => opts.onProgress?.(instance.stack, done, total),
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     });

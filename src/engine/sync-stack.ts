@@ -23,7 +23,8 @@ export interface StackSyncOptions {
   /** Wait for health this long after applying; undefined does not wait. */
   readonly waitMs: number | undefined;
   readonly gate: GateOutcome;
-  readonly overrideBy?: string;
+  /** Who overrode the policy gate and why, when it was. */
+  readonly override?: { readonly by: string; readonly reason: string };
   readonly onProgress?: (done: number, total: number) => void;
   readonly signal?: AbortSignal;
 }
@@ -102,7 +103,7 @@ function record(opts: StackSyncOptions, entries: readonly ChangeSetEntry[], ok: 
     at: new Date().toISOString(),
     result: ok ? "succeeded" : "failed",
     summary,
-    ...(opts.gate.overridden ? { gateOverride: { by: opts.overrideBy ?? "unknown", denials: opts.gate.denials.length } } : {}),
+    ...(opts.gate.overridden ? { gateOverride: { by: opts.override?.by ?? "unknown", reason: opts.override?.reason ?? "", denials: opts.gate.denials.length } } : {}),
   };
 }
 

@@ -125,7 +125,7 @@ export interface SyncRecord {
   readonly result: "succeeded" | "failed";
   readonly summary: Readonly<Partial<Record<Action, number>>>;
   /** Set when a policy gate was overridden for this sync. */
-  readonly gateOverride?: { readonly by: string; readonly denials: number };
+  readonly gateOverride?: { readonly by: string; readonly reason?: string | undefined; readonly denials: number };
 }
 
 /** What a stack owns in a target, stored in the target itself. */

@@ -118,8 +118,10 @@ describe("gitward apply and diff against a cluster", () => {
     assert.equal(overridden.doc.gate.overridden, true);
     const inv = (await client.getJson("/api/v1/namespaces/gitward-system/configmaps")) as { items: { data?: Record<string, string> }[] };
     const doc = inv.items.map((i) => i.data?.["inventory.json"]).find((d) => d?.includes(`"stack":"app"`) === true) ?? "{}";
-    const parsed = JSON.parse(doc) as { syncs: { gateOverride?: { denials: number } }[] };
+    const parsed = JSON.parse(doc) as { syncs: { gateOverride?: { denials: number; reason: string; by: string } }[] };
     assert.equal(parsed.syncs[0]?.gateOverride?.denials, 1);
+    assert.equal(parsed.syncs[0]?.gateOverride?.reason, "hotfix approved by sre");
+    assert.ok((parsed.syncs[0]?.gateOverride?.by ?? "") !== "");
   });
 
   it("never applies a revision that does not render", async () => {

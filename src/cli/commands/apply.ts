@@ -8,12 +8,13 @@ import { defaultProviders } from "../../engine/providers.ts";
 import { syncEnvironment, type SyncResult } from "../../engine/sync-environment.ts";
 import { openWorkspace } from "../../engine/workspace.ts";
 import { findingsText } from "../../plan/format-text.ts";
+import { addKubernetesTuning, kubernetesTuning, type TuningFlags } from "../kubernetes-flags.ts";
 import { addCommonOptions, addOutputOption, verificationFrom, workspaceOptions, type CommonFlags } from "../common-options.ts";
 import { parseDuration } from "../duration.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { CliIO } from "../io.ts";
 
-interface ApplyFlags extends CommonFlags {
+interface ApplyFlags extends CommonFlags, TuningFlags {
   rev: string;
   output: "text" | "json";
   dryRun?: boolean;
@@ -36,6 +37,7 @@ export function applyCommand(run: (action: (io: CliIO, flags: ApplyFlags) => Pro
     .option("--wait", "wait for the applied objects to become healthy")
     .option("--timeout <duration>", "how long --wait waits, e.g. 90s, 5m", "5m")
     .option("--override-policy <reason>", "apply despite policy denials; the override, who made it and why are recorded");
+  addKubernetesTuning(cmd);
   addOutputOption(addCommonOptions(cmd), ["text", "json"]);
   return cmd.action(run(apply));
 }
@@ -54,7 +56,7 @@ async function apply(io: CliIO, flags: ApplyFlags): Promise<number> {
       ...(waitMs === undefined ? {} : { waitMs }),
       ...(flags.overridePolicy === undefined ? {} : { override: { by: userInfo().username, reason: flags.overridePolicy } }),
       ...(verification === undefined ? {} : { verification }),
-      providers: defaultProviders(),
+      providers: defaultProviders(kubernetesTuning(flags)),
       providerContext: { ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) },
       onStack: (stack, phase) => { if (phase === "start") io.progress(`${flags.dryRun === true ? "dry-run: " : ""}syncing stack ${stack}`); },
       onProgress: (stack, done, total) => { if (done === total) io.progress(`stack ${stack}: ${done}/${total} objects applied`); },

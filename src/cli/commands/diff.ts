@@ -7,12 +7,13 @@ import { hasChanges } from "../../plan/change.ts";
 import { planToJson } from "../../plan/format-json.ts";
 import { planToMarkdown } from "../../plan/format-markdown.ts";
 import { findingsText, planToText } from "../../plan/format-text.ts";
+import { addKubernetesTuning, kubernetesTuning, type TuningFlags } from "../kubernetes-flags.ts";
 import { addCommonOptions, addOutputOption, verificationFrom, workspaceOptions, type CommonFlags } from "../common-options.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { CliIO } from "../io.ts";
 import { singleEnvironment } from "./apply.ts";
 
-interface DiffFlags extends CommonFlags {
+interface DiffFlags extends CommonFlags, TuningFlags {
   rev: string;
   output: "text" | "markdown" | "json";
   detailedExitcode?: boolean;
@@ -24,6 +25,7 @@ export function diffCommand(run: (action: (io: CliIO, flags: DiffFlags) => Promi
     .description("Compare an environment's live state with a revision, per object, with drift and who made it (never writes)")
     .option("-r, --rev <rev>", "revision to compare with", "HEAD")
     .option("--detailed-exitcode", "exit 0 with no differences, 2 with differences, 1 on error");
+  addKubernetesTuning(cmd);
   addOutputOption(addCommonOptions(cmd), ["text", "markdown", "json"]);
   return cmd.action(run(diff));
 }
@@ -37,7 +39,7 @@ async function diff(io: CliIO, flags: DiffFlags): Promise<number> {
       source: ws.source, rev: flags.rev, configPath: flags.config, renderer: ws.renderer, check: ws.check, configCache: ws.configCache,
       environment, ...(flags.stack === undefined ? {} : { stacks: flags.stack }),
       ...(verification === undefined ? {} : { verification }),
-      providers: defaultProviders(),
+      providers: defaultProviders(kubernetesTuning(flags)),
       providerContext: { ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) },
     });
     const findings = [...outcome.findings].sort(compareFindings);

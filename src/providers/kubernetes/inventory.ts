@@ -34,7 +34,7 @@ const documentSchema = z.object({
       at: z.string(),
       result: z.enum(["succeeded", "failed"]),
       summary: z.partialRecord(z.enum(["failed", "created", "configured", "deleted", "unchanged", "skipped"]), z.number().int().min(0)),
-      gateOverride: z.object({ by: z.string(), denials: z.number().int().min(0) }).optional(),
+      gateOverride: z.object({ by: z.string(), reason: z.string().optional(), denials: z.number().int().min(0) }).optional(),
     }),
   ),
 });
