@@ -59,7 +59,7 @@ async function apply(io: CliIO, flags: ApplyFlags): Promise<number> {
       providers: defaultProviders(kubernetesTuning(flags)),
       providerContext: { ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) },
       onStack: (stack, phase) => { if (phase === "start") io.progress(`${flags.dryRun === true ? "dry-run: " : ""}syncing stack ${stack}`); },
-      onProgress: (stack, done, total) => { if (done === total) io.progress(`stack ${stack}: ${done}/${total} objects applied`); },
+      onProgress: progressDisplay(io, flags.quiet === true),
     });
     if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, ...jsonOf(result) }, null, 2) + "\n");
     else io.out(textOf(result, io, flags.dryRun === true));
@@ -67,6 +67,16 @@ async function apply(io: CliIO, flags: ApplyFlags): Promise<number> {
   } finally {
     await ws.close();
   }
+}
+
+/** Objects applied / total on stderr: one line rewritten in place on a terminal, the final count otherwise. */
+function progressDisplay(io: CliIO, quiet: boolean): (stack: string, done: number, total: number) => void {
+  const tty = process.stderr.isTTY;
+  return (stack, done, total) => {
+    if (quiet) return;
+    if (tty) io.err(`\r\x1b[2Kgitward: stack ${stack}: ${done}/${total} objects${done === total ? "\n" : ""}`);
+    else if (done === total) io.progress(`stack ${stack}: ${done}/${total} objects applied`);
+  };
 }
 
 /** apply and diff work on one environment at a time: its credentials, its order. */
