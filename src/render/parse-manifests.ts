@@ -3,7 +3,9 @@ import { ErrorCode, GitwardError } from "../core/errors.ts";
 import { isRecord, type KObject } from "../core/object.ts";
 import type { SourceLocation } from "../core/location.ts";
 import { toLineColumn } from "../core/yaml-positions.ts";
-import { substituteDocument, type Vars } from "./substitute.ts";
+import { substituteDocument, substituteValue, type Vars } from "./substitute.ts";
+import { keepOverflowAsText } from "./yaml-core-scalar.ts";
+import { parseYamlFast, PlainTemplate } from "./yaml-fast.ts";
 
 /** One object parsed from a manifest file, with the line its document starts on. */
 export interface ParsedManifest {
@@ -26,17 +28,62 @@ export function isManifestFile(path: string): boolean {
  * Parses a YAML 1.2 or JSON file holding any number of documents into objects. Empty
  * documents are skipped; `kind: List` documents are expanded; anything else that is not
  * a mapping is an error naming the file and line. A binary file is refused.
+ *
+ * Most files are read by the fast parser; whatever it declines (errors included) is read
+ * by the reference parser, so results and messages are those of the reference.
  */
 export function parseManifestFile(file: string, content: Buffer, options: ParseOptions): ParsedManifest[] {
   if (content.subarray(0, 8000).includes(0)) {
     throw new GitwardError(ErrorCode.Render, "binary file is not a manifest", { subject: { location: { file } } });
   }
   const text = content.toString("utf8");
+  return parseManifestsFast(file, text, options) ?? parseManifestsReference(file, text, options);
+}
+
+/**
+ * Reads manifests with js-yaml ({@link parseYamlFast}), or answers undefined when the file
+ * must go to {@link parseManifestsReference}: anything the fast parser declines, and any
+ * error (syntax, substitution, a document that is not an object), whose message and
+ * position the reference gives.
+ */
+export function parseManifestsFast(file: string, text: string, options: ParseOptions): ParsedManifest[] | undefined {
+  const docs = parseYamlFast(text, { templates: options.vars !== undefined });
+  if (docs === undefined) return undefined;
+  const out: ParsedManifest[] = [];
+  try {
+    for (const doc of docs) {
+      let value = doc.value;
+      if (value === null) continue;
+      if (value instanceof PlainTemplate || !isRecord(value) || doc.start === undefined) return undefined;
+      if (options.vars !== undefined) value = substituteValue(value, substitutionOff(value) ? undefined : options.vars);
+      if (!isRecord(value)) return undefined;
+      const location = { file, line: doc.start.line, column: doc.start.column };
+      if (!isListKind(value)) {
+        out.push({ object: value, location });
+        continue;
+      }
+      for (const item of value["items"] as unknown[]) {
+        if (!isRecord(item)) return undefined;
+        out.push({ object: item, location });
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return out;
+}
+
+/**
+ * Reads manifests with the `yaml` package: the reference for what every file means and
+ * for every error message. Slower than {@link parseManifestsFast}.
+ */
+export function parseManifestsReference(file: string, text: string, options: ParseOptions): ParsedManifest[] {
   const counter = new LineCounter();
   const docs = parseAllDocuments(text, {
     lineCounter: counter, version: "1.2", uniqueKeys: true, prettyErrors: false,
     // kubectl reads `<<: *anchor` merge keys (a YAML 1.1 feature); manifests rely on them.
     merge: true,
+    customTags: keepOverflowAsText,
   });
   const out: ParsedManifest[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
@@ -89,4 +136,10 @@ export const substituteAnnotation = "gitward.dev/substitute";
 
 function substitutionDisabled(doc: Document): boolean {
   return doc.getIn(["metadata", "annotations", substituteAnnotation]) === "disabled";
+}
+
+function substitutionOff(obj: KObject): boolean {
+  const metadata: unknown = obj["metadata"];
+  const annotations: unknown = isRecord(metadata) ? metadata["annotations"] : undefined;
+  return isRecord(annotations) && annotations[substituteAnnotation] === "disabled";
 }

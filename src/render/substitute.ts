@@ -1,6 +1,8 @@
 import { parse, Scalar, visit, type Document, type LineCounter } from "yaml";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
 import { toLineColumn } from "../core/yaml-positions.ts";
+import { keepOverflowAsText, resolveCoreScalar } from "./yaml-core-scalar.ts";
+import { PlainTemplate } from "./yaml-fast.ts";
 
 const pattern = /\$(\$?)\{([^}]*)\}/g;
 const varRef = /^([A-Za-z_][A-Za-z0-9_]*)(?::([=-])(.*))?$/s;
@@ -56,16 +58,67 @@ export function substituteDocument(doc: Document, vars: Vars, file: string, coun
         node.value = replaced;
         return undefined;
       }
-      node.value = retype(replaced);
+      node.value = retypePlain(replaced);
       return undefined;
     },
   });
 }
 
-function retype(text: string): unknown {
+/**
+ * Substitutes inside a value read by the fast parser, in place where it can: a
+ * {@link PlainTemplate} is substituted and re-typed, any other string holding `${` (quoted
+ * or block scalars, keys) is only substituted. Without vars, templates go back to their
+ * text (an object that opted out). The result equals what {@link substituteDocument} and
+ * `toJS` give; where keys would collide after substitution it throws, and the caller
+ * leaves the file to the reference path.
+ */
+export function substituteValue(value: unknown, vars: Vars | undefined): unknown {
+  if (typeof value === "string") return vars !== undefined && value.includes("${") ? substituteString(value, vars) : value;
+  if (value === null || typeof value !== "object") return value;
+  if (value instanceof PlainTemplate) return vars === undefined ? value.text : retypePlain(substituteString(value.text, vars));
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = substituteValue(value[i], vars);
+    return value;
+  }
+  const obj = value as Record<string, unknown>;
+  let renamed = false;
+  for (const key of Object.keys(obj)) {
+    obj[key] = substituteValue(obj[key], vars);
+    if (vars !== undefined && key.includes("${")) renamed = true;
+  }
+  return renamed && vars !== undefined ? renameKeys(obj, vars) : obj;
+}
+
+function renameKeys(obj: Record<string, unknown>, vars: Vars): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(obj)) {
+    const name = substituteString(key, vars);
+    // Last-wins at the first position, `__proto__`: the reference path knows these rules.
+    if (Object.hasOwn(out, name) || name === "__proto__") throw new Error(`key "${name}" is ambiguous after substitution`);
+    out[name] = v;
+  }
+  return out;
+}
+
+// Text made only of these characters, and not a document marker, is a plain scalar when
+// parsed alone (or a map like `a:`, which stays text), so the core schema types it.
+const simplePlain = /^[A-Za-z0-9_.+/=:-]+$/;
+
+/**
+ * Types the result of substituting in a plain scalar as YAML 1.2 would type that text in
+ * its place; a result that would be a map or a list stays a string.
+ */
+export function retypePlain(text: string): unknown {
+  if (text === "") return text;
+  if (simplePlain.test(text) && !text.startsWith("---") && !text.startsWith("...")) return resolveCoreScalar(text);
+  return retypeWithYaml(text);
+}
+
+/** {@link retypePlain} by parsing with the `yaml` package, the reference. */
+export function retypeWithYaml(text: string): unknown {
   if (text === "") return text;
   try {
-    const value: unknown = parse(text, { version: "1.2" });
+    const value: unknown = parse(text, { version: "1.2", customTags: keepOverflowAsText });
     return value !== null && typeof value === "object" ? text : value;
   } catch {
     return text;

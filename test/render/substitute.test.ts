@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { substituteString } from "../../src/render/substitute.ts";
+import { retypePlain, retypeWithYaml, substituteString, substituteValue } from "../../src/render/substitute.ts";
+import { PlainTemplate } from "../../src/render/yaml-fast.ts";
 import { parseManifestFile } from "../../src/render/parse-manifests.ts";
 import { GitwardError } from "../../src/core/errors.ts";
 
@@ -66,5 +67,49 @@ describe("substitution in manifests", () => {
   it("does nothing when substitution is off for the stack", () => {
     const objs = parseManifestFile("a.yaml", Buffer.from("x: ${nope}\n"), { vars: undefined }).map((m) => m.object);
     assert.deepEqual(objs, [{ x: "${nope}" }]);
+  });
+});
+
+describe("substitution on values from the fast parser", () => {
+  it("re-types templates, substitutes other strings and keys without re-typing them", () => {
+    const value = { [`\${replicas}`]: [new PlainTemplate("${replicas}"), "${replicas}", new PlainTemplate("x-${name}")], k: new PlainTemplate("${missing:=~}") };
+    assert.deepStrictEqual(substituteValue(value, vars), { 3: [3, "3", "x-web"], k: null });
+  });
+
+  it("gives templates back their text when an object opts out", () => {
+    assert.deepStrictEqual(substituteValue({ a: [new PlainTemplate("${nope}")], "${b}": "${c}" }, undefined), { a: ["${nope}"], "${b}": "${c}" });
+  });
+
+  it("refuses keys that collide after substitution, for the reference path to decide", () => {
+    assert.throws(() => substituteValue({ "${name}": 1, web: 2 }, vars), /ambiguous/);
+  });
+
+  it("types block, quoted and flow scalars as before", () => {
+    const text = "a: |\n  n=${replicas}\nb: '${replicas}'\nc: [\"${replicas}\", '${replicas}']\n${replicas}: k\nd: ${name:=x} ${replicas}\n";
+    const [obj] = parseManifestFile("f.yaml", Buffer.from(text), { vars }).map((m) => m.object);
+    assert.deepStrictEqual(obj, { a: "n=3\n", b: "3", c: ["3", "3"], 3: "k", d: "web 3" });
+  });
+});
+
+describe("retypePlain", () => {
+  it("types text as parsing it with the yaml package does", () => {
+    const notable = ["3", "-0", "0x1F", "0o17", "0755", "1e3", "7e12345", "1e400", ".inf", "-.inf", ".nan", "true", "yes", "~", "null", "-",
+      "---", "...", "a:", ":", "a: b", "- x", "[1]", "{a: 1}", "'q'", "\"q\"", "x # c", "&a x", "!!str 3", "a\nb: c", "@x", "1_000", "v1.2"];
+    for (const text of notable) assert.deepStrictEqual(retypePlain(text), retypeWithYaml(text), JSON.stringify(text));
+  });
+
+  it("agrees with the yaml package on generated text (seeded)", () => {
+    const alphabet = "0123456789abefxoEINnaturlsTRUFALS._+-/=:~ #[]{}',\"\n";
+    const pieces = ["0x", "0o", "1e", ".inf", ".nan", "-", "---", "...", "true", "Null", "~", ":", "a:", "7e12345", "1e400", "0755"];
+    let state = 7;
+    const random = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return (state >>> 8) % n;
+    };
+    for (let i = 0; i < 5000; i++) {
+      let text = "";
+      for (let k = 1 + random(6); k > 0; k--) text += random(3) === 0 ? (pieces[random(pieces.length)] ?? "") : alphabet.charAt(random(alphabet.length));
+      assert.deepStrictEqual(retypePlain(text), retypeWithYaml(text), JSON.stringify(text));
+    }
   });
 });
