@@ -101,5 +101,5 @@ const configKeys = [
   "version", "environments", "stacks", "policies", "render", "verification", "vars", "targets", "sync",
   "approvals", "promoteFrom", "description", "provider", "context", "namespace", "root", "check", "reload",
   "health", "auto", "prune", "selfHeal", "required", "from", "enabled", "path", "target", "substitute",
-  "dependsOn", "allowRemoteBases", "signatures", "format", "connection", "name", "params", "builtin", "enforcement",
+  "dependsOn", "forceConflicts", "allowRemoteBases", "signatures", "format", "connection", "name", "params", "builtin", "enforcement",
 ];

@@ -78,6 +78,7 @@ const stack = z.strictObject({
   namespace: z.string().min(1).optional().describe("Default namespace for namespaced objects without one."),
   vars: vars.default({}),
   substitute: z.boolean().default(true).describe("Apply ${var} substitution to rendered manifests."),
+  forceConflicts: z.boolean().default(false).describe("Take ownership of fields other writers own when applying (as --force-conflicts)."),
   dependsOn: z.array(name).default([]),
   environments: z.record(name, stackEnvironment).default({}),
 });

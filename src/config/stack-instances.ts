@@ -19,6 +19,8 @@ export interface StackInstance {
   /** Stack vars, overridden by environment vars, overridden by the stack's per-environment vars. */
   readonly vars: Readonly<Record<string, string>>;
   readonly substitute: boolean;
+  /** Take over fields other writers own when applying. */
+  readonly forceConflicts: boolean;
   /** render.allowRemoteBases of gitward.yaml. */
   readonly allowRemoteBases: boolean;
   readonly dependsOn: readonly string[];
@@ -69,6 +71,7 @@ export function stackInstances(loaded: LoadedConfig, filter: InstanceFilter = {}
           ...override?.vars,
         },
         substitute: stack.substitute,
+        forceConflicts: stack.forceConflicts,
         allowRemoteBases: config.render.allowRemoteBases,
         dependsOn: stack.dependsOn,
       });

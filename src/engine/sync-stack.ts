@@ -1,6 +1,7 @@
 import type { StackInstance } from "../config/stack-instances.ts";
 import type { RenderedObject } from "../core/object.ts";
 import { isRecord } from "../core/object.ts";
+import { formatLocation } from "../core/location.ts";
 import { refKey } from "../core/objref.ts";
 import type {
   ChangeSetEntry, DesiredObject, HealthReport, Inventory, StackRef, SyncRecord, TargetSession,
@@ -57,11 +58,11 @@ export async function syncStack(
   const base = { environment: instance.environment, stack: instance.stack, target: instance.targetName };
   const inventory = await session.readInventory(stack, opts.signal);
   const desired = labelledObjects(objects, stack);
-  const applied = await session.apply(desired, {
-    stack, dryRun: opts.dryRun, force: opts.force,
+  const applied = withSources(await session.apply(desired, {
+    stack, dryRun: opts.dryRun, force: opts.force || instance.forceConflicts,
     ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-  });
+  }), objects);
   const wanted = new Set(desired.map((d) => refKey(d.ref)));
   const stale = (inventory?.entries ?? []).filter((e) => !wanted.has(refKey(e.ref)));
   const removed = opts.prune && stale.length > 0
@@ -78,6 +79,16 @@ export async function syncStack(
     await session.writeInventory(nextInventory(inventory, stack, desired, stale, removed, record(opts, entries, ok)), opts.signal);
   }
   return { ...base, entries, ok, ...(health === undefined ? {} : { health }) };
+}
+
+/** Failures name the file that defines the object, so the fix is one click away. */
+function withSources(entries: readonly ChangeSetEntry[], objects: readonly RenderedObject[]): ChangeSetEntry[] {
+  const sources = new Map(objects.map((o) => [refKey(o.ref), o.source]));
+  return entries.map((e) => {
+    const source = sources.get(refKey(e.ref));
+    if (e.action !== "failed" || source === undefined) return e;
+    return { ...e, message: `${formatLocation(source)}: ${e.message ?? "failed"}` };
+  });
 }
 
 /** The desired objects of a stack, labelled with the stack and environment that own them. */

@@ -124,6 +124,29 @@ describe("gitward apply and diff against a cluster", () => {
     assert.ok((parsed.syncs[0]?.gateOverride?.by ?? "") !== "");
   });
 
+  it("reports a conflict with another writer, and takes over when the stack says so", async () => {
+    await client.request({
+      method: "PATCH", path: `/api/v1/namespaces/${ns}/configmaps/a`, query: { fieldManager: "kubectl-edit" },
+      body: JSON.stringify({ data: { color: "purple" } }), contentType: "application/merge-patch+json",
+    });
+    const conflict = await cli("apply", "--override-policy", "test");
+    assert.equal(conflict.code, 1);
+    assert.match(conflict.stdout, /failed ConfigMap\/.*\/a: app\/a.yaml:1:1: .*kubectl-edit/);
+    const yaml = gitwardYaml(true).replace("    path: app\n", "    path: app\n    forceConflicts: true\n");
+    repo.commit({ "gitward.yaml": yaml });
+    const forced = await applyJson("--override-policy", "test");
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(forced.doc.counts["configured"], 1);
+  });
+
+  it("names the file of an object whose kind the cluster does not serve", async () => {
+    repo.commit({ "app/gizmo.yaml": "apiVersion: example.com/v1\nkind: Gizmo\nmetadata:\n  name: g\n" });
+    const r = await cli("apply", "--override-policy", "test");
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /failed Gizmo\/.*\/g: app\/gizmo.yaml:1:1: unknown kind/);
+    repo.git("reset", "-q", "--hard", "HEAD~1");
+  });
+
   it("never applies a revision that does not render", async () => {
     repo.commit({ "app/bad.yaml": "data: ${undefined_var}\n" });
     const r = await cli("apply");

@@ -28,7 +28,7 @@ function rendered(objects: readonly KObject[]): RenderedObject[] {
 function instance(h: Harness): StackInstance {
   return {
     environment: h.stack.environment, stack: h.stack.stack, targetName: "cluster", target: { provider: "kubernetes" },
-    dir: "apps/web", dirKeyPath: [], namespace: undefined, vars: {}, substitute: false, allowRemoteBases: false, dependsOn: [],
+    dir: "apps/web", dirKeyPath: [], namespace: undefined, vars: {}, substitute: false, forceConflicts: false, allowRemoteBases: false, dependsOn: [],
   };
 }
 
