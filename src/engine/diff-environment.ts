@@ -46,7 +46,8 @@ export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<Dif
         const desired = labelledObjects(render.objects, stackRef);
         const set = await s.diff(desired, { ...(inventory === undefined ? {} : { inventory }), ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
         const sources = new Map(render.objects.map((o) => [refKey(o.ref), o.source]));
-        stacks.push(stackPlan(instance.stack, instance.targetName, instance.target.provider, instance.dir, set.entries, sources));
+        const prunes = evaluation.config?.config.environments[opts.environment]?.sync.prune ?? true;
+        stacks.push(stackPlan(instance.stack, instance.targetName, instance.target.provider, instance.dir, set.entries, sources, prunes));
       } catch (e: unknown) {
         errors.push({ stack: instance.stack, message: e instanceof Error ? e.message : String(e) });
       }
@@ -64,11 +65,13 @@ export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<Dif
 
 function stackPlan(
   stack: string, target: string, provider: string, dir: string,
-  entries: readonly DiffEntry[], sources: ReadonlyMap<string, Change["source"]>,
+  entries: readonly DiffEntry[], sources: ReadonlyMap<string, Change["source"]>, prunes: boolean,
 ): StackPlan {
   const counts = emptyCounts();
   const changes: Change[] = [];
-  for (const e of entries) {
+  for (const entry of entries) {
+    // What the environment does not prune stays live: an orphan, as `apply` will leave it.
+    const e = entry.action === "delete" && !prunes ? { ...entry, action: "orphan" as const } : entry;
     countChange(counts, e.action);
     if (e.action === "no-op") continue;
     const drift = e.drift === undefined || e.drift.length === 0 ? "" : `\n# drift: ${e.drift.map((d) => `${d.field}${d.manager === undefined ? "" : ` by ${d.manager}`}${d.time === undefined ? "" : ` at ${d.time}`}`).join("; ")}`;

@@ -82,7 +82,7 @@ async function syncOne(
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     });
   } catch (e: unknown) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = e instanceof GitwardError && e.hint !== undefined ? `${e.message} (hint: ${e.hint})` : e instanceof Error ? e.message : String(e);
     return { environment: instance.environment, stack: instance.stack, target: instance.targetName, entries: [], ok: false, error: message };
   }
 }

@@ -75,7 +75,8 @@ export async function syncStack(
     : await session.wait(applied.map((e) => e.ref), { timeoutMs: opts.waitMs, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
   const unhealthy = health !== undefined && (health.timedOut || health.entries.some((e) => e.health === "degraded"));
   const ok = !failed && !unhealthy;
-  if (!opts.dryRun && (changedAnything(entries) || inventory === undefined || inventory.revision !== opts.revision || !ok)) {
+  const worthRecording = changedAnything(entries) || inventory === undefined || inventory.revision !== opts.revision || !ok || opts.gate.overridden;
+  if (!opts.dryRun && worthRecording) {
     await session.writeInventory(nextInventory(inventory, stack, desired, stale, removed, record(opts, entries, ok)), opts.signal);
   }
   return { ...base, entries, ok, ...(health === undefined ? {} : { health }) };

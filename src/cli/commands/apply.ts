@@ -107,8 +107,9 @@ function textOf(r: SyncResult, io: CliIO, dryRun: boolean): string {
     lines.push(`${c.red("refused")}: ${r.commit.sha.slice(0, 12)} was not applied to ${r.environment}: ${why}`);
     return lines.join("\n") + "\n";
   }
-  if (r.gate.overridden) lines.push(c.yellow(`policy gate overridden: ${r.gate.denials.length} denial(s) recorded with this sync`));
-  lines.push(c.bold(`${dryRun ? "Dry run of" : "Applied"} ${r.commit.sha.slice(0, 12)} to ${r.environment}`));
+  if (r.gate.overridden) lines.push(c.yellow(`policy gate overridden: ${r.gate.denials.length} denial(s)${dryRun ? "" : ", recorded in each stack's inventory"}`));
+  const verdict = r.ok ? c.green("succeeded") : c.red("failed");
+  lines.push(c.bold(`${dryRun ? "Dry run of" : "Sync of"} ${r.commit.sha.slice(0, 12)} to ${r.environment}: `) + verdict);
   for (const s of r.stacks) {
     const status = s.ok ? c.green("ok") : c.red("failed");
     lines.push(`  Stack ${c.cyan(s.stack)} (${s.target}): ${status}: ${summarizeActions(countActions(s.entries))}${s.error === undefined ? "" : `: ${s.error}`}`);

@@ -49,9 +49,10 @@ async function diff(io: CliIO, flags: DiffFlags): Promise<number> {
       return ExitCode.Error;
     }
     const p = { ...outcome.plan, findings };
+    // The plan formats, titled for what this is: live state against a revision.
     if (flags.output === "json") io.out(planToJson(p));
-    else if (flags.output === "markdown") io.out(planToMarkdown(p));
-    else io.out(planToText(p, io.colors));
+    else if (flags.output === "markdown") io.out(planToMarkdown(p).replace(/^## gitward plan\n\nBase _\(nothing\)_/, "## gitward diff\n\nLive state"));
+    else io.out(planToText(p, io.colors).replace(/^(\S*)Plan: \(nothing\) ->/, "$1Diff: live ->"));
     if (outcome.errors.length > 0 || hasErrors(findings)) return ExitCode.Error;
     return flags.detailedExitcode === true && hasChanges(p.counts) ? ExitCode.Changes : ExitCode.Ok;
   } finally {
