@@ -17,8 +17,8 @@ const positive = (value: string): number => {
 /** Adds --kube-qps, --kube-burst and --kube-parallelism. */
 export function addKubernetesTuning(cmd: Command): Command {
   return cmd
-    .option("--kube-qps <n>", "requests per second to a Kubernetes API server (default 50)", positive)
-    .option("--kube-burst <n>", "requests allowed in a burst above --kube-qps (default 100)", positive)
+    .option("--kube-qps <n>", "client-side limit of requests per second to a Kubernetes API server (default: none; the server's own flow control and 429s are honoured)", positive)
+    .option("--kube-burst <n>", "requests allowed in a burst with --kube-qps (default 2 x qps)", positive)
     .option("--kube-parallelism <n>", "requests in flight to one API server (default 16)", positive);
 }
 

@@ -23,7 +23,7 @@ export interface GateOverride {
  */
 export async function decideGate(findings: readonly Finding[], override: GateOverride | undefined): Promise<GateOutcome> {
   const errors = findings.filter((f) => f.severity === "error");
-  const { policyGate } = await import("../policy/index.ts");
+  const { policyGate } = await import("../policy/gate.ts");
   const policy = policyGate(errors, { override: override !== undefined });
   const blockers = errors.filter((f) => !policy.denials.includes(f));
   return { allowed: blockers.length === 0 && policy.allowed, blockers, denials: policy.denials, overridden: policy.overridden };

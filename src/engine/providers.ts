@@ -1,6 +1,6 @@
 import type { Provider, ProviderContext, TargetSession } from "../providers/provider.ts";
 
-/** How hard gitward may push a Kubernetes API server; unset keeps the client's defaults (16 in flight, 50 QPS, burst 100). */
+/** How hard gitward may push a Kubernetes API server; unset keeps the client's defaults (16 in flight, no client-side rate limit). */
 export interface KubernetesTuning {
   readonly qps?: number;
   readonly burst?: number;
@@ -10,7 +10,7 @@ export interface KubernetesTuning {
 function clientSettings(t: KubernetesTuning): { parallelism?: number; rateLimit?: { qps: number; burst: number } } {
   return {
     ...(t.parallelism === undefined ? {} : { parallelism: t.parallelism }),
-    ...(t.qps === undefined && t.burst === undefined ? {} : { rateLimit: { qps: t.qps ?? 50, burst: t.burst ?? Math.max(100, t.qps ?? 0) } }),
+    ...(t.qps === undefined && t.burst === undefined ? {} : { rateLimit: { qps: t.qps ?? 50, burst: t.burst ?? 2 * (t.qps ?? 50) } }),
   };
 }
 

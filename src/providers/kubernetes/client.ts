@@ -35,7 +35,7 @@ export interface ClientSettings {
   readonly maxBodyBytes: number;
 }
 
-/** 16 in flight, 50 QPS with bursts of 100, 30 s a request, {@link defaultRetryPolicy}, 64 MiB answers. */
+/** 16 in flight, no client-side rate limit, 30 s a request, {@link defaultRetryPolicy}, 64 MiB answers. */
 export function defaultClientSettings(): ClientSettings {
   return {
     parallelism: 16,

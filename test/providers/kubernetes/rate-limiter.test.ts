@@ -41,8 +41,8 @@ describe("TokenBucket", () => {
     assert.deepEqual(clock.sleeps, [100]);
   });
 
-  it("defaults to 50 QPS with bursts of 100", () => {
-    assert.deepEqual(defaultRateLimit(), { qps: 50, burst: 100 });
+  it("has no client-side limit by default (the server flow-controls)", () => {
+    assert.deepEqual(defaultRateLimit(), { qps: 0, burst: 0 });
   });
 });
 
