@@ -1,7 +1,7 @@
 // Policy engine benchmark: 10,000 rendered objects x 20 policies (the 9 built-ins and 11
 // repository policies), target under 1 s for one evaluation. Run:
 //   node bench/policy.bench.ts [--objects 10000] [--runs 7]
-// Prints a markdown table; bench/POLICY-RESULTS.md records the figures.
+// Prints a markdown table; bench/RESULTS.md ("Policy evaluation") records the figures.
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import type { KObject, RenderedObject } from "../src/core/object.ts";
