@@ -3,6 +3,8 @@ import https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { GitwardError } from "../core/errors.ts";
 import { isRecord } from "../core/object.ts";
+import { mapLimit } from "../core/map-limit.ts";
+import { loadKubeConfig } from "../providers/kubernetes/kubeconfig.ts";
 import type { ScopeResolver } from "../render/scopes.ts";
 import type { SchemaValidator } from "./schema-offline.ts";
 import { createOpenApiValidator } from "./schema-openapi.ts";
@@ -111,7 +113,7 @@ async function discover(client: Client): Promise<ApiResourceIndex> {
     }
   }
   const unavailable: string[] = [];
-  const lists = await mapBounded(paths, discoveryConcurrency, async (path) => {
+  const lists = await mapLimit(paths, discoveryConcurrency, async (path) => {
     const res = await client.get(path);
     // An aggregated API whose backend is down answers 503; kubectl carries on without it.
     if (res.status === 503 || res.status === 404) {
@@ -126,20 +128,6 @@ async function discover(client: Client): Promise<ApiResourceIndex> {
 function versionOf(client: Client, body: unknown): string {
   if (isRecord(body) && typeof body["gitVersion"] === "string") return body["gitVersion"];
   throw client.fail("GET /version: the answer has no gitVersion");
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time, results in input order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 interface HttpResponse {
@@ -208,28 +196,6 @@ function currentCluster(kc: KubeConfig): { context: string; serverUrl: string } 
   return { context, serverUrl: cluster.server };
 }
 
-async function loadKubeConfig(opts: FetchClusterInfoOptions): Promise<KubeConfig> {
-  const { KubeConfig } = await import("@kubernetes/client-node");
-  const kc = new KubeConfig();
-  const where = opts.kubeconfigPath ?? "the default kubeconfig";
-  try {
-    if (opts.kubeconfigPath !== undefined) kc.loadFromFile(opts.kubeconfigPath);
-    else kc.loadFromDefault();
-  } catch (err: unknown) {
-    // Parser messages quote the offending lines, which may hold a token: report only the code.
-    const code = (err as { code?: unknown }).code;
-    const reason = typeof code === "string" ? code : err instanceof Error ? err.name : "unreadable";
-    throw new GitwardError("cluster", `cannot load kubeconfig ${where} (${reason})`);
-  }
-  if (opts.context !== undefined) {
-    if (kc.getContextObject(opts.context) === null) {
-      const known = kc.getContexts().map((c) => c.name).join(", ") || "none";
-      throw new GitwardError("cluster", `context ${opts.context} not found in ${where} (contexts: ${known})`);
-    }
-    kc.setCurrentContext(opts.context);
-  }
-  return kc;
-}
 
 function request(url: URL, base: https.RequestOptions, signal: AbortSignal): Promise<HttpResponse> {
   const transport = url.protocol === "http:" ? http : https;
