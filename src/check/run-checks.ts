@@ -6,6 +6,7 @@ import type { RenderResult } from "../render/renderer.ts";
 import type { ScopeResolver } from "../render/scopes.ts";
 import { findDuplicates } from "./duplicates.ts";
 import type { Finding } from "./finding.ts";
+import { checkTargetKind, findHostPathClashes } from "./host-objects.ts";
 import type { SchemaValidator } from "./schema-offline.ts";
 import { checkSecrets, isSopsEncrypted } from "./secrets.ts";
 import { checkStructure } from "./structure.ts";
@@ -20,7 +21,7 @@ export interface CheckOptions {
 }
 
 /** Bumped whenever the checks change what they find, so cached findings are not reused. */
-const checkFormat = "gitward-check-1";
+const checkFormat = "gitward-check-2";
 
 /**
  * The Check stage: structure, duplicates, plaintext secrets and schemas over every rendered
@@ -34,7 +35,8 @@ export async function runChecks(renders: readonly RenderResult[], opts: CheckOpt
     return (await stackFindings(r, opts)).map((f) => ({ ...f, ...tag }));
   });
   findings.push(...perStack.flat());
-  findings.push(...findDuplicates(ok.map((r) => ({ ...r.instance, objects: r.objects }))));
+  const stacks = ok.map((r) => ({ ...r.instance, provider: r.instance.target.provider, objects: r.objects }));
+  findings.push(...findDuplicates(stacks), ...findHostPathClashes(stacks));
   return findings;
 }
 
@@ -57,7 +59,7 @@ export function renderFailures(renders: readonly RenderResult[]): Finding[] {
 async function stackFindings(r: Extract<RenderResult, { ok: true }>, opts: CheckOptions): Promise<Finding[]> {
   const kubernetes = r.instance.target.provider === "kubernetes";
   const key = createHash("sha256")
-    .update(JSON.stringify([checkFormat, r.key, kubernetes ? opts.schemas.map((s) => s.name) : []]))
+    .update(JSON.stringify([checkFormat, r.key, r.instance.target.provider, kubernetes ? opts.schemas.map((s) => s.name) : []]))
     .digest("hex");
   // A render that is not cacheable (remote bases) has an empty key: its findings are not either.
   const cache = r.key === "" ? undefined : opts.cache;
@@ -65,7 +67,7 @@ async function stackFindings(r: Extract<RenderResult, { ok: true }>, opts: Check
   if (hit !== undefined) return hit;
   const out: Finding[] = [];
   for (const obj of r.objects) {
-    out.push(...checkStructure(obj, opts.scopes), ...checkSecrets(obj));
+    out.push(...checkStructure(obj, opts.scopes), ...checkSecrets(obj), ...checkTargetKind(obj, r.instance.target.provider));
     if (kubernetes && obj.ref.kind !== "" && obj.apiVersion !== "" && !isSopsEncrypted(obj.object)) {
       out.push(...(await schemaFindings(obj, opts.schemas)));
     }

@@ -26,12 +26,19 @@ const kubernetesTarget = z.strictObject({
   description: z.string().optional(),
 });
 
+const healthCheck = z.strictObject({
+  command,
+  attempts: z.number().int().min(1).max(1000).default(10).describe("Tries before the change is rolled back."),
+  intervalSeconds: z.number().min(0).max(3600).default(1).describe("Pause between tries."),
+  timeoutSeconds: z.number().positive().max(3600).default(10).describe("Time limit of one try."),
+});
+
 const hostTarget = z.strictObject({
   provider: z.literal("host"),
-  root: z.string().min(1).describe("Directory the files are written under."),
-  check: command.optional(),
-  reload: command.optional(),
-  health: command.optional(),
+  root: z.string().min(1).describe("Directory the files are written under (absolute, or relative to the working directory)."),
+  check: command.optional().describe("Run against the staged new tree before anything changes; {staged} is its directory, {root} the root."),
+  reload: command.optional().describe("Run after the files changed; a failure rolls the change back."),
+  health: z.union([command, healthCheck]).optional().describe("Run after reload until it succeeds; failing every try rolls the change back."),
   description: z.string().optional(),
 });
 

@@ -1,5 +1,5 @@
 import type { Finding } from "../check/finding.ts";
-import { refKey } from "../core/objref.ts";
+import { formatRef, refKey } from "../core/objref.ts";
 import { addCounts, countChange, emptyCounts, type Change, type EnvironmentPlan, type Plan, type StackPlan } from "../plan/change.ts";
 import type { DiffEntry, TargetSession } from "../providers/provider.ts";
 import { evaluateRevision } from "./evaluate-revision.ts";
@@ -28,6 +28,7 @@ export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<Dif
   const sessions = new Map<string, Promise<TargetSession>>();
   const stacks: StackPlan[] = [];
   const errors: { stack: string; message: string }[] = [];
+  const notes: Finding[] = [];
   try {
     for (const instance of dependencyOrder(evaluation.instances)) {
       const render = evaluation.renders.find((r) => r.instance === instance);
@@ -47,6 +48,7 @@ export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<Dif
         const set = await s.diff(desired, { ...(inventory === undefined ? {} : { inventory }), ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
         const sources = new Map(render.objects.map((o) => [refKey(o.ref), o.source]));
         const prunes = evaluation.config?.config.environments[opts.environment]?.sync.prune ?? true;
+        notes.push(...quietDrift(set.entries, instance.environment, instance.stack, sources));
         stacks.push(stackPlan(instance.stack, instance.targetName, instance.target.provider, instance.dir, set.entries, sources, prunes));
       } catch (e: unknown) {
         errors.push({ stack: instance.stack, message: e instanceof Error ? e.message : String(e) });
@@ -59,8 +61,22 @@ export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<Dif
   for (const s of stacks) addCounts(counts, s.counts);
   const env: EnvironmentPlan = { environment: opts.environment, stacks, counts };
   const head = { rev: opts.rev, sha: evaluation.commit.sha, author: evaluation.commit.author.name, subject: evaluation.commit.subject };
-  const plan: Plan = { base: undefined, head, environments: [env], findings: evaluation.findings, exemptions: evaluation.exemptions, counts };
-  return { plan, findings: evaluation.findings, errors };
+  const findings = [...evaluation.findings, ...notes];
+  const plan: Plan = { base: undefined, head, environments: [env], findings, exemptions: evaluation.exemptions, counts };
+  return { plan, findings, errors };
+}
+
+/** Drift that apply will not correct (files in a Directory without purge): reported as info findings. */
+function quietDrift(entries: readonly DiffEntry[], environment: string, stack: string, sources: ReadonlyMap<string, Change["source"]>): Finding[] {
+  return entries.flatMap((e): Finding[] => {
+    if (e.action !== "no-op" || e.drift === undefined || e.drift.length === 0) return [];
+    const source = sources.get(refKey(e.ref));
+    return [{
+      severity: "info", rule: "drift.unmanaged", ref: e.ref, environment, stack,
+      message: `${formatRef(e.ref)}: ${e.drift.map((d) => d.field).join(", ")} (left alone: not managed by gitward)`,
+      ...(source === undefined ? {} : { location: source }),
+    }];
+  });
 }
 
 function stackPlan(

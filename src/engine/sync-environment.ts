@@ -68,11 +68,19 @@ export async function syncEnvironment(opts: SyncOptions): Promise<SyncResult> {
   return { ...base, stacks: results, ok: results.every((r) => r.ok) };
 }
 
-async function syncOne(
+/** What syncing one already evaluated stack instance needs (the agent calls {@link syncOne} per queue item). */
+export type SyncOneOptions = Pick<SyncOptions, "dryRun" | "force" | "waitMs" | "override" | "onProgress" | "signal"> & {
+  readonly revision: string;
+  readonly gate: GateOutcome;
+  readonly prune: boolean;
+};
+
+/** Syncs one rendered stack instance through its session; a failure is a result naming the stack, not an exception. */
+export async function syncOne(
   instance: StackInstance,
   objects: Parameters<typeof syncStack>[2],
   session: Promise<TargetSession>,
-  opts: SyncOptions & { readonly revision: string; readonly gate: GateOutcome; readonly prune: boolean },
+  opts: SyncOneOptions,
 ): Promise<StackSyncResult> {
   try {
     return await syncStack(await session, instance, objects, {

@@ -4,7 +4,7 @@ import { isRecord } from "../core/object.ts";
 import { formatLocation } from "../core/location.ts";
 import { refKey } from "../core/objref.ts";
 import type {
-  ChangeSetEntry, DesiredObject, HealthReport, Inventory, StackRef, SyncRecord, TargetSession,
+  ChangeSetEntry, CommandOutput, DesiredObject, HealthReport, Inventory, StackRef, SyncRecord, TargetSession,
 } from "../providers/provider.ts";
 import { changedAnything, countActions } from "./change-set.ts";
 import type { GateOutcome } from "./gate.ts";
@@ -37,6 +37,8 @@ export interface StackSyncResult {
   readonly target: string;
   readonly entries: readonly ChangeSetEntry[];
   readonly health?: HealthReport;
+  /** Commands the target ran (host check, reload, health). */
+  readonly commands?: readonly CommandOutput[];
   /** Set when the stack was not synced (a failed dependency) or the session failed. */
   readonly error?: string;
   readonly ok: boolean;
@@ -58,6 +60,7 @@ export async function syncStack(
   const base = { environment: instance.environment, stack: instance.stack, target: instance.targetName };
   const inventory = await session.readInventory(stack, opts.signal);
   const desired = labelledObjects(objects, stack);
+  if (session.transact !== undefined) return transactStack(session, desired, objects, inventory, { ...opts, stack, base, forceConflicts: instance.forceConflicts });
   const applied = withSources(await session.apply(desired, {
     stack, dryRun: opts.dryRun, force: opts.force || instance.forceConflicts,
     ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
@@ -80,6 +83,51 @@ export async function syncStack(
     await session.writeInventory(nextInventory(inventory, stack, desired, stale, removed, record(opts, entries, ok)), opts.signal);
   }
   return { ...base, entries, ok, ...(health === undefined ? {} : { health }) };
+}
+
+/** A transactional target (host): one call changes everything or nothing, then the inventory is recorded. */
+async function transactStack(
+  session: TargetSession,
+  desired: readonly DesiredObject[],
+  objects: readonly RenderedObject[],
+  inventory: Inventory | undefined,
+  opts: StackSyncOptions & { readonly stack: StackRef; readonly base: Pick<StackSyncResult, "environment" | "stack" | "target">; readonly forceConflicts: boolean },
+): Promise<StackSyncResult> {
+  const wanted = new Set(desired.map((d) => refKey(d.ref)));
+  const stale = (inventory?.entries ?? []).filter((e) => !wanted.has(refKey(e.ref)));
+  const result = await session.transact!(desired, stale, {
+    stack: opts.stack, dryRun: opts.dryRun, force: opts.force || opts.forceConflicts, prune: opts.prune,
+    ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  });
+  const entries = withSources(result.entries, objects);
+  const ok = result.error === undefined && !entries.some((e) => e.action === "failed");
+  const removed = entries.filter((e) => !wanted.has(refKey(e.ref)));
+  const worthRecording = changedAnything(entries) || inventory === undefined || inventory.revision !== opts.revision || !ok || opts.gate.overridden;
+  if (!opts.dryRun && worthRecording) {
+    const sync: SyncRecord = {
+      ...record(opts, entries, ok),
+      ...(result.error === undefined ? {} : { error: result.error }),
+      ...(result.commands.length === 0 ? {} : { commands: result.commands }),
+    };
+    // A failed transaction changed nothing: the inventory keeps what it held, plus the record.
+    const next = ok ? nextInventory(inventory, opts.stack, desired, stale, removed, sync) : keepInventory(inventory, opts.stack, sync);
+    await session.writeInventory(next, opts.signal);
+  }
+  return {
+    ...opts.base, entries, ok,
+    ...(result.commands.length === 0 ? {} : { commands: result.commands }),
+    ...(result.error === undefined ? {} : { error: result.error }),
+  };
+}
+
+function keepInventory(previous: Inventory | undefined, stack: StackRef, sync: SyncRecord): Inventory {
+  return {
+    stack,
+    revision: previous?.revision ?? "",
+    entries: previous?.entries ?? [],
+    syncs: [sync, ...(previous?.syncs ?? [])].slice(0, keptSyncs),
+  };
 }
 
 /** Failures name the file that defines the object, so the fix is one click away. */

@@ -118,6 +118,33 @@ export interface HealthReport {
   readonly timedOut: boolean;
 }
 
+/** One command a provider ran for a sync (a host target's check, reload or health), its output size-capped. */
+export interface CommandOutput {
+  /** `rollback-reload` is the reload after the previous files were put back. */
+  readonly phase: "check" | "reload" | "health" | "rollback-reload";
+  readonly command: readonly string[];
+  /** -1 when it could not be started or was killed for its timeout. */
+  readonly exitCode: number;
+  /** stdout then stderr, capped; the cap is marked. */
+  readonly output: string;
+  readonly durationMs: number;
+}
+
+/** Options of {@link TargetSession.transact}. */
+export interface TransactOptions extends ApplyOptions {
+  /** Delete the stale entries; false keeps them in place. */
+  readonly prune: boolean;
+}
+
+/** What a transactional sync did: every change or none of them. */
+export interface TransactResult {
+  readonly entries: readonly ChangeSetEntry[];
+  /** The commands run, in order. */
+  readonly commands: readonly CommandOutput[];
+  /** Why the sync failed as a whole (a check, reload or health failure, after rolling back). */
+  readonly error?: string;
+}
+
 /** A sync as the target remembers it. */
 export interface SyncRecord {
   readonly revision: string;
@@ -126,6 +153,10 @@ export interface SyncRecord {
   readonly summary: Readonly<Partial<Record<Action, number>>>;
   /** Set when a policy gate was overridden for this sync. */
   readonly gateOverride?: { readonly by: string; readonly reason?: string | undefined; readonly denials: number };
+  /** Why it failed, when it did as a whole. */
+  readonly error?: string;
+  /** Commands the provider ran (host targets), output capped. */
+  readonly commands?: readonly CommandOutput[];
 }
 
 /** What a stack owns in a target, stored in the target itself. */
@@ -148,6 +179,15 @@ export interface TargetSession {
   remove(refs: readonly { readonly ref: ObjRef; readonly apiVersion: string }[], opts: RemoveOptions): Promise<readonly ChangeSetEntry[]>;
   /** Resolves when every ref is healthy or one failed, or the timeout or signal ends it. */
   wait(refs: readonly ObjRef[], opts: WaitOptions): Promise<HealthReport>;
+  /**
+   * Targets that change as one transaction (a host root: stage, check, swap, reload, health,
+   * roll back) implement this; the engine then calls it instead of apply, remove and wait.
+   */
+  transact?(
+    desired: readonly DesiredObject[],
+    stale: Inventory["entries"],
+    opts: TransactOptions,
+  ): Promise<TransactResult>;
   readInventory(stack: StackRef, signal?: AbortSignal): Promise<Inventory | undefined>;
   writeInventory(inventory: Inventory, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
@@ -159,6 +199,8 @@ export interface ProviderContext {
   readonly kubeconfigPath?: string;
   /** Overrides the target's own context. */
   readonly context?: string;
+  /** Host target roots by target name, overriding gitward.yaml's (an agent's own layout, tests). */
+  readonly hostRoots?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
 }
 

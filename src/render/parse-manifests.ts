@@ -138,6 +138,11 @@ function substitutionDisabled(doc: Document): boolean {
   return doc.getIn(["metadata", "annotations", substituteAnnotation]) === "disabled";
 }
 
+/** True when an object's `gitward.dev/substitute: disabled` annotation turns substitution off. */
+export function hasSubstitutionDisabled(obj: KObject): boolean {
+  return substitutionOff(obj);
+}
+
 function substitutionOff(obj: KObject): boolean {
   const metadata: unknown = obj["metadata"];
   const annotations: unknown = isRecord(metadata) ? metadata["annotations"] : undefined;

@@ -9,13 +9,14 @@ import type { Snapshot } from "../source/types.ts";
 import { collectKustomizeInputs, findKustomization, type KustomizeInputs } from "./kustomize-inputs.ts";
 import { findKustomizeTool, kustomizeBuild, type KustomizeTool } from "./kustomize.ts";
 import { kustomizeSourceFinder } from "./kustomize-sources.ts";
+import { hostSourcePaths, inlineHostSources } from "./host-sources.ts";
 import { applyDefaultNamespace } from "./namespaces.ts";
 import { isManifestFile, parseManifestFile, type ParsedManifest } from "./parse-manifests.ts";
 import type { ContentCache } from "../core/layered-cache.ts";
 import type { ScopeResolver } from "./scopes.ts";
 
 /** Bumped whenever rendering changes what it produces, so old cache entries are not reused. */
-const renderFormat = "gitward-render-6";
+const renderFormat = "gitward-render-7";
 
 /** What rendering a stack instance produced: its objects, or the error that stopped it. */
 export type RenderResult =
@@ -111,7 +112,21 @@ export class Renderer {
       .map((f) => f.path);
     const contents = await snapshot.readFiles(files, signal);
     const vars = varsFor(instance);
-    return files.flatMap((file) => parseManifestFile(file, contents.get(file) ?? Buffer.alloc(0), { vars }));
+    // A YAML or JSON file that a host File names as its source is data, not a manifest: parse
+    // failures are held until it is known which files those are.
+    const parsed = files.map((file) => {
+      try {
+        return { file, manifests: parseManifestFile(file, contents.get(file) ?? Buffer.alloc(0), { vars }) };
+      } catch (e: unknown) {
+        return { file, error: e };
+      }
+    });
+    const manifests = parsed.flatMap((p) => p.manifests ?? []);
+    const sources = hostSourcePaths(manifests, instance.dir);
+    const kept = parsed.filter((p) => !sources.has(p.file));
+    const failed = kept.find((p) => p.error !== undefined);
+    if (failed !== undefined) throw failed.error;
+    return inlineHostSources(kept.flatMap((p) => p.manifests ?? []), snapshot, instance.dir, vars, signal);
   }
 }
 

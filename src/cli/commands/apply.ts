@@ -112,7 +112,14 @@ function textOf(r: SyncResult, io: CliIO, dryRun: boolean): string {
   lines.push(c.bold(`${dryRun ? "Dry run of" : "Sync of"} ${r.commit.sha.slice(0, 12)} to ${r.environment}: `) + verdict);
   for (const s of r.stacks) {
     const status = s.ok ? c.green("ok") : c.red("failed");
-    lines.push(`  Stack ${c.cyan(s.stack)} (${s.target}): ${status}: ${summarizeActions(countActions(s.entries))}${s.error === undefined ? "" : `: ${s.error}`}`);
+    const [firstError, ...moreError] = (s.error ?? "").split("\n");
+    lines.push(`  Stack ${c.cyan(s.stack)} (${s.target}): ${status}: ${summarizeActions(countActions(s.entries))}${s.error === undefined ? "" : `: ${firstError ?? ""}`}`);
+    for (const l of moreError) lines.push(`    ${l}`);
+    for (const cmd of s.commands ?? []) {
+      const how = cmd.exitCode === 0 ? c.green("ok") : c.red(cmd.exitCode === -1 ? "failed to run" : `exit ${cmd.exitCode}`);
+      lines.push(`    ${cmd.phase} \`${cmd.command.join(" ")}\`: ${how} (${cmd.durationMs} ms)`);
+      if (cmd.exitCode !== 0 && cmd.output.trim() !== "") for (const l of cmd.output.trimEnd().split("\n")) lines.push(`      ${c.dim(l)}`);
+    }
     for (const e of s.entries) {
       if (e.action === "unchanged") continue;
       const paint = e.action === "failed" ? c.red : e.action === "deleted" ? c.yellow : c.green;

@@ -1,0 +1,61 @@
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { ProcessRunner, type CommandRunner } from "../../core/command-runner.ts";
+import { ErrorCode, GitwardError } from "../../core/errors.ts";
+import type { Provider, ProviderContext, TargetSession } from "../provider.ts";
+import type { HealthCommand, HostCommands } from "./commands.ts";
+import { HostSession } from "./session.ts";
+
+/** Options of {@link hostProvider}. */
+export interface HostProviderOptions {
+  readonly runner?: CommandRunner;
+}
+
+/**
+ * The host provider: files and directories under a target's `root` on the machine gitward runs
+ * on, with the target's `check`, `reload` and `health` commands around each change. The root
+ * must exist: gitward does not guess where a service's configuration lives.
+ */
+export function hostProvider(options: HostProviderOptions = {}): Provider {
+  const runner = options.runner ?? new ProcessRunner();
+  return {
+    name: "host",
+    async open(targetName: string, target: Readonly<Record<string, unknown>>, ctx: ProviderContext): Promise<TargetSession> {
+      const rootField = ctx.hostRoots?.[targetName] ?? target["root"];
+      if (typeof rootField !== "string" || rootField === "") {
+        throw new GitwardError(ErrorCode.Config, `target ${targetName}: root must be a non-empty path`, { subject: { keyPath: `targets.${targetName}.root` } });
+      }
+      const root = resolve(rootField);
+      const info = await stat(root).catch((e: NodeJS.ErrnoException) => {
+        throw new GitwardError(ErrorCode.Config, `target ${targetName}: root ${root} cannot be used: ${e.code ?? e.message}`, {
+          subject: { keyPath: `targets.${targetName}.root` }, hint: "create the directory first; gitward does not create a target's root",
+        });
+      });
+      if (!info.isDirectory()) throw new GitwardError(ErrorCode.Config, `target ${targetName}: root ${root} is not a directory`);
+      return new HostSession({ root, commands: commandsOf(target), runner });
+    },
+  };
+}
+
+function commandsOf(target: Readonly<Record<string, unknown>>): HostCommands {
+  const argv = (v: unknown): readonly string[] | undefined => (Array.isArray(v) && v.every((a) => typeof a === "string") ? v : undefined);
+  const check = argv(target["check"]);
+  const reload = argv(target["reload"]);
+  const h = target["health"];
+  let health: HealthCommand | undefined;
+  const plain = argv(h);
+  if (plain !== undefined) health = { command: plain, attempts: 10, intervalMs: 1000, timeoutMs: 10_000 };
+  else if (typeof h === "object" && h !== null) {
+    const o = h as Record<string, unknown>;
+    const command = argv(o["command"]);
+    if (command !== undefined) {
+      health = {
+        command,
+        attempts: typeof o["attempts"] === "number" ? o["attempts"] : 10,
+        intervalMs: (typeof o["intervalSeconds"] === "number" ? o["intervalSeconds"] : 1) * 1000,
+        timeoutMs: (typeof o["timeoutSeconds"] === "number" ? o["timeoutSeconds"] : 10) * 1000,
+      };
+    }
+  }
+  return { ...(check === undefined ? {} : { check }), ...(reload === undefined ? {} : { reload }), ...(health === undefined ? {} : { health }) };
+}
