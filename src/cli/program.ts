@@ -7,6 +7,8 @@ import { applyCommand } from "./commands/apply.ts";
 import { diffCommand } from "./commands/diff.ts";
 import { renderCommand } from "./commands/render.ts";
 import { validateCommand } from "./commands/validate.ts";
+import { quickstartCommand } from "./commands/quickstart.ts";
+import { agentCommand, auditCommand, historyCommand, statusCommand, syncCommand } from "./commands/agent.ts";
 
 /** The version printed by --version. */
 export const version = "0.1.0";
@@ -34,6 +36,12 @@ export function buildProgram(setExit: (code: number) => void, makeIO: typeof pro
   program.addCommand(planCommand(run));
   program.addCommand(diffCommand(run));
   program.addCommand(applyCommand(run));
+  program.addCommand(agentCommand(run));
+  program.addCommand(syncCommand(run));
+  program.addCommand(statusCommand(run));
+  program.addCommand(historyCommand(run));
+  program.addCommand(auditCommand(run));
+  program.addCommand(quickstartCommand(run));
   program.exitOverride();
   return program;
 }

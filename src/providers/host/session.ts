@@ -10,7 +10,7 @@ import { describeFailure, runHealth, runHostCommand, type HostCommands } from ".
 import { hostDiffEntries } from "./diff.ts";
 import { acquireLock } from "./fs/lock.ts";
 import { resolveGroup, resolveUser } from "./fs/owners.ts";
-import { resolveInside } from "./fs/paths.ts";
+import { PathGuard } from "./fs/paths.ts";
 import { listUnmanaged, scanDirectories, scanFiles, type FileState } from "./fs/scan.ts";
 import { stageTree } from "./fs/stage.ts";
 import { beginTransaction, recoverTransaction, type Operation } from "./fs/transaction.ts";
@@ -208,12 +208,14 @@ export class HostSession implements TargetSession {
   }
 
   async #resolve(desired: readonly DesiredObject[]): Promise<(ResolvedObject | { desired: DesiredObject; error: string })[]> {
+    const guard = new PathGuard(this.#root);
     return Promise.all(desired.map(async (d) => {
       const parsed = parseHostObject(d.object);
       if (parsed.spec === undefined) return { desired: d, error: parsed.issues.map((i) => (i.field === "" ? i.message : `${i.field}: ${i.message}`)).join("; ") };
       try {
-        // Refused here, before anything is scanned or written: a path through a symlink, or out of the root.
-        await resolveInside(this.#root, parsed.spec.path);
+        // Refused here, before anything is scanned or written: a path through a symlinked directory.
+        // A symlink as the last component is a type difference the planner refuses to replace.
+        guard.parents(parsed.spec.path);
         const uid = parsed.spec.owner === undefined ? undefined : await resolveUser(parsed.spec.owner);
         const gid = parsed.spec.group === undefined ? undefined : await resolveGroup(parsed.spec.group);
         return { desired: d, spec: parsed.spec, ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };

@@ -1,0 +1,87 @@
+import { readFile } from "node:fs/promises";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+import { ErrorCode, GitwardError } from "../core/errors.ts";
+
+const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label");
+const seconds = z.number().positive().max(7 * 24 * 3600);
+
+/** Where a target's credentials come from: the agent's own machine, never Git. */
+const targetCredentials = z.strictObject({
+  kubeconfig: z.string().min(1).optional().describe("kubeconfig file for a kubernetes target."),
+  context: z.string().min(1).optional().describe("kubeconfig context, over the one in gitward.yaml."),
+  root: z.string().min(1).optional().describe("Root directory for a host target, over the one in gitward.yaml."),
+});
+
+/** A secret read from an environment variable or a file, never written in the config itself. */
+const secretRef = z.strictObject({
+  env: z.string().min(1).optional(),
+  file: z.string().min(1).optional(),
+}).refine((s) => (s.env === undefined) !== (s.file === undefined), "give exactly one of env or file");
+
+/** The agent's own configuration (`--config agent.yaml`): outside Git, next to the credentials. */
+export const agentConfigSchema = z.strictObject({
+  repo: z.string().min(1).optional().describe("Repository URL or path; --repo overrides."),
+  branch: z.string().min(1).default("main"),
+  configPath: z.string().min(1).default("gitward.yaml"),
+  environments: z.array(name).optional().describe("Environments this agent serves; default all."),
+  state: z.string().min(1).optional().describe("sqlite:PATH; --state overrides."),
+  listen: z.string().min(1).optional().describe("host:port for the API, webhooks and metrics; --listen overrides."),
+  cacheDir: z.string().min(1).optional(),
+  concurrency: z.number().int().min(1).max(256).default(4),
+  intervals: z.strictObject({
+    poll: seconds.default(30).describe("Seconds between checks of the remote (git ls-remote)."),
+    drift: seconds.default(300).describe("Seconds between drift checks of every stack."),
+    retryBase: seconds.default(5).describe("First retry delay after a failed sync; doubles up to retryMax."),
+    retryMax: seconds.default(300),
+    dependencyWait: seconds.default(2).describe("Seconds between checks of a stack's dependencies."),
+  }).default({ poll: 30, drift: 300, retryBase: 5, retryMax: 300, dependencyWait: 2 }),
+  gracePeriodSeconds: seconds.default(30).describe("On SIGTERM: how long in-flight syncs may finish before they are cancelled."),
+  targets: z.record(name, targetCredentials).default({}),
+  webhook: z.strictObject({
+    github: secretRef.optional(), gitlab: secretRef.optional(), gitea: secretRef.optional(), generic: secretRef.optional(),
+  }).default({}),
+  api: z.strictObject({ token: secretRef.optional() }).default({}),
+});
+
+/** The parsed agent configuration. */
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/** Reads and validates an agent configuration file; errors name the file and key. */
+export async function loadAgentConfig(path: string | undefined): Promise<AgentConfig> {
+  if (path === undefined) return agentConfigSchema.parse({});
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e: unknown) {
+    throw new GitwardError(ErrorCode.Config, `${path}: cannot read the agent configuration: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new GitwardError(ErrorCode.Config, `${path}: ${doc.errors[0]?.message ?? "invalid YAML"}`);
+  const parsed = agentConfigSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new GitwardError(ErrorCode.Config, `${path}: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`, {
+      hint: "see docs/agent.md for the agent configuration",
+    });
+  }
+  return parsed.data;
+}
+
+/** Resolves a secret reference; undefined when none is configured. Its value is never logged. */
+export async function readSecret(ref: { env?: string | undefined; file?: string | undefined } | undefined, fallbackEnv?: string): Promise<string | undefined> {
+  if (ref?.file !== undefined) {
+    try {
+      return (await readFile(ref.file, "utf8")).trim();
+    } catch (e: unknown) {
+      throw new GitwardError(ErrorCode.Config, `cannot read secret file ${ref.file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+  const envName = ref?.env ?? fallbackEnv;
+  if (envName === undefined) return undefined;
+  const value = process.env[envName];
+  if (ref?.env !== undefined && (value === undefined || value === "")) {
+    throw new GitwardError(ErrorCode.Config, `environment variable ${envName} (a secret the agent configuration names) is not set`);
+  }
+  return value === "" ? undefined : value;
+}

@@ -1,0 +1,108 @@
+import type { Logger } from "pino";
+import { ErrorCode, GitwardError } from "../core/errors.ts";
+import { defaultProviders } from "../engine/providers.ts";
+import { defaultCacheDir } from "../engine/workspace.ts";
+import type { Provider } from "../providers/provider.ts";
+import { openStore } from "../store/open.ts";
+import type { Store } from "../store/store.ts";
+import { Agent } from "./agent.ts";
+import { readSecret, type AgentConfig } from "./config.ts";
+import { agentLogger } from "./logger.ts";
+import { AgentMetrics } from "./metrics.ts";
+import { buildServer } from "./server.ts";
+
+/** How to start an agent: the agent configuration plus the command line's overrides. */
+export interface RunAgentOptions {
+  readonly config: AgentConfig;
+  readonly repo?: string;
+  readonly branch?: string;
+  readonly environments?: readonly string[];
+  readonly state?: string;
+  /** `host:port`; port 0 picks a free one. */
+  readonly listen?: string;
+  readonly kubeconfig?: string;
+  readonly logger?: Logger;
+  readonly providers?: Readonly<Record<string, Provider>>;
+  /** Seconds to wait for health after a sync (default 300). */
+  readonly healthTimeoutSeconds?: number;
+}
+
+/** A started agent and its HTTP server. */
+export interface RunningAgent {
+  readonly agent: Agent;
+  readonly store: Store;
+  /** The server's base URL, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Opens the store, starts the HTTP server and the agent's loops. */
+export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
+  const c = o.config;
+  const repo = o.repo ?? c.repo;
+  if (repo === undefined) throw new GitwardError(ErrorCode.Config, "no repository: pass --repo URL|PATH or set repo in the agent configuration");
+  const logger = o.logger ?? agentLogger();
+  const store = await openStore(o.state ?? c.state ?? "sqlite:gitward-state.db");
+  const metrics = new AgentMetrics();
+  const branch = o.branch ?? c.branch;
+  const environments = o.environments ?? c.environments;
+  const agent = new Agent({
+    repo, branch, configPath: c.configPath, store, metrics, logger,
+    ...(environments === undefined ? {} : { environments }),
+    cacheDir: c.cacheDir ?? defaultCacheDir(),
+    providers: o.providers ?? defaultProviders(),
+    targets: c.targets,
+    ...(o.kubeconfig === undefined ? {} : { kubeconfig: o.kubeconfig }),
+    intervals: {
+      pollMs: c.intervals.poll * 1000, driftMs: c.intervals.drift * 1000, retryBaseMs: c.intervals.retryBase * 1000,
+      retryMaxMs: c.intervals.retryMax * 1000, dependencyWaitMs: c.intervals.dependencyWait * 1000,
+    },
+    concurrency: c.concurrency,
+    graceMs: c.gracePeriodSeconds * 1000,
+    healthTimeoutMs: (o.healthTimeoutSeconds ?? 300) * 1000,
+  });
+  const [github, gitlab, gitea, generic, apiToken] = await Promise.all([
+    readSecret(c.webhook.github, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.gitlab, "GITWARD_WEBHOOK_SECRET"),
+    readSecret(c.webhook.gitea, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.generic, "GITWARD_WEBHOOK_SECRET"),
+    readSecret(c.api.token, "GITWARD_API_TOKEN"),
+  ]);
+  const server = await buildServer({
+    agent, store, metrics, logger, branch,
+    ...(apiToken === undefined ? {} : { apiToken }),
+    webhookSecrets: {
+      ...(github === undefined ? {} : { github }), ...(gitlab === undefined ? {} : { gitlab }),
+      ...(gitea === undefined ? {} : { gitea }), ...(generic === undefined ? {} : { generic }),
+    },
+  });
+  const [host, portText] = splitListen(o.listen ?? c.listen ?? "127.0.0.1:8080");
+  const address = await server.listen({ host, port: Number(portText) });
+  logger.info({ url: address, repo: repo.replace(/\/\/[^@/]*@/, "//***@"), branch, environments: environments ?? "all" }, "agent listening");
+  try {
+    await agent.start();
+  } catch (e: unknown) {
+    // The first read of the repository may fail (unreachable remote): the agent keeps polling and reports it.
+    logger.error({ err: e instanceof Error ? e.message : String(e) }, "first poll failed; retrying in the background");
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    agent, store, url: address,
+    stop: () => {
+      stopped ??= (async () => {
+        logger.info("stopping: no new work; in-flight syncs get the grace period");
+        await server.close();
+        await agent.stop();
+        await store.close();
+        logger.info("stopped");
+      })();
+      return stopped;
+    },
+  };
+}
+
+function splitListen(listen: string): [string, string] {
+  const i = listen.lastIndexOf(":");
+  if (i <= 0 || !/^\d+$/.test(listen.slice(i + 1))) {
+    throw new GitwardError(ErrorCode.Config, `--listen ${listen}: expected host:port, e.g. 127.0.0.1:8080`);
+  }
+  return [listen.slice(0, i).replace(/^\[|\]$/g, ""), listen.slice(i + 1)];
+}

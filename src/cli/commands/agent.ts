@@ -1,0 +1,281 @@
+import { readFile } from "node:fs/promises";
+import { Command, Option } from "commander";
+import { ErrorCode, GitwardError } from "../../core/errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import type { AgentStatus } from "../../agent/agent.ts";
+import type { SyncRow } from "../../store/store.ts";
+import type { CliIO } from "../io.ts";
+
+type Run<F> = (action: (io: CliIO, flags: F) => Promise<number>) => (flags: F) => Promise<void>;
+
+interface BaseFlags {
+  debug?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+interface AgentFlags extends BaseFlags {
+  repo?: string;
+  branch?: string;
+  env?: string[];
+  config?: string;
+  state?: string;
+  listen?: string;
+  kubeconfig?: string;
+}
+
+const envList = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), ...v.split(",").map((s) => s.trim()).filter((s) => s !== "")];
+
+/** `gitward agent`: the pull-mode agent. */
+export function agentCommand(run: Run<AgentFlags>): Command {
+  return new Command("agent")
+    .description("Run the pull-mode agent: watch the repository, keep the environments synced, correct or report drift, record history")
+    .option("--repo <url|path>", "repository to watch (over the agent configuration's repo)")
+    .option("--branch <name>", "branch to follow (default main)")
+    .option("-e, --env <names>", "environments this agent serves (comma-separated or repeated; default all)", envList)
+    .option("--config <file>", "agent configuration: credentials per target, intervals, concurrency, secrets (docs/agent.md)")
+    .option("--state <url>", "where history and audit are kept: sqlite:PATH (default sqlite:gitward-state.db)")
+    .option("--listen <host:port>", "address of the API, webhooks and metrics (default 127.0.0.1:8080)")
+    .option("--kubeconfig <file>", "kubeconfig for kubernetes targets the agent configuration gives none for")
+    .option("--debug", "log at debug level")
+    .addHelpText("after", `
+Examples:
+  gitward agent --repo https://git.example.com/infra.git --env dev --state sqlite:/var/lib/gitward/state.db
+  gitward agent --config /etc/gitward/agent.yaml
+
+The agent stops on SIGTERM or SIGINT: no new work; in-flight syncs get the grace period.
+Exit codes: 0 stopped cleanly, 1 could not start.`)
+    .action(run(async (io, flags) => {
+      const { loadAgentConfig } = await import("../../agent/config.ts");
+      const { runAgent } = await import("../../agent/run.ts");
+      const { agentLogger } = await import("../../agent/logger.ts");
+      const config = await loadAgentConfig(flags.config);
+      const running = await runAgent({
+        config, logger: agentLogger({ ...(flags.debug === true ? { level: "debug" } : {}) }),
+        ...(flags.repo === undefined ? {} : { repo: flags.repo }),
+        ...(flags.branch === undefined ? {} : { branch: flags.branch }),
+        ...(flags.env === undefined ? {} : { environments: flags.env }),
+        ...(flags.state === undefined ? {} : { state: flags.state }),
+        ...(flags.listen === undefined ? {} : { listen: flags.listen }),
+        ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
+      });
+      io.progress(`agent running at ${running.url} (Ctrl-C stops it)`);
+      await untilSignal();
+      await running.stop();
+      return ExitCode.Ok;
+    }));
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+export function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off("SIGTERM", done);
+      process.off("SIGINT", done);
+      resolve();
+    };
+    process.on("SIGTERM", done);
+    process.on("SIGINT", done);
+  });
+}
+
+interface ClientFlags extends BaseFlags {
+  agent?: string;
+  state?: string;
+  output: "text" | "json";
+}
+
+function addClientOptions(cmd: Command): Command {
+  return cmd
+    .option("--agent <url>", "the agent's API (default $GITWARD_AGENT_URL or http://127.0.0.1:8080)")
+    .option("--state <url>", "read the agent's state file directly instead: sqlite:PATH")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .option("--no-color", "no colour");
+}
+
+function agentUrl(flags: ClientFlags): string {
+  return (flags.agent ?? process.env["GITWARD_AGENT_URL"] ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
+}
+
+async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+  } catch (e: unknown) {
+    throw new GitwardError(ErrorCode.Config, `cannot reach the agent at ${new URL(url).origin}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`, {
+      hint: "start it with `gitward agent`, pass --agent URL, or read its state file with --state sqlite:PATH",
+    });
+  }
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: res.status, body: { error: text } };
+  }
+}
+
+/** `gitward status`: what the agent serves, at which revision, in sync or not. */
+export function statusCommand(run: Run<ClientFlags>): Command {
+  return addClientOptions(new Command("status")
+    .description("Show the agent's environments and stacks: desired and current revision, last sync, drift, staleness"))
+    .addHelpText("after", "\nExit codes: 0 everything in sync, 1 error, 2 something is out of sync, failed or stale.")
+    .action(run(async (io, flags) => {
+      if (flags.state !== undefined) {
+        const { openStore } = await import("../../store/open.ts");
+        const store = await openStore(flags.state);
+        try {
+          const syncs = await store.listSyncs({ limit: 1000 });
+          const latest = new Map<string, (typeof syncs)[number]>();
+          for (const s of syncs) if (!latest.has(`${s.environment}/${s.stack}`)) latest.set(`${s.environment}/${s.stack}`, s);
+          const rows = [...latest.values()].sort((a, b) => `${a.environment}/${a.stack}`.localeCompare(`${b.environment}/${b.stack}`));
+          if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, source: "state", stacks: rows }, null, 2) + "\n");
+          else io.out(table(["ENVIRONMENT", "STACK", "LAST SYNC", "REVISION", "AT", "ERROR"], rows.map((r) => [r.environment, r.stack, r.outcome, r.revision.sha.slice(0, 12), r.finishedAt ?? r.startedAt, firstLine(r.error)])));
+          return rows.every((r) => r.outcome === "succeeded") ? ExitCode.Ok : ExitCode.Changes;
+        } finally {
+          await store.close();
+        }
+      }
+      const { status, body } = await getJson(`${agentUrl(flags)}/api/v1/status`);
+      if (status !== 200) throw new GitwardError(ErrorCode.Config, `agent answered ${status}: ${JSON.stringify(body)}`);
+      const s = body as AgentStatus;
+      if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, ...s }, null, 2) + "\n");
+      else io.out(statusText(s, io));
+      const clean = s.stale === undefined && s.environments.every((e) => e.stacks.every((st) => st.inSync));
+      return clean ? ExitCode.Ok : ExitCode.Changes;
+    }));
+}
+
+function statusText(s: AgentStatus, io: CliIO): string {
+  const c = io.colors;
+  const lines = [`Repository ${s.repo} (${s.branch}) at ${s.head === undefined ? "(not read yet)" : `${s.head.sha.slice(0, 12)} ${s.head.subject} — ${s.head.author}`}`];
+  if (s.stale !== undefined) lines.push(c.yellow(`stale since ${s.stale.since}: ${s.stale.error} (environments stay on their last revision)`));
+  if (s.refused !== undefined) lines.push(c.red(`revision ${s.refused.revision.slice(0, 12)} refused:`), ...s.refused.reasons.map((r) => `  ${r}`));
+  for (const env of s.environments) {
+    lines.push("", c.bold(`Environment ${env.name}`) + ` (auto: ${env.auto ? "on" : "off"}, prune: ${env.prune ? "on" : "off"}, self-heal: ${env.selfHeal ? "on" : "off"})`);
+    lines.push(table(["STACK", "TARGET", "STATE", "CURRENT", "LAST SYNC", "DRIFT", "ERROR"], env.stacks.map((st) => [
+      st.stack, st.target,
+      st.inSync ? c.green("in sync") : st.lastSync?.outcome === "failed" ? c.red("failed") : st.queued ? "queued" : c.yellow("out of sync"),
+      st.current?.slice(0, 12) ?? "-",
+      st.lastSync === undefined ? "-" : `${st.lastSync.outcome} ${st.lastSync.at}`,
+      String(st.drift), firstLine(st.lastSync?.error),
+    ])).trimEnd());
+  }
+  lines.push("", `Queue: ${s.queue.depth} waiting, ${s.queue.inFlight} running`);
+  return lines.join("\n") + "\n";
+}
+
+interface HistoryFlags extends ClientFlags {
+  env?: string;
+  stack?: string;
+  limit: string;
+}
+
+/** `gitward history`: the syncs the agent recorded. */
+export function historyCommand(run: Run<HistoryFlags>): Command {
+  return addClientOptions(new Command("history")
+    .description("List the syncs the agent recorded, newest first: revision, author, trigger, outcome, changes")
+    .option("-e, --env <name>", "only this environment")
+    .option("-s, --stack <name>", "only this stack")
+    .option("-n, --limit <n>", "how many", "20"))
+    .action(run(async (io, flags) => {
+      const query = { ...(flags.env === undefined ? {} : { environment: flags.env }), ...(flags.stack === undefined ? {} : { stack: flags.stack }), limit: Number.parseInt(flags.limit, 10) || 20 };
+      let syncs: SyncRow[];
+      if (flags.state !== undefined) {
+        const { openStore } = await import("../../store/open.ts");
+        const store = await openStore(flags.state);
+        try {
+          syncs = await store.listSyncs(query);
+        } finally {
+          await store.close();
+        }
+      } else {
+        const params = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
+        const { status, body } = await getJson(`${agentUrl(flags)}/api/v1/history?${params.toString()}`);
+        if (status !== 200) throw new GitwardError(ErrorCode.Config, `agent answered ${status}: ${JSON.stringify(body)}`);
+        syncs = (body as { syncs: SyncRow[] }).syncs;
+      }
+      if (flags.output === "json") {
+        io.out(JSON.stringify({ formatVersion: 1, syncs }, null, 2) + "\n");
+        return ExitCode.Ok;
+      }
+      io.out(table(["AT", "ENVIRONMENT", "STACK", "REVISION", "AUTHOR", "TRIGGER", "OUTCOME", "CHANGES", "ERROR"], syncs.map((s) => [
+        s.startedAt, s.environment, s.stack, `${s.revision.sha.slice(0, 12)} ${s.revision.message.slice(0, 40)}`, s.revision.author,
+        `${s.trigger.kind}${s.trigger.by === undefined ? "" : ` by ${s.trigger.by}`}`, s.outcome,
+        Object.entries(s.summary).filter(([k, n]) => k !== "unchanged" && (n ?? 0) > 0).map(([k, n]) => `${String(n)} ${k}`).join(", ") || "-",
+        firstLine(s.error),
+      ])));
+      return ExitCode.Ok;
+    }));
+}
+
+interface SyncFlags extends ClientFlags {
+  env?: string;
+  stack?: string;
+  tokenFile?: string;
+}
+
+/** `gitward sync`: ask the agent to sync now. */
+export function syncCommand(run: Run<SyncFlags>): Command {
+  return addClientOptions(new Command("sync")
+    .description("Ask the agent to check the repository and sync now (a manual trigger, recorded with who asked)")
+    .requiredOption("-e, --env <name>", "environment to sync")
+    .option("-s, --stack <name>", "only this stack")
+    .option("--token-file <file>", "file holding the agent's API token (default $GITWARD_API_TOKEN)"))
+    .action(run(async (io, flags) => {
+      const token = flags.tokenFile !== undefined ? (await readFile(flags.tokenFile, "utf8")).trim() : process.env["GITWARD_API_TOKEN"];
+      if (token === undefined || token === "") {
+        throw new GitwardError(ErrorCode.Config, "no API token: set GITWARD_API_TOKEN or pass --token-file FILE", { hint: "the agent reads the same token from its configuration (api.token)" });
+      }
+      const by = process.env["GITWARD_USER"] ?? process.env["USER"] ?? "unknown";
+      const { status, body } = await getJson(`${agentUrl(flags)}/api/v1/sync`, {
+        method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ environment: flags.env, ...(flags.stack === undefined ? {} : { stack: flags.stack }), by }),
+      });
+      if (status !== 202) throw new GitwardError(ErrorCode.Config, `agent refused the sync (${status}): ${(body as { error?: string }).error ?? JSON.stringify(body)}`);
+      const r = body as { revision?: string; queued: number };
+      if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, ...r }, null, 2) + "\n");
+      else io.out(`queued ${r.queued} stack(s) of ${flags.env ?? ""} at ${r.revision?.slice(0, 12) ?? "?"}; follow with gitward status\n`);
+      return ExitCode.Ok;
+    }));
+}
+
+interface AuditFlags extends BaseFlags {
+  state: string;
+  output: "text" | "json";
+}
+
+/** `gitward audit verify`: checks the audit log's hash chain. */
+export function auditCommand(run: Run<AuditFlags>): Command {
+  const verify = new Command("verify")
+    .description("Verify the audit log's hash chain: exit 1 if any record was changed, removed or reordered")
+    .requiredOption("--state <url>", "the agent's state: sqlite:PATH")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .action(run(async (io, flags) => {
+      const { openStore } = await import("../../store/open.ts");
+      const store = await openStore(flags.state);
+      try {
+        const v = await store.verifyAudit();
+        if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, ...v }, null, 2) + "\n");
+        else if (v.ok) io.out(`audit log intact: ${v.count} record(s), hash chain verified\n`);
+        else io.out(`audit log TAMPERED at record ${v.seq}: ${v.reason} (${v.count} record(s) checked)\n`);
+        return v.ok ? ExitCode.Ok : ExitCode.Error;
+      } finally {
+        await store.close();
+      }
+    }));
+  return new Command("audit").description("The audit log of the agent's state").addCommand(verify);
+}
+
+function firstLine(text: string | undefined): string {
+  if (text === undefined) return "";
+  const line = text.split("\n")[0] ?? "";
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+}
+
+/** A plain aligned table (colour codes do not count towards widths). */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const visible = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, "").length;
+  const widths = header.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ""))));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat((widths[i] ?? 0) - visible(c)))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n") + "\n";
+}

@@ -1,0 +1,104 @@
+/**
+ * Defence in depth for the store: the engine masks secrets before it records anything, and the
+ * store still removes whatever looks like a credential from free text before writing it.
+ * Redaction is idempotent and errs on the side of masking too much.
+ */
+
+/** What a redacted value is replaced with. */
+export const redactedValue = "***";
+
+/** Key names whose values are credentials: `password`, `DB_PASSWORD`, `clientSecret`, `x-api-key`, … */
+const credentialName = String.raw`(?:password|passwd|passphrase|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credentials?|authorization)`;
+const credentialKey = new RegExp(`${credentialName}$`, "i");
+const credentialFlag = new RegExp(`^--?[A-Za-z0-9_.-]*${credentialName}$`, "i");
+
+/** Replaces one match, keeping the groups before the secret. */
+type Rule = { readonly re: RegExp; readonly replace: (match: string, ...groups: (string | undefined)[]) => string };
+
+const rules: readonly Rule[] = [
+  // A PEM private key, to its END line or, when output was capped, to the end of the text.
+  {
+    re: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g,
+    replace: () => redactedValue,
+  },
+  // Userinfo in a URL: `https://user:pass@host` keeps the user; a long user alone is a token.
+  {
+    re: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#@]*)@/gi,
+    replace: (_m, scheme = "", user = "") => `${scheme}${user}:${redactedValue}@`,
+  },
+  {
+    re: /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]{20,}@/gi,
+    replace: (_m, scheme = "") => `${scheme}${redactedValue}@`,
+  },
+  // `password=x`, `token: x`, `"apiKey": "x"`, `DB_PASSWORD='x y'`, `Authorization: Bearer x`.
+  {
+    re: new RegExp(
+      String.raw`([A-Za-z0-9_.-]*${credentialName})(["']?[ \t]*[:=][ \t]*)((?:bearer|basic|digest|token|negotiate)[ \t]+)?(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^\s"',;&]+))`,
+      "gi",
+    ),
+    replace: (_m, key = "", sep = "", scheme = "", dq, sq) =>
+      `${key}${sep}${scheme}${dq !== undefined ? `"${redactedValue}"` : sq !== undefined ? `'${redactedValue}'` : redactedValue}`,
+  },
+  { re: /\b(Bearer)[ \t]+[A-Za-z0-9._~+/=-]{8,}/g, replace: (_m, word = "") => `${word} ${redactedValue}` },
+  // Tokens recognisable by their shape, wherever they appear.
+  { re: /\bgh[pousr]_[A-Za-z0-9]{36,}/g, replace: () => redactedValue },
+  { re: /\bgithub_pat_[A-Za-z0-9_]{22,}/g, replace: () => redactedValue },
+  { re: /\bgl(?:pat|ptt|dt|rt|cbt|soat)-[A-Za-z0-9_-]{20,}/g, replace: () => redactedValue },
+  { re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, replace: () => redactedValue },
+  { re: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, replace: () => redactedValue },
+  { re: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g, replace: () => redactedValue },
+];
+
+/**
+ * Masks credentials in free text: `key=value` and `key: value` pairs whose key names a
+ * credential, `Authorization` headers and bearer tokens, passwords in URLs, PEM private keys,
+ * and GitHub, GitLab, AWS, Slack and JWT tokens.
+ */
+export function redact(text: string): string {
+  let out = text;
+  for (const rule of rules) {
+    out = out.replace(rule.re, (match: string, ...rest: unknown[]) => {
+      const groups = rest.slice(0, -2).map((g) => (typeof g === "string" ? g : undefined));
+      return rule.replace(match, ...groups);
+    });
+  }
+  return out;
+}
+
+/** Masks credentials in a command line: each argument, and the argument after a flag such as `--password` or `--token`. */
+export function redactArgs(argv: readonly string[]): string[] {
+  return argv.map((arg, i) => {
+    const prev = i > 0 ? argv[i - 1] : undefined;
+    if (prev !== undefined && credentialFlag.test(prev)) return redactedValue;
+    return redact(arg);
+  });
+}
+
+/** True for a key whose value is a credential, whatever the value looks like. */
+export function isCredentialKey(key: string): boolean {
+  return credentialKey.test(key);
+}
+
+/**
+ * Masks credentials in JSON-like data: every string is passed through {@link redact}, and the
+ * value under a credential-named key (`password`, `accessToken`, `clientSecret`) becomes `***`
+ * whatever it is. Other values are returned as they are.
+ */
+export function redactJson(value: unknown): unknown {
+  if (typeof value === "string") return redact(value);
+  if (Array.isArray(value)) return value.map(redactJson);
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = v !== null && v !== undefined && isCredentialKey(k) ? redactedValue : redactJson(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}

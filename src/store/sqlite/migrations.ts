@@ -1,0 +1,132 @@
+import type { DatabaseSync } from "node:sqlite";
+import { stateError } from "../store-error.ts";
+import { immediate } from "./transaction.ts";
+
+/** One step of the schema, applied once, in order, inside the transaction that records it. */
+export interface Migration {
+  /** 1, 2, 3, …: the schema version after it. */
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * The schema, as the ordered list of steps that build it. Append only: a released step never
+ * changes, because databases in the field have already run it.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: "syncs, drift and the audit chain",
+    sql: `
+      CREATE TABLE syncs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        environment TEXT NOT NULL,
+        stack TEXT NOT NULL,
+        revision_sha TEXT NOT NULL,
+        revision_author TEXT NOT NULL,
+        revision_author_email TEXT,
+        revision_committer TEXT,
+        revision_message TEXT NOT NULL,
+        revision_committed_at TEXT,
+        trigger_kind TEXT NOT NULL,
+        trigger_by TEXT,
+        trigger_detail TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        duration_ms REAL,
+        outcome TEXT NOT NULL,
+        error TEXT,
+        summary TEXT NOT NULL,  -- JSON: {action: count}
+        objects TEXT NOT NULL,  -- JSON: ChangeSetEntry[]
+        commands TEXT           -- JSON: CommandOutput[]
+      ) STRICT;
+      CREATE INDEX syncs_stack_started ON syncs (environment, stack, started_at);
+      CREATE INDEX syncs_started ON syncs (started_at);
+      CREATE INDEX syncs_running ON syncs (outcome) WHERE outcome = 'running';
+
+      CREATE TABLE drift_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        environment TEXT NOT NULL,
+        stack TEXT NOT NULL,
+        detected_at TEXT NOT NULL,
+        ref_group TEXT NOT NULL,
+        ref_kind TEXT NOT NULL,
+        ref_namespace TEXT,
+        ref_name TEXT NOT NULL,
+        api_version TEXT NOT NULL,
+        fields TEXT NOT NULL,   -- JSON: Drift[]
+        corrected INTEGER NOT NULL CHECK (corrected IN (0, 1)),
+        sync_id INTEGER REFERENCES syncs (id)
+      ) STRICT;
+      CREATE INDEX drift_stack_detected ON drift_events (environment, stack, detected_at);
+      CREATE INDEX drift_detected ON drift_events (detected_at);
+
+      CREATE TABLE audit_events (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        environment TEXT,
+        stack TEXT,
+        revision TEXT,
+        details TEXT NOT NULL,  -- canonical JSON
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      ) STRICT;
+      CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: rows cannot be updated'); END;
+      CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: rows cannot be deleted'); END;
+    `,
+  },
+];
+
+/** The schema version this code writes: the last migration's. */
+export const schemaVersion = migrations.at(-1)?.version ?? 0;
+
+/** What {@link migrate} did. */
+export interface MigrationReport {
+  /** The version found before migrating; 0 for a new database. */
+  readonly from: number;
+  readonly to: number;
+  /** The versions applied now, in order. */
+  readonly applied: readonly number[];
+}
+
+/**
+ * Brings the database to {@link schemaVersion}: every pending migration in one immediate
+ * transaction, so two processes opening a new file at once apply them once. Refuses a database
+ * another program made, and one a newer gitward migrated past what this code knows.
+ */
+export function migrate(db: DatabaseSync, location: string, steps: readonly Migration[] = migrations): MigrationReport {
+  return immediate(db, () => {
+    const known = steps.at(-1)?.version ?? 0;
+    const hasTable = db.prepare("SELECT 1 AS x FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
+    if (!hasTable) {
+      const other = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 1").get();
+      if (other !== undefined) {
+        throw stateError(location, `is a database of another program (it has a table ${String(other["name"])} but no schema_migrations)`, {
+          hint: "give gitward a file of its own",
+        });
+      }
+      db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT");
+    }
+    const row = db.prepare("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").get();
+    const from = typeof row?.["v"] === "number" ? row["v"] : 0;
+    if (from > known) {
+      throw stateError(location, `has schema version ${from}, newer than ${known}, the latest this gitward knows`, {
+        hint: "a newer gitward wrote it: upgrade gitward, or point --state at another file",
+      });
+    }
+    const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+    const applied: number[] = [];
+    for (const step of steps) {
+      if (step.version <= from) continue;
+      db.exec(step.sql);
+      record.run(step.version, step.name, new Date().toISOString());
+      applied.push(step.version);
+    }
+    return { from, to: Math.max(from, known), applied };
+  });
+}

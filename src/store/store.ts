@@ -1,0 +1,292 @@
+import type { ObjRef } from "../core/objref.ts";
+import type { Action, ChangeSetEntry, CommandOutput, Drift } from "../providers/provider.ts";
+
+/**
+ * The Store: history of syncs, drift events and a tamper-evident audit log, behind one
+ * interface with an embedded SQLite implementation (and PostgreSQL later). Every method is
+ * async so that a networked implementation fits the same contract.
+ *
+ * The store is given data the engine has already masked; as defence in depth every
+ * implementation passes free text (errors, command lines and output, messages, audit details)
+ * through {@link redact} before writing it (see `prepare.ts`).
+ */
+
+/** What started a sync. */
+export const TriggerKind = {
+  /** The agent's poll of the Git remote found a new revision. */
+  Poll: "poll",
+  /** A forge webhook announced a push. */
+  Webhook: "webhook",
+  /** Someone asked for it (CLI, API, UI); `by` says who. */
+  Manual: "manual",
+  /** A drift check found changes made outside gitward and self-heal corrected them. */
+  Drift: "drift",
+  /** The agent synced on start. */
+  Startup: "startup",
+} as const;
+/** One of {@link TriggerKind}. */
+export type TriggerKind = (typeof TriggerKind)[keyof typeof TriggerKind];
+
+/** What started a sync, and who or what asked for it. */
+export interface SyncTrigger {
+  readonly kind: TriggerKind;
+  /** Who asked: a user for `manual`, the forge delivery's sender for `webhook`. */
+  readonly by?: string;
+  /** Free text: a webhook delivery id, a reason given with a manual trigger. Redacted. */
+  readonly detail?: string;
+}
+
+/** The Git revision a sync deployed. */
+export interface RevisionInfo {
+  /** The full commit SHA. */
+  readonly sha: string;
+  readonly author: string;
+  readonly authorEmail?: string;
+  readonly committer?: string;
+  /** The commit message. Redacted. */
+  readonly message: string;
+  /** Commit time, ISO 8601. */
+  readonly committedAt?: string;
+}
+
+/** How a sync ended; `running` until it does. */
+export const SyncOutcome = {
+  Running: "running",
+  Succeeded: "succeeded",
+  Failed: "failed",
+  /** Nothing to do, or not allowed to run (a gate, a paused environment). */
+  Skipped: "skipped",
+  /** Its signal aborted it. */
+  Cancelled: "cancelled",
+  /** The process running it died; found `running` when an agent started. */
+  Interrupted: "interrupted",
+} as const;
+/** One of {@link SyncOutcome}. */
+export type SyncOutcome = (typeof SyncOutcome)[keyof typeof SyncOutcome];
+
+/** The outcomes a caller may finish a sync with; `interrupted` is only set by {@link Store.interruptRunning}. */
+export type FinishedOutcome = Exclude<SyncOutcome, "running" | "interrupted">;
+
+/** Counts of objects by action: the plan summary of a sync. */
+export type ActionSummary = Readonly<Partial<Record<Action, number>>>;
+
+/** One sync of (environment, stack, revision) as history remembers it. */
+export interface SyncRow {
+  /** Opaque, unique within a store; SQLite uses its row id. */
+  readonly id: string;
+  readonly environment: string;
+  readonly stack: string;
+  readonly revision: RevisionInfo;
+  readonly trigger: SyncTrigger;
+  /** ISO 8601, UTC, millisecond precision. */
+  readonly startedAt: string;
+  /** ISO 8601; absent while running. */
+  readonly finishedAt?: string;
+  /** Wall time the engine measured; absent while running. */
+  readonly durationMs?: number;
+  readonly outcome: SyncOutcome;
+  /** Why it failed as a whole. Redacted. */
+  readonly error?: string;
+  readonly summary: ActionSummary;
+  /** Per-object results; messages redacted. */
+  readonly objects: readonly ChangeSetEntry[];
+  /** Commands a provider ran (host targets); command lines and output redacted. */
+  readonly commands?: readonly CommandOutput[];
+}
+
+/** What {@link Store.beginSync} needs: a sync about to run. */
+export interface NewSync {
+  readonly environment: string;
+  readonly stack: string;
+  readonly revision: RevisionInfo;
+  readonly trigger: SyncTrigger;
+  /** ISO 8601; default now. */
+  readonly startedAt?: string;
+  /** The plan's counts when known before applying; {@link Store.finishSync} replaces them. */
+  readonly summary?: ActionSummary;
+  /** The planned objects when known before applying; {@link Store.finishSync} replaces them. */
+  readonly objects?: readonly ChangeSetEntry[];
+}
+
+/** What {@link Store.finishSync} records: how a running sync ended. */
+export interface SyncResult {
+  readonly outcome: FinishedOutcome;
+  readonly error?: string;
+  readonly summary: ActionSummary;
+  readonly objects: readonly ChangeSetEntry[];
+  readonly commands?: readonly CommandOutput[];
+  /** ISO 8601; default now. */
+  readonly finishedAt?: string;
+  /** Measured by the engine on a monotonic clock, not derived from the timestamps. */
+  readonly durationMs: number;
+}
+
+/** Filters of {@link Store.listSyncs}; the result is newest first. */
+export interface SyncQuery {
+  readonly environment?: string;
+  readonly stack?: string;
+  readonly outcome?: SyncOutcome;
+  /** Default {@link defaultListLimit}; at most {@link maxListLimit}. */
+  readonly limit?: number;
+  /** A cursor: only syncs older than this one (the last id of the previous page). */
+  readonly beforeId?: string;
+}
+
+/** Changes made to one object outside gitward, as a drift check found them. */
+export interface DriftRow {
+  /** Opaque, unique within a store. */
+  readonly id: string;
+  readonly environment: string;
+  readonly stack: string;
+  /** ISO 8601. */
+  readonly detectedAt: string;
+  readonly ref: ObjRef;
+  readonly apiVersion: string;
+  /** The fields that changed and, from the provider's attribution, who changed them and when. */
+  readonly fields: readonly Drift[];
+  /** True when a sync put the object back (self-heal). */
+  readonly corrected: boolean;
+  /** The sync that corrected it. */
+  readonly syncId?: string;
+}
+
+/** What {@link Store.recordDrift} needs for one object. */
+export interface NewDrift {
+  readonly environment: string;
+  readonly stack: string;
+  /** ISO 8601; default now. */
+  readonly detectedAt?: string;
+  readonly ref: ObjRef;
+  readonly apiVersion: string;
+  readonly fields: readonly Drift[];
+  readonly corrected: boolean;
+  /** Must name an existing sync. */
+  readonly syncId?: string;
+}
+
+/** Filters of {@link Store.listDrift}; the result is newest first. */
+export interface DriftQuery {
+  readonly environment?: string;
+  readonly stack?: string;
+  /** Default {@link defaultListLimit}; at most {@link maxListLimit}. */
+  readonly limit?: number;
+  /** A cursor: only events older than this one. */
+  readonly beforeId?: string;
+}
+
+/** Audit event kinds gitward itself writes; the column is open, so others need no schema change. */
+export const AuditKind = {
+  Sync: "sync",
+  ManualTrigger: "manual-trigger",
+  Rollback: "rollback",
+  GateOverride: "gate-override",
+  AgentStart: "agent-start",
+  AgentStop: "agent-stop",
+} as const;
+/** One of {@link AuditKind}. */
+export type AuditKind = (typeof AuditKind)[keyof typeof AuditKind];
+
+/**
+ * One record of the append-only audit log. `hash` is SHA-256 over the canonical JSON of every
+ * other field (see `audit-hash.ts`), and `prevHash` is the previous record's hash, so that an
+ * edited, removed or reordered record breaks the chain.
+ */
+export interface AuditEvent {
+  /** 1, 2, 3, … without gaps. */
+  readonly seq: number;
+  /** ISO 8601. */
+  readonly at: string;
+  /** One of {@link AuditKind}, or a kind a later version writes. */
+  readonly kind: string;
+  /** Who did it: a user, or `agent` for what the agent does on its own. */
+  readonly actor: string;
+  readonly environment?: string;
+  readonly stack?: string;
+  /** A commit SHA. */
+  readonly revision?: string;
+  /** JSON data; string values redacted, values under credential-like keys masked. */
+  readonly details: Readonly<Record<string, unknown>>;
+  /** The previous record's hash; 64 zeros for the first. */
+  readonly prevHash: string;
+  /** Lower-case hex SHA-256. */
+  readonly hash: string;
+}
+
+/** What {@link Store.appendAudit} needs; the store assigns seq and the hashes. */
+export interface NewAuditEvent {
+  /** One of {@link AuditKind}, or another non-empty kind. */
+  readonly kind: string;
+  readonly actor: string;
+  /** ISO 8601; default now. */
+  readonly at?: string;
+  readonly environment?: string;
+  readonly stack?: string;
+  readonly revision?: string;
+  /** JSON-serialisable: no functions, bigints, NaN or Infinity. */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/** Filters of {@link Store.listAudit}; the result is oldest first. */
+export interface AuditQuery {
+  /** Default {@link defaultListLimit}; at most {@link maxListLimit}. */
+  readonly limit?: number;
+  /** A cursor: only events after this seq (the last seq of the previous page). */
+  readonly afterSeq?: number;
+}
+
+/** The answer of {@link Store.verifyAudit}. */
+export type AuditVerification =
+  | {
+      readonly ok: true;
+      /** Events verified. */
+      readonly count: number;
+      /** The last event's hash (64 zeros when empty): keep it elsewhere to detect a truncated or rewritten log. */
+      readonly head: string;
+    }
+  | {
+      readonly ok: false;
+      /** Events verified before the broken one. */
+      readonly count: number;
+      /** The first event that does not verify. */
+      readonly seq: number;
+      readonly reason: string;
+    };
+
+/** How many rows a list returns when not told. */
+export const defaultListLimit = 50;
+/** The most rows one list call returns; page with the cursor for more. */
+export const maxListLimit = 1000;
+
+/** History, drift and audit of the pull-mode agent. */
+export interface Store {
+  /** Where it is, for messages (`sqlite:/var/lib/gitward/state.db`); never holds a password. */
+  readonly location: string;
+  /** Records a sync as running and returns it with its id. */
+  beginSync(sync: NewSync): Promise<SyncRow>;
+  /** Records how a running sync ended; fails if it is unknown or no longer running (interrupted). */
+  finishSync(id: string, result: SyncResult): Promise<SyncRow>;
+  getSync(id: string): Promise<SyncRow | undefined>;
+  /** Newest first (by start time, then id). */
+  listSyncs(query?: SyncQuery): Promise<SyncRow[]>;
+  /** The latest sync of a stack, whatever its outcome (including a running one). */
+  lastSync(environment: string, stack: string): Promise<SyncRow | undefined>;
+  /** The latest succeeded sync of a stack: its revision is the last good one. */
+  lastSucceeded(environment: string, stack: string): Promise<SyncRow | undefined>;
+  /**
+   * Marks every `running` sync `interrupted` with `reason` as its error, and returns them.
+   * Called when an agent starts: such rows were left by a process that died.
+   */
+  interruptRunning(reason: string): Promise<SyncRow[]>;
+  /** Records drift events, all or none; returns them with their ids, in the order given. */
+  recordDrift(events: readonly NewDrift[]): Promise<DriftRow[]>;
+  /** Newest first (by detection time, then id). */
+  listDrift(query?: DriftQuery): Promise<DriftRow[]>;
+  /** Appends to the audit chain; safe against concurrent writers in other processes. */
+  appendAudit(event: NewAuditEvent): Promise<AuditEvent>;
+  /** Oldest first. */
+  listAudit(query?: AuditQuery): Promise<AuditEvent[]>;
+  /** Walks the whole chain: seq without gaps, each prevHash the previous hash, each hash recomputed. */
+  verifyAudit(): Promise<AuditVerification>;
+  /** Releases the database; further calls fail. Idempotent. */
+  close(): Promise<void>;
+}
