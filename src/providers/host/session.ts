@@ -130,7 +130,12 @@ export class HostSession implements TargetSession {
       };
     }
     const objects = resolved as ResolvedObject[];
-    const lock = opts.dryRun ? undefined : await acquireLock(this.#root);
+    // One sync at a time per root in this process (stacks sharing a target), then the file lock across processes.
+    const release = await rootMutex(this.#root);
+    const lock = opts.dryRun ? undefined : await lockWithWait(this.#root, opts.signal).catch((e: unknown) => {
+      release();
+      throw e;
+    });
     try {
       if (!opts.dryRun) await recoverTransaction(this.#root);
       const registry = await readRegistry(this.#root);
@@ -146,6 +151,7 @@ export class HostSession implements TargetSession {
       return await this.#run(plan, registry, opts);
     } finally {
       await lock?.release();
+      release();
     }
   }
 
@@ -240,6 +246,37 @@ export class HostSession implements TargetSession {
     const managed = new Set([...Object.keys(registry.paths), ...objects.map((o) => o.spec.path)]);
     for (const d of dirs) out.set(d.spec.path, await listUnmanaged(this.#root, d.spec.path, managed));
     return out;
+  }
+}
+
+const mutexes = new Map<string, Promise<void>>();
+
+/** Waits for the previous holder of `root` in this process; resolves with the release function. */
+async function rootMutex(root: string): Promise<() => void> {
+  const previous = mutexes.get(root) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const chained = previous.then(() => mine);
+  mutexes.set(root, chained);
+  await previous;
+  return () => {
+    release();
+    if (mutexes.get(root) === chained) mutexes.delete(root);
+  };
+}
+
+/** The root's file lock, waiting up to 30 s for another gitward process (an apply beside the agent) to finish. */
+async function lockWithWait(root: string, signal?: AbortSignal): Promise<Awaited<ReturnType<typeof acquireLock>>> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await acquireLock(root);
+    } catch (e: unknown) {
+      if (!(e instanceof Error) || !e.message.includes("holds the lock") || Date.now() > deadline || signal?.aborted === true) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 
