@@ -30,6 +30,8 @@ export default tseslint.config(
   layer(["src/plan/**"], ["cli", "engine", "agent", "server", "store", "forge"], "plan may not reach back up the pipeline"),
   layer(["src/providers/**"], ["cli", "engine", "agent", "server", "render", "check", "plan", "store", "forge"], "providers know nothing of Git, rendering or policy"),
   layer(["src/engine/**"], ["cli", "agent", "server"], "the engine serves the CLI and the agent; it does not import them"),
+  layer(["src/store/**"], ["cli", "engine", "agent", "server", "config", "source", "render", "check", "plan", "policy", "forge"], "the store knows core and the provider types only"),
+  layer(["src/agent/**"], ["cli"], "the agent runs the engine; the CLI starts it"),
   {
     files: ["test/**", "bench/**", "scripts/**"],
     rules: {

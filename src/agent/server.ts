@@ -58,13 +58,14 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   });
 
   app.get("/api/v1/status", async () => o.agent.status());
-  app.get("/api/v1/history", async (req: FastifyRequest<{ Querystring: { environment?: string; stack?: string; limit?: string } }>) => {
+  app.get("/api/v1/history", async (req: FastifyRequest<{ Querystring: { environment?: string; stack?: string; limit?: string } }>, reply: FastifyReply) => {
     const { environment, stack, limit } = req.query;
     const n = limit === undefined ? undefined : Number.parseInt(limit, 10);
+    if (n !== undefined && (Number.isNaN(n) || n < 1 || n > 1000)) return reply.code(400).send({ error: "limit must be a number from 1 to 1000" });
     return {
       syncs: await o.store.listSyncs({
         ...(environment === undefined ? {} : { environment }), ...(stack === undefined ? {} : { stack }),
-        ...(n === undefined || Number.isNaN(n) ? {} : { limit: n }),
+        ...(n === undefined ? {} : { limit: n }),
       }),
     };
   });
