@@ -273,6 +273,15 @@ export class Agent {
         this.#refused = undefined;
         this.#markReachable();
         this.#o.logger.info({ revision: commit.sha, subject: commit.subject, author: commit.author.name }, "new revision");
+        const rolledBack = /^Rollback ([a-z0-9-]+)(?:\/([a-z0-9-]+))?: revert /.exec(commit.subject);
+        if (rolledBack !== null) {
+          // A rollback is a commit like any other; it is also an audit event, by whoever made it.
+          await this.#o.store.appendAudit({
+            kind: "rollback", actor: commit.author.name, environment: rolledBack[1] ?? "", revision: commit.sha,
+            ...(rolledBack[2] === undefined ? {} : { stack: rolledBack[2] }),
+            details: { subject: commit.subject, email: commit.author.email },
+          });
+        }
         return true;
       } catch (e: unknown) {
         const error = errorText(e);
@@ -367,7 +376,18 @@ export class Agent {
   // ---- the work ----
 
   #enqueue(environment: string, stack: string, job: Job, trigger: SyncTrigger, delayMs: number, force: boolean): void {
-    this.#queue.enqueue(key(environment, stack), (signal) => this.#work(environment, stack, job, trigger, force, signal), delayMs);
+    this.#queue.enqueue(key(environment, stack), async (signal) => {
+      try {
+        await this.#work(environment, stack, job, trigger, force, signal);
+      } catch (e: unknown) {
+        // Reading the revision or opening the target failed: retried with backoff like a failed sync.
+        const mem = this.#mem(environment, stack);
+        mem.failures++;
+        const delay = Math.min(this.#o.intervals.retryBaseMs * 2 ** (mem.failures - 1), this.#o.intervals.retryMaxMs);
+        this.#o.logger.error({ environment, stack, job, err: errorText(e), retryInMs: delay }, "work item failed");
+        if (!this.#stopping && !signal.aborted) this.#enqueue(environment, stack, job, trigger, delay, force);
+      }
+    }, delayMs);
     this.#o.metrics.queueDepth.set(this.#queue.depth);
   }
 

@@ -8,6 +8,7 @@ import { diffCommand } from "./commands/diff.ts";
 import { renderCommand } from "./commands/render.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { quickstartCommand } from "./commands/quickstart.ts";
+import { rollbackCommand } from "./commands/rollback.ts";
 import { agentCommand, auditCommand, historyCommand, statusCommand, syncCommand } from "./commands/agent.ts";
 
 /** The version printed by --version. */
@@ -42,6 +43,7 @@ export function buildProgram(setExit: (code: number) => void, makeIO: typeof pro
   program.addCommand(historyCommand(run));
   program.addCommand(auditCommand(run));
   program.addCommand(quickstartCommand(run));
+  program.addCommand(rollbackCommand(run));
   program.exitOverride();
   return program;
 }

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** A store of derived results by content key. Misses and unreadable entries answer undefined. */
@@ -40,9 +41,16 @@ export class LayeredCache<T> implements ContentCache<T> {
     if (this.#dir === undefined) return;
     const path = this.#path(key);
     await mkdir(join(this.#dir, key.slice(0, 2)), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ key, value }));
-    await rename(tmp, path);
+    // Unique per write: two writers of one key in one process (the agent evaluates environments
+    // in parallel) must not rename each other's temporary file.
+    const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    try {
+      await writeFile(tmp, JSON.stringify({ key, value }));
+      await rename(tmp, path);
+    } catch {
+      // A cache that cannot be written is only slower next time; the value is still in memory.
+      await rm(tmp, { force: true }).catch(() => undefined);
+    }
   }
 
   #path(key: string): string {

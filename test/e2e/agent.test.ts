@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { KubeClient } from "../../src/providers/kubernetes/client.ts";
 import type { SyncRow } from "../../src/store/store.ts";
 import { testCluster, type TestCluster } from "../support/fake-apiserver.ts";
 import { createBareRemote, startGitHttpServer, type BareRemote, type GitServer } from "../support/git-server.ts";
+import { runCli } from "../support/cli.ts";
 import { makeRepo, type TestRepo } from "../support/repo.ts";
 
 const secret = "webhook-secret-for-tests";
@@ -100,7 +102,7 @@ ${extra}`,
         targets: { cluster: { kubeconfig: cluster.kubeconfigPath, context: cluster.context } },
       }),
       repo: `${server.url}/${remote.name}`, branch: "main", state: `sqlite:${statePath}`, listen: "127.0.0.1:0", healthTimeoutSeconds: 20,
-      logger: agentLogger({ level: "silent", pretty: false }),
+      logger: agentLogger({ level: process.env["GITWARD_TEST_LOG"] ?? "silent", pretty: false }),
     });
   });
   after(async () => {
@@ -214,6 +216,29 @@ ${extra}`,
     const metrics = await (await fetch(`${running.url}/metrics`)).text();
     assert.match(metrics, /gitward_drift_objects\{environment="prod",stack="site"\} 1/);
     assert.match(metrics, /gitward_syncs_total\{environment="dev",stack="site",result="succeeded"\} \d+/);
+  });
+
+  it("rollback: a bad commit is synced, `gitward rollback --steps 1 --push` reverts it, the agent syncs the revert; history shows both", async () => {
+    const bad = repo.commit({ "site/index.yaml": "apiVersion: host.gitward.dev/v1alpha1\nkind: File\nmetadata: { name: index }\nspec:\n  path: index.html\n  content: \"<h1>broken page</h1>\\n\"\n" }, "a bad page");
+    remote.push();
+    await hook({ ref: "refs/heads/main", after: bad });
+    await until("the bad page synced", async () => (await running.agent.idle(), live("dev") === "<h1>broken page</h1>\n"));
+    // git http-backend accepts pushes only when the repository allows them.
+    execFileSync("git", ["-C", remote.dir, "config", "http.receivepack", "true"]);
+    const r = await runCli(["rollback", "--repo", `${server.url}/${remote.name}`, "--env", "dev", "--stack", "site", "--steps", "1", "--reason", "the page is broken", "--push", "-o", "json"], {
+      env: { GIT_AUTHOR_NAME: "Rolling Back", GIT_AUTHOR_EMAIL: "sre@example.com", GIT_COMMITTER_NAME: "Rolling Back", GIT_COMMITTER_EMAIL: "sre@example.com" },
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const revert = (JSON.parse(r.stdout) as { commit: string }).commit;
+    await hook({ ref: "refs/heads/main", after: revert, pusher: "Rolling Back" });
+    await until("the revert synced", async () => (await running.agent.idle(), live("dev") === "<h1>Fixed</h1>\n"));
+    const rows = await history("&environment=dev&stack=site");
+    assert.equal(rows[0]?.revision.sha, revert);
+    assert.equal(rows[0]?.revision.author, "Rolling Back");
+    assert.match(rows[0]?.revision.message ?? "", /^Rollback dev\/site: revert /);
+    assert.equal(rows.find((x) => x.revision.sha === bad)?.outcome, "succeeded", "the bad commit's sync stays in history");
+    const audit = await running.store.listAudit({ limit: 1000 });
+    assert.ok(audit.some((a) => a.kind === "rollback" && a.revision === revert && a.actor === "Rolling Back"), "the rollback is audited");
   });
 
   it("with the Git server down, the environments stay and status says stale", async () => {
