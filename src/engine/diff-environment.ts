@@ -1,5 +1,5 @@
 import type { Finding } from "../check/finding.ts";
-import { formatRef, refKey } from "../core/objref.ts";
+import { refKey } from "../core/objref.ts";
 import { addCounts, countChange, emptyCounts, type Change, type EnvironmentPlan, type Plan, type StackPlan } from "../plan/change.ts";
 import type { DiffEntry, TargetSession } from "../providers/provider.ts";
 import { evaluateRevision } from "./evaluate-revision.ts";
@@ -73,7 +73,7 @@ function quietDrift(entries: readonly DiffEntry[], environment: string, stack: s
     const source = sources.get(refKey(e.ref));
     return [{
       severity: "info", rule: "drift.unmanaged", ref: e.ref, environment, stack,
-      message: `${formatRef(e.ref)}: ${e.drift.map((d) => d.field).join(", ")} (left alone: not managed by gitward)`,
+      message: `${e.drift.map((d) => d.field).join(", ")} (left alone: not managed by gitward)`,
       ...(source === undefined ? {} : { location: source }),
     }];
   });
