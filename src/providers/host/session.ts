@@ -9,7 +9,7 @@ import type {
 import { describeFailure, runHealth, runHostCommand, type HostCommands } from "./commands.ts";
 import { hostDiffEntries } from "./diff.ts";
 import { acquireLock } from "./fs/lock.ts";
-import { resolveGroup, resolveUser } from "./fs/owners.ts";
+import { createOwnerResolver } from "./fs/owners.ts";
 import { PathGuard } from "./fs/paths.ts";
 import { listUnmanaged, scanDirectories, scanFiles, type FileState } from "./fs/scan.ts";
 import { stageTree } from "./fs/stage.ts";
@@ -215,6 +215,7 @@ export class HostSession implements TargetSession {
 
   async #resolve(desired: readonly DesiredObject[]): Promise<(ResolvedObject | { desired: DesiredObject; error: string })[]> {
     const guard = new PathGuard(this.#root);
+    const owners = createOwnerResolver();
     return Promise.all(desired.map(async (d) => {
       const parsed = parseHostObject(d.object);
       if (parsed.spec === undefined) return { desired: d, error: parsed.issues.map((i) => (i.field === "" ? i.message : `${i.field}: ${i.message}`)).join("; ") };
@@ -222,8 +223,8 @@ export class HostSession implements TargetSession {
         // Refused here, before anything is scanned or written: a path through a symlinked directory.
         // A symlink as the last component is a type difference the planner refuses to replace.
         guard.parents(parsed.spec.path);
-        const uid = parsed.spec.owner === undefined ? undefined : await resolveUser(parsed.spec.owner);
-        const gid = parsed.spec.group === undefined ? undefined : await resolveGroup(parsed.spec.group);
+        const uid = parsed.spec.owner === undefined ? undefined : await owners.user(parsed.spec.owner);
+        const gid = parsed.spec.group === undefined ? undefined : await owners.group(parsed.spec.group);
         return { desired: d, spec: parsed.spec, ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };
       } catch (e: unknown) {
         return { desired: d, error: e instanceof Error ? e.message : String(e) };

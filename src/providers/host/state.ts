@@ -1,9 +1,8 @@
 import { join } from "node:path";
 import type { Inventory, StackRef } from "../provider.ts";
 import { readJsonFile, writeJsonAtomic } from "./fs/atomic.ts";
+import { stateDirName } from "./fs/paths.ts";
 
-/** gitward's own directory under a host root; no managed path may touch it. */
-export const stateDirName = ".gitward";
 
 /** One path gitward manages under a root, and whether gitward created it (only those are ever deleted). */
 export interface PathRecord {

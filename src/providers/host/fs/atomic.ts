@@ -16,28 +16,30 @@ export interface FileAttrs {
   readonly gid?: number;
 }
 
-/** Which fsyncs {@link replaceFile} does. */
-export interface Durability {
+/** How {@link replaceFile} writes. */
+export interface ReplaceOptions {
   /** fsync the file's data before the rename. */
-  readonly file: boolean;
+  readonly fsyncFile: boolean;
   /** fsync the directory after the rename, so the rename itself survives a power loss. */
-  readonly dir: boolean;
+  readonly fsyncDir: boolean;
+  /** A unique suffix for the temporary file (saves drawing random bytes per file); default random. */
+  readonly tempTag?: string;
 }
 
 const maxId = 0xfffffffe;
 
 /** Refuses a mode or owner id out of range before anything is written. */
 export function checkAttrs(path: string, attrs: FileAttrs): void {
-  const bad = (what: string, v: unknown): GitwardError => new GitwardError(ErrorCode.Config, `${path}: invalid ${what} ${String(v)}`);
-  if (!Number.isInteger(attrs.mode) || attrs.mode < 0 || attrs.mode > 0o7777) throw bad("mode", attrs.mode);
+  const bad = (what: string, v: string): GitwardError => new GitwardError(ErrorCode.Config, `${path}: invalid ${what} ${v}`);
+  if (!Number.isInteger(attrs.mode) || attrs.mode < 0 || attrs.mode > 0o7777) throw bad("mode", `0${attrs.mode.toString(8)}`);
   for (const [what, id] of [["uid", attrs.uid], ["gid", attrs.gid]] as const) {
-    if (id !== undefined && (!Number.isInteger(id) || id < 0 || id > maxId)) throw bad(what, id);
+    if (id !== undefined && (!Number.isInteger(id) || id < 0 || id > maxId)) throw bad(what, String(id));
   }
 }
 
 /** A fresh temporary path in the same directory as `path`, so that a rename over it is atomic. */
-export function tempPathFor(path: string): string {
-  return join(dirname(path), `${tempPrefix}${basename(path).slice(0, 32)}-${randomBytes(6).toString("hex")}`);
+export function tempPathFor(path: string, tag = randomBytes(6).toString("hex")): string {
+  return join(dirname(path), `${tempPrefix}${basename(path).slice(0, 32)}-${tag}`);
 }
 
 /**
@@ -45,16 +47,16 @@ export function tempPathFor(path: string): string {
  * bits), optionally fsyncs, and renames it over `path`. Throws the raw system error after
  * removing the temporary file; `path` is then untouched.
  */
-export async function replaceFile(path: string, data: Buffer | string, attrs: FileAttrs, durability: Durability): Promise<void> {
+export async function replaceFile(path: string, data: Buffer | string, attrs: FileAttrs, opts: ReplaceOptions): Promise<void> {
   checkAttrs(path, attrs);
-  const tmp = tempPathFor(path);
+  const tmp = tempPathFor(path, opts.tempTag);
   const fd = await fsc.open(tmp, "wx", 0o600);
   try {
     try {
       await fsc.writeAll(fd, typeof data === "string" ? Buffer.from(data) : data);
       if (attrs.uid !== undefined || attrs.gid !== undefined) await fsc.fchown(fd, attrs.uid ?? -1, attrs.gid ?? -1);
       await fsc.fchmod(fd, attrs.mode);
-      if (durability.file) await fsc.fsync(fd);
+      if (opts.fsyncFile) await fsc.fsync(fd);
     } finally {
       await fsc.close(fd);
     }
@@ -63,7 +65,7 @@ export async function replaceFile(path: string, data: Buffer | string, attrs: Fi
     await fsc.unlink(tmp).catch(() => undefined);
     throw e;
   }
-  if (durability.dir) await fsyncDir(dirname(path));
+  if (opts.fsyncDir) await fsyncDir(dirname(path));
 }
 
 /**
@@ -72,7 +74,7 @@ export async function replaceFile(path: string, data: Buffer | string, attrs: Fi
  */
 export async function writeFileAtomic(path: string, data: Buffer | string, opts: FileAttrs): Promise<void> {
   try {
-    await replaceFile(path, data, opts, { file: true, dir: true });
+    await replaceFile(path, data, opts, { fsyncFile: true, fsyncDir: true });
   } catch (e: unknown) {
     throw ioError(path, "write", e);
   }

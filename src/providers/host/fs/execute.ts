@@ -1,13 +1,16 @@
-import { chmod, chown, copyFile, lstat, mkdir, rmdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { chmod, chown, lstat, mkdir, rmdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { GitwardError } from "../../../core/errors.ts";
 import { forEachBounded } from "./bounded.ts";
 import type { CrashHook } from "./crash-hook.ts";
-import { fsyncDir, replaceFile, tempPathFor } from "./atomic.ts";
+import { fsyncDir, replaceFile } from "./atomic.ts";
+import { copyEntry } from "./copy-entry.ts";
 import { fsc } from "./fs-calls.ts";
 import { ioError, isErrno, targetErrorCode } from "./io-error.ts";
-import type { Before } from "./journal.ts";
+import { beforeOf, type Before } from "./journal.ts";
 import { segments, verbOf, type Operation } from "./operation.ts";
+import { parentDirs } from "./paths.ts";
 import type { Prescan } from "./prescan.ts";
 
 /** Mode of the parent directories a transaction creates on its own. */
@@ -20,8 +23,8 @@ export interface Execution {
   /** Where the previous version of operation i is kept; undefined when staging (nothing is kept). */
   readonly backup?: (index: number) => string;
   /**
-   * Make each backup durable before the file it keeps is replaced (one directory fsync per
-   * segment). The new files are made durable at commit, all at once.
+   * Make the backups durable before the files they keep are replaced (one directory fsync per
+   * segment); the new files are made durable at commit, all at once (see flushWritten).
    */
   readonly durable: boolean;
   readonly concurrency: number;
@@ -52,11 +55,7 @@ export async function executeOps(x: Execution): Promise<Changed> {
 async function createParents(x: Execution, indexes: readonly number[], missing: ReadonlySet<string>, made: Set<string>): Promise<void> {
   const needed = new Set<string>();
   for (const i of indexes) {
-    const path = (x.plan.ops[i] as Operation).path;
-    for (let cut = path.indexOf("/"); cut !== -1; cut = path.indexOf("/", cut + 1)) {
-      const dir = path.slice(0, cut);
-      if (missing.has(dir) && !made.has(dir)) needed.add(dir);
-    }
+    for (const dir of parentDirs((x.plan.ops[i] as Operation).path)) if (missing.has(dir) && !made.has(dir)) needed.add(dir);
   }
   const dirs = [...needed].sort((a, b) => a.split("/").length - b.split("/").length);
   for (const dir of dirs) {
@@ -90,21 +89,9 @@ async function matches(abs: string, op: Extract<Operation, { op: "write" }>, bef
 async function keepCopy(abs: string, backup: string, before: Before): Promise<void> {
   try {
     await fsc.link(abs, backup);
-    return;
   } catch (e: unknown) {
     if (isErrno(e, "EEXIST")) throw e;
-  }
-  const tmp = tempPathFor(backup);
-  try {
-    await copyFile(abs, tmp);
-    if (before.type !== "missing") {
-      await chown(tmp, before.uid, before.gid);
-      await chmod(tmp, before.mode);
-    }
-    await fsc.rename(tmp, backup);
-  } catch (e: unknown) {
-    await fsc.unlink(tmp).catch(() => undefined);
-    throw e;
+    await copyEntry(abs, backup, before, e);
   }
 }
 
@@ -113,8 +100,8 @@ async function moveAside(abs: string, backup: string, before: Before): Promise<v
   try {
     await fsc.rename(abs, backup);
   } catch (e: unknown) {
-    if (!isErrno(e, "EXDEV") || before.type !== "file") throw e;
-    await keepCopy(abs, backup, before);
+    if (!isErrno(e, "EXDEV")) throw e;
+    await copyEntry(abs, backup, before, e);
     await fsc.unlink(abs);
   }
 }
@@ -150,10 +137,11 @@ async function runFiles(x: Execution, indexes: readonly number[], changed: Chang
   if (x.durable && x.backup !== undefined && kept > 0) await fsyncDir(dirname(x.backup(0)));
   // Phase two: the writes, each atomic on its own.
   const writes = indexes.filter((i) => x.plan.ops[i]?.op === "write" && !skip.has(i));
+  const tag = randomBytes(4).toString("hex");
   await forEachBounded(writes, x.concurrency, async (i) => {
     const op = x.plan.ops[i] as Extract<Operation, { op: "write" }>;
     try {
-      await replaceFile(x.plan.abs[i] as string, op.content, op, { file: false, dir: false });
+      await replaceFile(x.plan.abs[i] as string, op.content, op, { fsyncFile: false, fsyncDir: false, tempTag: `${tag}-${i}` });
     } catch (e: unknown) {
       throw ioError(op.path, "write", e);
     }
@@ -165,13 +153,11 @@ async function runFiles(x: Execution, indexes: readonly number[], changed: Chang
 async function setDirAttrs(abs: string, want: { mode: number; uid?: number; gid?: number }, now: Before): Promise<boolean> {
   const has = now.type === "dir" ? now : undefined;
   const ownerDiffers = (want.uid !== undefined && want.uid !== has?.uid) || (want.gid !== undefined && want.gid !== has?.gid);
+  if (!ownerDiffers && has?.mode === want.mode) return false;
   if (ownerDiffers) await chown(abs, want.uid ?? -1, want.gid ?? -1);
   // chown can clear setgid, so the mode is set after it whenever the owner changed.
-  if (ownerDiffers || has?.mode !== want.mode) {
-    await chmod(abs, want.mode);
-    return true;
-  }
-  return ownerDiffers;
+  await chmod(abs, want.mode);
+  return true;
 }
 
 async function runDirOp(x: Execution, i: number, changed: Changed): Promise<void> {
@@ -185,9 +171,10 @@ async function runDirOp(x: Execution, i: number, changed: Changed): Promise<void
         before = { type: "missing" };
         changed[i] = true;
       } catch (e: unknown) {
-        // Created meanwhile as the parent of an earlier write: then it is gitward's, with mode 0755.
+        // It existed, or was made meanwhile as the parent of an earlier write.
         if (!isErrno(e, "EEXIST")) throw e;
-        if (before.type === "missing") before = { type: "dir", mode: parentDirMode, uid: -1, gid: -1 };
+        before = beforeOf(await lstat(abs));
+        if (before.type !== "dir") throw e;
       }
       if (await setDirAttrs(abs, op, before)) changed[i] = true;
     } else if (op.op === "rmdir" && before.type === "dir") {

@@ -58,9 +58,9 @@ export async function flushWritten(root: string, written: Written, runner: Comma
       throw ioError(f, "flush to disk", e);
     });
   });
-  for (const d of written.dirs) {
+  await forEachBounded(written.dirs, concurrency, async (d) => {
     await fsyncDir(d).catch((e: unknown) => {
       if (!isErrno(e, "ENOENT")) throw ioError(d, "flush to disk", e);
     });
-  }
+  });
 }

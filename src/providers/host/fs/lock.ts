@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { link, lstat, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { lstat, mkdir, open, readFile, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { ErrorCode, GitwardError } from "../../../core/errors.ts";
 import { ioError, isErrno } from "./io-error.ts";
 import { stateDirName } from "./paths.ts";
@@ -100,23 +101,37 @@ async function tryCreate(path: string, record: LockRecord): Promise<boolean> {
   return true;
 }
 
+function sameRecord(a: LockRecord | "empty" | undefined, b: LockRecord | "empty"): boolean {
+  return a === b || (typeof a === "object" && typeof b === "object" && a.token === b.token);
+}
+
 /**
  * Removes a stale lock without removing a fresh one another process created meanwhile: the
- * file is renamed aside (atomic, so one taker wins), and put back if it turns out not to be
- * the stale one that was judged.
+ * removal happens under a second lock file (`lock.takeover`, O_EXCL) after reading the lock
+ * again. A takeover lock left by a process killed in that instant is removed once it is old.
  */
 async function takeOver(path: string, stale: LockRecord | "empty"): Promise<void> {
-  const aside = `${path}.stale-${randomBytes(6).toString("hex")}`;
+  const guard = `${path}.takeover`;
+  let fh;
   try {
-    await rename(path, aside);
+    fh = await open(guard, "wx", 0o600);
   } catch (e: unknown) {
-    if (isErrno(e, "ENOENT")) return;
-    throw ioError(path, "take over stale lock", e);
+    if (!isErrno(e, "EEXIST")) throw ioError(guard, "create lock file", e);
+    const info = await stat(guard).catch(() => undefined);
+    if (info !== undefined && Date.now() - info.mtimeMs > emptyGraceMs) await unlink(guard).catch(() => undefined);
+    await delay(25);
+    return;
   }
-  const moved = await readRecord(aside);
-  const same = moved === stale || (typeof moved === "object" && typeof stale === "object" && moved.token === stale.token);
-  if (!same) await link(aside, path).catch(() => undefined);
-  await unlink(aside);
+  try {
+    await fh.close();
+    if (sameRecord(await readRecord(path), stale)) {
+      await unlink(path).catch((e: unknown) => {
+        if (!isErrno(e, "ENOENT")) throw ioError(path, "take over stale lock", e);
+      });
+    }
+  } finally {
+    await unlink(guard).catch(() => undefined);
+  }
 }
 
 function busy(root: string, path: string, holder: LockRecord | "empty"): GitwardError {
@@ -143,7 +158,7 @@ export async function acquireLock(root: string): Promise<Lock> {
     pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), token: randomBytes(12).toString("hex"),
     ...await procStart(process.pid).then((s) => (s === undefined ? {} : { procStart: s })),
   };
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < 20; attempt++) {
     if (await tryCreate(path, record)) return heldLock(path, record.token);
     const holder = await readRecord(path);
     if (holder === undefined) continue;

@@ -1,4 +1,5 @@
 import { ErrorCode, GitwardError } from "../../../core/errors.ts";
+import { checkAttrs } from "./atomic.ts";
 import { normalizeRelPath } from "./paths.ts";
 
 /**
@@ -20,13 +21,14 @@ export function verbOf(op: OperationKind): string {
   return op === "write" ? "write" : op === "mkdir" ? "create directory" : op === "remove" ? "remove" : "remove directory";
 }
 
-/** Operations with their paths normalized; a path named twice is refused. */
+/** Operations with their paths normalized and modes and owners checked; a path named twice is refused. */
 export function checkOperations(ops: readonly Operation[]): Operation[] {
   const seen = new Set<string>();
   return ops.map((o) => {
     const path = normalizeRelPath(o.path);
     if (seen.has(path)) throw new GitwardError(ErrorCode.Internal, `${path}: named by two operations of one transaction`);
     seen.add(path);
+    if (o.op === "write" || o.op === "mkdir") checkAttrs(path, o);
     return path === o.path ? o : { ...o, path };
   });
 }

@@ -51,7 +51,7 @@ async function listTree(src: string): Promise<TreeListing> {
  * the top-level `.gitward` is left out. Owners are not copied. Directories get their mode
  * last, so read-only ones can still be filled.
  */
-export async function copyTree(src: string, dest: string, concurrency = 32): Promise<void> {
+async function copyTree(src: string, dest: string, concurrency = 32): Promise<void> {
   const { dirs, files } = await listTree(src);
   for (const d of dirs) if (d !== "") await mkdir(join(dest, d), { mode: 0o700 });
   await forEachBounded(files, concurrency, async (f) => {

@@ -17,6 +17,17 @@ import { undoJournal } from "./undo.ts";
 
 export type { Operation } from "./operation.ts";
 
+// Why a crash at any point is repaired by rolling back from the journal:
+// - The journal (every path and what it was before) is durable before anything changes, and is
+//   removed only at commit or once a rollback is complete; no journal means nothing to repair.
+// - A path is never changed before its backup exists: a replaced file's old inode is hard-linked
+//   into the backups first, a removed path is moved there. So "backup present" means "put it
+//   back", and "no backup, existed before" means "never touched".
+// - Whatever exists at a path recorded as missing was made by the transaction (the lock keeps
+//   other gitward runs out), as were the parents it recorded as created.
+// - Each undo step looks at the disk, not at how far the crashed run got, so an undo that is
+//   itself killed is finished by running it again.
+
 /** Options of {@link beginTransaction} and {@link recoverTransaction}. */
 export interface TransactionOptions {
   /** File operations in flight at once; default 32. */
@@ -142,7 +153,9 @@ export async function beginTransaction(root: string, ops: readonly Operation[], 
     });
   }
   const id = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
-  await mkdir(join(txnDirPath(base, id), "backup"), { recursive: true, mode: 0o700 });
+  await mkdir(join(txnDirPath(base, id), "backup"), { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+    throw ioError(txnDirPath(base, id), "create directory", e);
+  });
   const journal: Journal = {
     version: 1, id, pid: process.pid, startedAt: new Date().toISOString(),
     entries: checked.map((o, i) => ({ op: o.op, path: o.path, before: plan.before[i] ?? { type: "missing" } })),
@@ -155,13 +168,14 @@ export async function beginTransaction(root: string, ops: readonly Operation[], 
     const changed = await executeOps({ root: base, plan, backup: (i) => backupPath(base, id, i), durable: s.durable, concurrency: s.concurrency, hook });
     return new FileTransaction(base, journal, plan, changed, s);
   } catch (e: unknown) {
+    const failure = ioError(base, "apply the transaction", e);
     try {
       await undo(base, journal, s);
     } catch (u: unknown) {
       const why = u instanceof Error ? u.message : String(u);
-      throw new GitwardError(targetErrorCode, `${e instanceof Error ? e.message : String(e)}; rolling back failed too (${why}); the next run retries it from the journal`, { cause: e });
+      throw new GitwardError(targetErrorCode, `${failure.message}; rolling back failed too (${why}); the next run retries it from the journal`, { cause: failure });
     }
-    throw e;
+    throw failure;
   }
 }
 

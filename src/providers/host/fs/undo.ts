@@ -1,9 +1,12 @@
 import type { Stats } from "node:fs";
-import { chmod, chown, copyFile, mkdir, readdir, rename, rmdir, unlink } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, rmdir, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { forEachBounded } from "./bounded.ts";
 import type { CrashHook } from "./crash-hook.ts";
-import { fsyncDir, tempPathFor, tempPrefix } from "./atomic.ts";
+import type { CommandRunner } from "../../../core/command-runner.ts";
+import { tempPrefix } from "./atomic.ts";
+import { copyEntry } from "./copy-entry.ts";
+import { flushWritten } from "./flush.ts";
 import { fsc } from "./fs-calls.ts";
 import { ioError, isErrno } from "./io-error.ts";
 import { backupPath, type Before, type Journal, type JournalEntry } from "./journal.ts";
@@ -13,7 +16,10 @@ import { PathGuard } from "./paths.ts";
 /** How {@link undoJournal} runs. */
 export interface UndoOptions {
   readonly concurrency: number;
+  /** Flush what was put back before returning (the caller then removes the journal). */
   readonly durable: boolean;
+  /** Runs `sync -f` for the flush. */
+  readonly runner: CommandRunner;
   readonly hook: CrashHook;
 }
 
@@ -30,37 +36,41 @@ async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
 async function putBack(backup: string, abs: string, before: Before): Promise<void> {
   try {
     await fsc.rename(backup, abs);
-    return;
   } catch (e: unknown) {
     if (!isErrno(e, "EXDEV")) throw e;
+    await copyEntry(backup, abs, before, e);
+    await fsc.unlink(backup);
   }
-  const tmp = tempPathFor(abs);
-  await copyFile(backup, tmp);
-  if (before.type !== "missing") {
-    await chown(tmp, before.uid, before.gid);
-    await chmod(tmp, before.mode);
-  }
-  await rename(tmp, abs);
-  await unlink(backup);
 }
 
 /**
- * Undoes one write or remove. A backup means the original was moved or replaced: it goes
- * back. No backup and nothing there before means whatever is there now is gitward's: it is
- * removed. No backup and something there before means it was never touched: it stays.
+ * Undoes one write or remove. Nothing there before: whatever is there now is gitward's and is
+ * removed. Something there before and a backup: the original was replaced or moved, and goes
+ * back. Something there before and no backup: it was never touched, and stays. One system
+ * call in the usual cases: the rename or unlink is tried, and absence is learnt from ENOENT.
  */
 async function undoFile(root: string, journal: Journal, i: number, abs: string): Promise<boolean> {
   const entry = journal.entries[i] as JournalEntry;
+  if (entry.before.type === "missing") {
+    if (entry.op !== "write") return false;
+    try {
+      await fsc.unlink(abs);
+      return true;
+    } catch (e: unknown) {
+      if (isErrno(e, "ENOENT", "ENOTDIR")) return false;
+      // A directory made there since is not gitward's to remove.
+      if (isErrno(e, "EISDIR", "EPERM") && (await lstatOrUndefined(abs))?.isDirectory() === true) return false;
+      throw e;
+    }
+  }
   const backup = backupPath(root, journal.id, i);
-  if ((await lstatOrUndefined(backup)) !== undefined) {
+  try {
     await putBack(backup, abs, entry.before);
     return true;
+  } catch (e: unknown) {
+    if (isErrno(e, "ENOENT") && (await lstatOrUndefined(backup)) === undefined) return false;
+    throw e;
   }
-  if (entry.op !== "write" || entry.before.type !== "missing") return false;
-  const now = await lstatOrUndefined(abs);
-  if (now === undefined || now.isDirectory()) return false;
-  await fsc.unlink(abs);
-  return true;
 }
 
 /** Undoes a mkdir over an existing directory (its mode and owner) or an rmdir (the directory). */
@@ -125,7 +135,8 @@ export async function undoJournal(root: string, journal: Journal, opts: UndoOpti
   }
   const removedDirs = await removeCreatedDirs(guard, journal);
   if (opts.durable) {
-    for (const dir of new Set(abs.map((a) => dirname(a)))) await fsyncDir(dir).catch(() => undefined);
+    const dirs = new Set([...abs, ...removedDirs.map((d) => guard.parents(d))].map((a) => dirname(a)));
+    await flushWritten(root, { files: [], dirs: [...dirs] }, opts.runner, opts.concurrency);
   }
   return [...journal.entries.filter((_, i) => changed[i]).map((e) => e.path), ...removedDirs];
 }
