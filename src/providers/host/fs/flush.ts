@@ -16,6 +16,9 @@ export interface Written {
 /** Time allowed for `sync -f`; past it the files are fsynced one by one. */
 const syncTimeoutMs = 120_000;
 
+/** Up to this many written files are fsynced one by one. */
+const smallTransaction = 32;
+
 /** Flushes the whole file system holding `path` with syncfs(2), through coreutils `sync -f`. */
 async function syncFileSystem(path: string, runner: CommandRunner): Promise<boolean> {
   if (process.platform !== "linux") return false;
@@ -52,7 +55,8 @@ async function fsyncFile(path: string): Promise<void> {
  */
 export async function flushWritten(root: string, written: Written, runner: CommandRunner, concurrency: number): Promise<void> {
   if (written.files.length === 0 && written.dirs.length === 0) return;
-  if (await syncFileSystem(root, runner)) return;
+  // A few files are cheaper to fsync one by one than to start `sync` and flush the whole file system.
+  if (written.files.length > smallTransaction && (await syncFileSystem(root, runner))) return;
   await forEachBounded(written.files, concurrency, async (f) => {
     await fsyncFile(f).catch((e: unknown) => {
       throw ioError(f, "flush to disk", e);
