@@ -137,10 +137,15 @@ describe("beginTransaction", () => {
         return Promise.reject(new Error("cannot run sync: ENOENT"));
       },
     };
-    const txn = await beginTransaction(root, [write("a.conf", "a"), write("d/b.conf", "b")], { runner });
+    // More files than a small transaction, which fsyncs them one by one without asking for sync -f.
+    const ops = Array.from({ length: 40 }, (_, i) => write(`d/f${i}.conf`, `f${i}`));
+    const txn = await beginTransaction(root, [write("a.conf", "a"), ...ops], { runner });
     await txn.commit();
     assert.equal(asked, process.platform === "linux" ? 1 : 0);
-    assert.equal(readFileSync(join(root, "d/b.conf"), "utf8"), "b");
+    assert.equal(readFileSync(join(root, "d/f39.conf"), "utf8"), "f39");
+    const small = await beginTransaction(root, [write("small.conf", "s")], { runner });
+    await small.commit();
+    assert.equal(asked, process.platform === "linux" ? 1 : 0, "a small transaction does not start sync -f");
   });
 
   it("sets and restores owners", { skip: needsRoot }, async () => {
