@@ -1,10 +1,10 @@
-import http from "node:http";
 import https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { GitwardError } from "../core/errors.ts";
 import { isRecord } from "../core/object.ts";
 import { mapLimit } from "../core/map-limit.ts";
 import { loadKubeConfig } from "../providers/kubernetes/kubeconfig.ts";
+import { nodeHttp } from "../providers/kubernetes/node-http.ts";
 import type { ScopeResolver } from "../render/scopes.ts";
 import type { SchemaValidator } from "./schema-offline.ts";
 import { createOpenApiValidator } from "./schema-openapi.ts";
@@ -198,7 +198,7 @@ function currentCluster(kc: KubeConfig): { context: string; serverUrl: string } 
 
 
 function request(url: URL, base: https.RequestOptions, signal: AbortSignal): Promise<HttpResponse> {
-  const transport = url.protocol === "http:" ? http : https;
+  const transport = url.protocol === "http:" ? nodeHttp() : https;
   const headers = { ...(base.headers ?? {}), Accept: "application/json" };
   return new Promise((resolve, reject) => {
     const req = transport.request(url, { ...base, method: "GET", headers, signal }, (res) => {
@@ -224,7 +224,7 @@ function httpError(path: string, res: HttpResponse, fail: Client["fail"]): Gitwa
   } catch {
     status = undefined;
   }
-  const reason = isRecord(status) && typeof status["reason"] === "string" ? status["reason"] : http.STATUS_CODES[res.status] ?? "";
+  const reason = isRecord(status) && typeof status["reason"] === "string" ? status["reason"] : nodeHttp().STATUS_CODES[res.status] ?? "";
   const message = isRecord(status) && typeof status["message"] === "string" ? status["message"] : "";
   const detail = `GET ${path}: ${res.status} ${reason}${message !== "" && message !== reason ? `: ${message}` : ""}`;
   if (res.status === 401) return fail(detail, "the credentials were refused: log in again or refresh the token in the kubeconfig");

@@ -1,9 +1,16 @@
-import { CommanderError } from "commander";
-import { buildProgram } from "./program.ts";
 import { ExitCode } from "./exit-codes.ts";
+import { startCompileCache } from "./compile-cache.ts";
 
-/** Runs the gitward CLI with the process's arguments and sets its exit code. */
+export { startCompileCache } from "./compile-cache.ts";
+
+/**
+ * Runs the gitward CLI with the process's arguments and sets its exit code. The command line
+ * and the commands are loaded here, not imported by this module, so that an entry point can
+ * start the compile cache ({@link startCompileCache}) before they load.
+ */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  const { CommanderError } = await import("commander");
+  const { buildProgram } = await import("./program.ts");
   let code: number = ExitCode.Ok;
   const program = buildProgram((c) => {
     code = c;
@@ -18,4 +25,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   process.exitCode = code;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  startCompileCache();
+  await main();
+}

@@ -14,9 +14,9 @@ import type { SessionContext } from "./session-context.ts";
 import { compareWithLive } from "./up-to-date.ts";
 
 /**
- * Applying one object: read what is live (from the shared LIST, or a GET when the LIST does not
- * have it), write nothing when gitward's fields already hold the desired values, otherwise a
- * server-side apply whose answer says created, configured or unchanged. Failures are entries.
+ * Applying one object: read what is live ({@link LiveIndex.find}: the shared LIST first), write
+ * nothing when gitward's fields already hold the desired values, otherwise a server-side apply
+ * whose answer says created, configured or unchanged. Failures are entries.
  */
 
 /** What applying one object needs besides the object; shared by every object of one apply. */
@@ -52,7 +52,7 @@ export async function applyObject(run: ApplyRun, d: DesiredObject): Promise<Obje
     return { entry: unresolved(run, d, err) };
   }
   try {
-    const before = await liveObject(run, loc);
+    const before = await run.live.find(loc, signal);
     if (before !== undefined) {
       const foreign = otherOwner(before, run.stack);
       if (foreign !== undefined && !run.force) {
@@ -82,21 +82,6 @@ function unresolved(run: ApplyRun, d: DesiredObject, err: unknown): ChangeSetEnt
   if (pending === undefined) return failedEntry(d.ref, d.apiVersion, err);
   if (run.dryRun) return entry(d.ref, d.apiVersion, "created", `dry run: not checked by the server, ${pending}`);
   return entry(d.ref, d.apiVersion, "failed", `kind ${d.apiVersion} ${d.ref.kind} is not served: ${pending}`);
-}
-
-/**
- * The live object: from the stack's LIST when it is there, else by GET (it may exist without
- * the stack's labels, or the LIST failed). Undefined when it does not exist.
- */
-async function liveObject(run: ApplyRun, loc: ObjectLocation): Promise<KObject | undefined> {
-  const found = await run.live.lookup(loc, run.signal);
-  if (found.listed && found.object !== undefined) return found.object;
-  try {
-    return await run.ctx.client.get(loc, run.signal);
-  } catch (err: unknown) {
-    if (isApiError(err, "NotFound")) return undefined;
-    throw err;
-  }
 }
 
 /** `stack web in environment dev` when the object carries another stack's labels. */

@@ -1,6 +1,5 @@
-import http from "node:http";
+import type http from "node:http";
 import https from "node:https";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { GitwardError } from "../../core/errors.ts";
 import type { KObject } from "../../core/object.ts";
 import { isRecord } from "../../core/object.ts";
@@ -9,8 +8,9 @@ import { systemClock } from "./clock.ts";
 import type { RequestContext } from "./errors.ts";
 import { classifyResponse, classifyTransportError, KubeApiError } from "./errors.ts";
 import { send, warningsOf } from "./http-transport.ts";
-import type { KubeconfigOptions } from "./kubeconfig.ts";
-import { clusterEndpoint, loadKubeConfig } from "./kubeconfig.ts";
+import { nodeHttp } from "./node-http.ts";
+import type { KubeconfigOptions, KubeCredentials } from "./kubeconfig.ts";
+import { clusterEndpoint, loadKubeCredentials } from "./kubeconfig.ts";
 import type { RateLimit } from "./rate-limiter.ts";
 import { defaultRateLimit, TokenBucket } from "./rate-limiter.ts";
 import type { RetryEvent, RetryPolicy } from "./retry.ts";
@@ -84,9 +84,10 @@ export interface RawResponse {
 }
 
 /**
- * An HTTP client for one API server, built on @kubernetes/client-node's KubeConfig for loading
- * and credentials (refreshed on every request, so exec plugins and token files rotate). Requests
- * share keep-alive connections, at most `parallelism` at once, paced by a client-side token
+ * An HTTP client for one API server. The kubeconfig is loaded as @kubernetes/client-node loads
+ * it ({@link loadKubeCredentials}: client-node itself only for plugins, proxies and in-cluster),
+ * and credentials are refreshed on every request, so exec plugins and certificate files rotate.
+ * Requests share keep-alive connections, at most `parallelism` at once, paced by a client-side token
  * bucket; failures are classified once ({@link KubeApiError}) and retried when their class allows.
  * Credentials never appear in errors, and nothing is logged.
  */
@@ -95,7 +96,7 @@ export class KubeClient {
   readonly context: string;
   /** The server URL, without credentials. */
   readonly server: string;
-  private readonly kc: KubeConfig;
+  private readonly kc: KubeCredentials;
   private readonly serverUrl: string;
   private readonly settings: ClientSettings;
   private readonly agent: http.Agent | undefined;
@@ -104,7 +105,7 @@ export class KubeClient {
   private readonly clock: Clock;
   private readonly options: KubeClientOptions;
 
-  private constructor(kc: KubeConfig, options: KubeClientOptions) {
+  private constructor(kc: KubeCredentials, options: KubeClientOptions) {
     const endpoint = clusterEndpoint(kc);
     this.kc = kc;
     this.context = endpoint.context;
@@ -118,12 +119,12 @@ export class KubeClient {
     // A proxy needs client-node's own agent; otherwise one keep-alive agent serves every request.
     const viaProxy = (kc.getCurrentCluster()?.proxyUrl ?? "") !== "";
     const agentOptions = { keepAlive: true, maxSockets: this.settings.parallelism };
-    this.agent = viaProxy ? undefined : this.serverUrl.startsWith("http:") ? new http.Agent(agentOptions) : new https.Agent(agentOptions);
+    this.agent = viaProxy ? undefined : this.serverUrl.startsWith("http:") ? new (nodeHttp().Agent)(agentOptions) : new https.Agent(agentOptions);
   }
 
   /** Loads the kubeconfig and prepares credentials; no request is sent. */
   static async connect(options: KubeClientOptions = {}): Promise<KubeClient> {
-    const kc = await loadKubeConfig(options);
+    const kc = await loadKubeCredentials(options);
     const client = new KubeClient(kc, options);
     await client.tlsOptions();
     return client;
@@ -158,7 +159,8 @@ export class KubeClient {
 
   /**
    * LISTs a collection (one namespace, or all when `loc.namespace` is absent), following
-   * `continue` to the last page. When a continue token expires (410), the list starts over once.
+   * `continue` to the last page (or `maxPages`). When a continue token expires (410), the list
+   * starts over once.
    */
   async list(loc: ResourceLocation, opts: ListOptions = {}): Promise<ListResult> {
     const path = collectionPath(loc);
@@ -166,6 +168,7 @@ export class KubeClient {
     const items: KObject[] = [];
     let continueToken: string | undefined;
     let restarted = false;
+    let pages = 0;
     for (;;) {
       const query = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit ?? 500, continue: continueToken };
       let page;
@@ -175,11 +178,13 @@ export class KubeClient {
         if (!(err instanceof KubeApiError && err.kind === "Expired" && continueToken !== undefined && !restarted)) throw err;
         restarted = true;
         items.length = 0;
+        pages = 0;
         continueToken = undefined;
         continue;
       }
       items.push(...page.items);
       if (page.continueToken === undefined) return { items, resourceVersion: page.resourceVersion };
+      if (++pages >= (opts.maxPages ?? Infinity)) return { items, resourceVersion: page.resourceVersion, truncated: true };
       continueToken = page.continueToken;
     }
   }
@@ -233,7 +238,7 @@ export class KubeClient {
       const timeout = AbortSignal.timeout(this.settings.requestTimeoutMs);
       const signal = req.signal === undefined ? timeout : AbortSignal.any([req.signal, timeout]);
       const { agent: nodeAgent, headers: authHeaders, ...tlsRest } = tls;
-      const agent = this.agent ?? (nodeAgent instanceof http.Agent ? nodeAgent : undefined);
+      const agent = this.agent ?? (nodeAgent instanceof nodeHttp().Agent ? nodeAgent : undefined);
       let res;
       try {
         res = await send({

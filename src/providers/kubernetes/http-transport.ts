@@ -1,5 +1,6 @@
-import http from "node:http";
+import type http from "node:http";
 import https from "node:https";
+import { nodeHttp } from "./node-http.ts";
 
 /** One HTTP exchange, as the transport sends it. */
 export interface TransportRequest {
@@ -24,7 +25,7 @@ export interface TransportResponse {
 
 /** Sends one request with node:http(s) through the given (keep-alive) agent. */
 export function send(req: TransportRequest): Promise<TransportResponse> {
-  const transport = req.url.protocol === "http:" ? http : https;
+  const transport = req.url.protocol === "http:" ? nodeHttp() : https;
   const headers: Record<string, string> = { ...req.headers };
   if (req.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(req.body));
   return new Promise((resolve, reject) => {

@@ -88,7 +88,7 @@ export function extractOwned(live: KObject, owned: FieldSet): KObject {
 }
 
 function extract(value: JsonValue, set: FieldSet): JsonValue | undefined {
-  if (set.children.length === 0) return set.self ? emptyLike(value) : structuredClone(value);
+  if (set.children.length === 0) return set.self ? emptyLike(value) : cloneJson(value);
   if (Array.isArray(value)) {
     const items: JsonValue[] = [];
     value.forEach((item, index) => {
@@ -99,7 +99,7 @@ function extract(value: JsonValue, set: FieldSet): JsonValue | undefined {
           return;
         }
         if (("value" in element && jsonEqual(item, element.value)) || ("index" in element && element.index === index)) {
-          const inner = "value" in element ? structuredClone(item) : extract(item, sub);
+          const inner = "value" in element ? cloneJson(item) : extract(item, sub);
           if (inner !== undefined) items.push(inner);
           return;
         }
@@ -107,7 +107,7 @@ function extract(value: JsonValue, set: FieldSet): JsonValue | undefined {
     });
     return items;
   }
-  if (!isRecord(value)) return structuredClone(value);
+  if (!isRecord(value)) return cloneJson(value);
   const out: { [key: string]: JsonValue } = {};
   for (const { element, set: sub } of set.children) {
     if (!("field" in element) || !Object.hasOwn(value, element.field)) continue;
@@ -118,7 +118,12 @@ function extract(value: JsonValue, set: FieldSet): JsonValue | undefined {
 }
 
 function emptyLike(value: JsonValue): JsonValue {
-  return Array.isArray(value) ? [] : isRecord(value) ? {} : structuredClone(value);
+  return Array.isArray(value) ? [] : isRecord(value) ? {} : value;
+}
+
+// Scalars are immutable: only maps and lists need a copy (structuredClone of a string costs a serialization).
+function cloneJson(value: JsonValue): JsonValue {
+  return typeof value === "object" && value !== null ? structuredClone(value) : value;
 }
 
 /** How every manager's field sets say lists merge, keyed by schema path (`.spec.containers[].ports`). */
@@ -254,7 +259,11 @@ export function attributeDrift(differences: readonly FieldDifference[], entries:
 
 /** (a), (b) and (c) for one live object and its desired state. */
 export function detectDrift(live: KObject, desired: KObject, manager: string = gitwardFieldManager): DriftReport {
-  const entries = managedFieldsOf(live);
+  return driftOf(live, managedFieldsOf(live), desired, manager);
+}
+
+/** {@link detectDrift} with the managedFields entries already read from `live` ({@link managedFieldsOf}). */
+export function driftOf(live: KObject, entries: readonly ManagedFieldsEntry[], desired: KObject, manager: string): DriftReport {
   const owned = extractOwned(live, appliedFieldSet(entries, manager));
   const differences = compareWithDesired(desired, owned, listShapesOf(entries));
   return { owned, differences, drift: attributeDrift(differences, entries, manager) };

@@ -14,6 +14,8 @@ export interface ListOptions {
   readonly fieldSelector?: string;
   /** Page size; default 500, as kubectl. */
   readonly limit?: number;
+  /** Stop after this many pages, the result then `truncated`; default: every page. */
+  readonly maxPages?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -22,6 +24,8 @@ export interface ListResult {
   readonly items: readonly KObject[];
   /** The list's resourceVersion, to watch from. */
   readonly resourceVersion: string;
+  /** More pages follow, left unread because of `maxPages`. */
+  readonly truncated?: true;
 }
 
 /** Options of a server-side apply; see {@link defaultApplyPatchOptions}. */

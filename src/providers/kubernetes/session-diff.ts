@@ -50,7 +50,7 @@ async function diffOne(
     if (err instanceof UnknownKindError && newKinds.has(`${d.ref.group}/${d.ref.kind}`)) return { ...base, action: "create", diff: diffObjects(undefined, d.object) };
     throw err;
   }
-  const before = await liveObject(ctx, live, loc, signal);
+  const before = await live.find(loc, signal);
   if (before === undefined) return { ...base, action: "create", diff: diffObjects(undefined, d.object) };
   const object = normalizeForApply(d.object);
   const cmp = compareWithLive(before, object, d.apiVersion, ctx.settings.fieldManager);
@@ -59,17 +59,6 @@ async function diffOne(
   if (jsonEqual(cleanForDiff(before), cleanForDiff(after))) return { ...base, action: "no-op" };
   const drift = uniqueDrift([...cmp.drift, ...conflicts]);
   return { ...base, action: "update", diff: diffObjects(before, after), ...(drift.length === 0 ? {} : { drift }) };
-}
-
-async function liveObject(ctx: SessionContext, live: LiveIndex, loc: ObjectLocation, signal: AbortSignal | undefined): Promise<KObject | undefined> {
-  const found = await live.lookup(loc, signal);
-  if (found.listed && found.object !== undefined) return found.object;
-  try {
-    return await ctx.client.get(loc, signal);
-  } catch (err: unknown) {
-    if (isApiError(err, "NotFound")) return undefined;
-    throw err;
-  }
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Drift } from "../provider.ts";
 import type { FieldSet, PathElement } from "./field-path.ts";
 import { elementMatches, formatPath } from "./field-path.ts";
 import type { FieldDifference } from "./managed-fields.ts";
-import { appliedFieldSet, detectDrift, managedFieldsOf } from "./managed-fields.ts";
+import { appliedFieldSet, driftOf, managedFieldsOf } from "./managed-fields.ts";
 
 /**
  * Whether an apply would change anything, from the live object alone (its managedFields): the
@@ -33,7 +33,7 @@ export interface LiveComparison {
 export function compareWithLive(live: KObject, desired: KObject, apiVersion: string, manager: string): LiveComparison {
   const entries = managedFieldsOf(live);
   const mine = entries.filter((e) => e.manager === manager && e.operation === "Apply" && e.subresource === undefined);
-  const report = detectDrift(live, desired, manager);
+  const report = driftOf(live, entries, desired, manager);
   const released = releasedFields(appliedFieldSet(entries, manager), desired);
   const base = { differences: report.differences, released, drift: report.drift };
   if (mine.length === 0) return { ...base, upToDate: false, reason: `never applied by ${manager}` };
@@ -54,15 +54,14 @@ export function releasedFields(owned: FieldSet, desired: KObject): string[] {
   return out;
 }
 
+// `path` is one stack shared by the whole walk (pushed and popped), copied only for a finding.
 function walk(set: FieldSet, value: JsonValue | undefined, path: PathElement[], out: string[]): void {
   for (const { element, set: sub } of set.children) {
-    const here = [...path, element];
     const child = childOf(value, element);
-    if (child === undefined || child === null) {
-      out.push(formatPath(here));
-      continue;
-    }
-    if (sub.children.length > 0) walk(sub, child, here, out);
+    path.push(element);
+    if (child === undefined || child === null) out.push(formatPath(path));
+    else if (sub.children.length > 0) walk(sub, child, path, out);
+    path.pop();
   }
 }
 

@@ -174,6 +174,18 @@ describe("KubeClient verbs", () => {
     assert.deepEqual(server.requests.map((r) => r.url), pages.map((p) => p.request.url));
   });
 
+  it("stops after maxPages and says the list is truncated", async () => {
+    const pages = ["30-list-configmaps-limit2-page1", "31-list-configmaps-limit2-page2", "32-list-configmaps-limit2-page3-last"].map((f) => recorded(`04-errors/${f}.json`));
+    const { server, client } = await setup((req, res) => {
+      const page = pages.find((p) => new URL(p.request.url, "http://x").searchParams.get("continue") === req.query.get("continue"));
+      json(res, 200, page!.response.body);
+    });
+    const list = await client.list({ ...configMap, namespace: "gitward-errors" }, { labelSelector: "gitward.dev/stack=list-demo", limit: 2, maxPages: 1 });
+    assert.deepEqual(list.items.map((i) => (i["metadata"] as { name: string }).name), ["item-1", "item-2"]);
+    assert.equal(list.truncated, true);
+    assert.equal(server.requests.length, 1);
+  });
+
   it("starts a list over once when its continue token expires", async () => {
     let calls = 0;
     const { client } = await setup((req, res) => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { getPath } from "../../../src/core/object.ts";
 import type { KObject } from "../../../src/core/object.ts";
+import { getsBeforeWideList, wideListPage } from "../../../src/providers/kubernetes/live-objects.ts";
 import { managedFieldsOf } from "../../../src/providers/kubernetes/managed-fields.ts";
 import type { Harness } from "./session-support.ts";
 import { applyActions, configMap, configMapLocation, deployment, desired, namespaceObject, openHarness, requestsOf } from "./session-support.ts";
@@ -82,6 +83,57 @@ describe("KubernetesSession.apply", () => {
     assert.equal(refused?.action, "failed");
     assert.match(refused?.message ?? "", /owned by stack other in environment test/);
     assert.deepEqual(await applyActions(h, [desired(h, configMap(h, "theirs", { a: "2" }))], { force: true }), { "ConfigMap/theirs": "configured" });
+  });
+
+  it("creates many objects with a few GETs and one LIST without the selector, not a GET each", async () => {
+    await applyActions(h, [desired(h, namespaceObject(h))]);
+    h.fake?.clearRequests();
+    const objects = Array.from({ length: 30 }, (_, i) => desired(h, configMap(h, `cm-${i}`, { i: String(i) })));
+    const actions = await applyActions(h, objects);
+    assert.deepEqual(new Set(Object.values(actions)), new Set(["created"]));
+    if (h.fake !== undefined) {
+      const collection = `/api/v1/namespaces/${h.namespace}/configmaps`;
+      const reads = h.fake.requests.filter((r) => r.method === "GET" && r.path.startsWith(collection));
+      const gets = reads.filter((r) => r.path !== collection);
+      const unselected = reads.filter((r) => r.path === collection && r.query["labelSelector"] === undefined);
+      assert.equal(gets.length, getsBeforeWideList);
+      assert.equal(unselected.length, 1);
+    }
+  });
+
+  it("still finds objects of other stacks and unlabelled ones among many new objects", async () => {
+    await applyActions(h, [desired(h, namespaceObject(h))]);
+    const loc = { group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", namespace: h.namespace };
+    // Found by GET (the first misses) and by the LIST without the selector (the later ones).
+    for (const i of [0, 1, 27, 28]) {
+      const theirs = configMap(h, `cm-${i}`, { i: "theirs" });
+      (theirs["metadata"] as Record<string, KObject[string]>)["labels"] = { "gitward.dev/stack": "other", "gitward.dev/environment": "test" };
+      await h.raw.applyPatch(configMapLocation(h, `cm-${i}`), theirs, { fieldManager: "gitward", force: false, dryRun: false });
+    }
+    for (const i of [2, 29]) await h.raw.create(loc, configMap(h, `cm-${i}`, { i: String(i) }), { fieldManager: "kubectl-create" });
+    const objects = Array.from({ length: 30 }, (_, i) => desired(h, configMap(h, `cm-${i}`, { i: String(i) })));
+    const entries = await h.session.apply(objects, { stack: h.stack, dryRun: false, force: false });
+    const byName = Object.fromEntries(entries.map((e) => [e.ref.name, e]));
+    for (const i of [0, 1, 27, 28]) {
+      assert.equal(byName[`cm-${i}`]?.action, "failed");
+      assert.match(byName[`cm-${i}`]?.message ?? "", /owned by stack other in environment test/);
+      assert.equal(getPath(await h.raw.get(configMapLocation(h, `cm-${i}`)), ["data", "i"]), "theirs", "nothing was written");
+    }
+    for (const i of [2, 29]) assert.equal(byName[`cm-${i}`]?.action, "configured");
+    assert.equal(entries.filter((e) => e.action === "created").length, 24);
+  });
+
+  it("falls back to a GET each when the collection is bigger than one page", { timeout: 60_000 }, async () => {
+    if (h.fake === undefined) return;
+    await applyActions(h, [desired(h, namespaceObject(h))]);
+    const loc = { group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", namespace: h.namespace };
+    for (let i = 0; i < wideListPage; i++) await h.raw.create(loc, configMap(h, `other-${i}`, {}), { fieldManager: "someone" });
+    h.fake.clearRequests();
+    const objects = Array.from({ length: getsBeforeWideList + 4 }, (_, i) => desired(h, configMap(h, `cm-${i}`, { i: String(i) })));
+    const actions = await applyActions(h, objects);
+    assert.deepEqual(new Set(Object.values(actions)), new Set(["created"]));
+    const gets = h.fake.requests.filter((r) => r.method === "GET" && r.path.includes(`/namespaces/${h.namespace}/configmaps/cm-`));
+    assert.equal(gets.length, objects.length);
   });
 
   it("applies a CRD and its custom resources in one go", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { KObject } from "../../../src/core/object.ts";
+import { getsBeforeWideList } from "../../../src/providers/kubernetes/live-objects.ts";
 import type { DiffEntry } from "../../../src/providers/provider.ts";
 import { widget, widgetCrd } from "./session-crd.ts";
 import type { Harness } from "./session-support.ts";
@@ -36,6 +37,20 @@ describe("KubernetesSession.diff", () => {
       const writes = h.fake.requests.filter((r) => r.method !== "GET");
       assert.ok(writes.every((r) => r.method === "PATCH" && r.query["dryRun"] === "All"), "only dry runs");
       assert.equal(writes.length, 1, "a dry run only for the object that changed");
+    }
+  });
+
+  it("puts many new objects down as creates with a few GETs and one LIST without the selector", async () => {
+    await applyActions(h, [desired(h, namespaceObject(h))]);
+    h.fake?.clearRequests();
+    const set = await h.session.diff(Array.from({ length: 30 }, (_, i) => desired(h, configMap(h, `cm-${i}`, { i: String(i) }))), {});
+    assert.deepEqual(new Set(set.entries.map((e) => e.action)), new Set(["create"]));
+    if (h.fake !== undefined) {
+      const collection = `/api/v1/namespaces/${h.namespace}/configmaps`;
+      const reads = h.fake.requests.filter((r) => r.method === "GET" && r.path.startsWith(collection));
+      assert.equal(reads.filter((r) => r.path !== collection).length, getsBeforeWideList);
+      assert.equal(reads.filter((r) => r.path === collection && r.query["labelSelector"] === undefined).length, 1);
+      assert.deepEqual(h.fake.requests.filter((r) => r.method !== "GET"), [], "nothing written, not even a dry run");
     }
   });
 

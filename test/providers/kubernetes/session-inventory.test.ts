@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { getPath } from "../../../src/core/object.ts";
+import type { KObject } from "../../../src/core/object.ts";
+import { inventoryLocation, parseInventory } from "../../../src/providers/kubernetes/inventory.ts";
 import { inventoryName } from "../../../src/providers/kubernetes/inventory-name.ts";
 import type { Inventory, StackRef } from "../../../src/providers/provider.ts";
 import type { Harness } from "./session-support.ts";
@@ -61,6 +63,28 @@ describe("the inventory ConfigMap", () => {
     await assert.rejects(h.session.readInventory(h.stack), /ConfigMap\/gw-inv-.*: the inventory of stack web-.* in environment test is unreadable: data\.inventory\.json is not JSON/);
     await damage({ "inventory.json": JSON.stringify({ version: 1, stack: h.stack, revision: "x", entries: [{ kind: "ConfigMap" }], syncs: [] }) });
     await assert.rejects(h.session.readInventory(h.stack), /unreadable: data\.inventory\.json: entries\.0\.group/);
+  });
+
+  it("reads a large inventory, and names a malformed entry however far down it is", () => {
+    const loc = inventoryLocation(`gw-inv-x`, h.stack);
+    const entries = Array.from({ length: 1000 }, (_, i) => ({ group: "", kind: "ConfigMap", namespace: "ns", name: `cm-${i}`, apiVersion: "v1" }));
+    const cm = (doc: object): KObject => ({ data: { "inventory.json": JSON.stringify({ version: 1, stack: h.stack, revision: "r", syncs: [], ...doc }) } });
+    const inv = parseInventory(cm({ entries: [...entries, { group: "apps", kind: "Deployment", name: "web", apiVersion: "apps/v1", extra: true }] }), h.stack, loc);
+    assert.equal(inv.entries.length, 1001);
+    assert.deepEqual(inv.entries[1000], { ref: { group: "apps", kind: "Deployment", name: "web" }, apiVersion: "apps/v1" });
+    assert.deepEqual(inv.entries[7], { ref: { group: "", kind: "ConfigMap", namespace: "ns", name: "cm-7" }, apiVersion: "v1" });
+    const bad = (entry: object): string => {
+      try {
+        parseInventory(cm({ entries: entries.map((e, i) => (i === 700 ? entry : e)) }), h.stack, loc);
+        return "no error";
+      } catch (err: unknown) {
+        return err instanceof Error ? err.message : String(err);
+      }
+    };
+    assert.match(bad({ ...entries[0], name: "" }), /entries\.700\.name/);
+    assert.match(bad({ ...entries[0], namespace: null }), /entries\.700\.namespace/);
+    assert.match(bad({ ...entries[0], group: 1 }), /entries\.700\.group/);
+    assert.throws(() => parseInventory(cm({ entries, revision: 5 }), h.stack, loc), /data\.inventory\.json: revision/);
   });
 
   it("names two stacks apart even where their names run together", async () => {
