@@ -29,12 +29,14 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "8" },
     reps: { type: "string", default: "3" },
     work: { type: "string", default: resolve(import.meta.dirname, ".work/agent") },
+    rep: { type: "string" },
   },
 });
 const stacks = Number(values.stacks);
 const concurrency = Number(values.concurrency);
 const reps = Number(values.reps);
 const work = values.work;
+const resultPrefix = "GITWARD_AGENT_BENCH_RESULT ";
 
 function generateRepo(dir: string, root: string, namespace: string): void {
   rmSync(dir, { recursive: true, force: true });
@@ -62,11 +64,30 @@ stacks:`];
 }
 
 mkdirSync(work, { recursive: true });
-const cluster = await startFakeCluster(work);
-const api = await RawApi.connect(cluster, 8);
 const samples = { synced: [] as number[], cycle: [] as number[], rss: [] as number[] };
-try {
-  for (let r = 0; r < reps; r++) {
+if (values.rep !== undefined) {
+  process.stdout.write(`${resultPrefix}${JSON.stringify(await oneRep(Number(values.rep)))}\n`);
+  process.exit(0);
+}
+// Each repetition is a fresh process, so its peak memory is one agent's.
+for (let r = 0; r < reps; r++) {
+  const out = execFileSync(process.execPath, [...process.execArgv, import.meta.filename, "--rep", String(r), "--stacks", String(stacks), "--concurrency", String(concurrency), "--work", work], {
+    encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = out.split("\n").find((l) => l.startsWith(resultPrefix));
+  if (line === undefined) throw new Error(`repetition ${r} printed no result`);
+  const rep = JSON.parse(line.slice(resultPrefix.length)) as { synced: number; cycle: number; rss: number };
+  samples.synced.push(rep.synced);
+  samples.cycle.push(rep.cycle);
+  samples.rss.push(rep.rss);
+  process.stderr.write(`rep ${r + 1}: synced ${Math.round(rep.synced)} ms, no-op cycle ${Math.round(rep.cycle)} ms, peak RSS ${Math.round(rep.rss)} MiB\n`);
+}
+
+async function oneRep(r: number): Promise<{ synced: number; cycle: number; rss: number }> {
+  mkdirSync(join(work, `cluster-${r}`), { recursive: true });
+  const cluster = await startFakeCluster(join(work, `cluster-${r}`));
+  const api = await RawApi.connect(cluster, 8);
+  try {
     const namespace = `agent-bench-${r}-${process.pid}`;
     await createNamespace(api, namespace);
     const root = join(work, `root-${r}`);
@@ -107,14 +128,12 @@ try {
     if (drifted !== 0) throw new Error(`${drifted} stacks drifted in a no-op cycle`);
     clearInterval(sampler);
     await running.stop();
-    samples.synced.push(synced);
-    samples.cycle.push(cycle);
-    samples.rss.push(peak / 2 ** 20);
-    process.stderr.write(`rep ${r + 1}: synced ${Math.round(synced)} ms, no-op cycle ${Math.round(cycle)} ms, peak RSS ${Math.round(peak / 2 ** 20)} MiB\n`);
+    return { synced, cycle, rss: peak / 2 ** 20 };
+  } finally {
+    await cluster.close();
   }
-} finally {
-  await cluster.close();
 }
+
 const rss = summarize(samples.rss);
 const rows: ResultRow[] = [
   { run: `${stacks} stacks (½ host, ½ fake Kubernetes), concurrency ${concurrency}`, measured: "agent start → all synced", ms: summarize(samples.synced), targetMs: 60_000, objects: stacks, peakRssMiB: rss.max },

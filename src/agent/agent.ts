@@ -111,6 +111,8 @@ export class Agent {
   readonly #queue: WorkQueue;
   readonly #sessions = new Map<string, Promise<TargetSession>>();
   readonly #memory = new Map<string, StackMemory>();
+  /** Last and last good sync per stack: this agent is the only writer of its stacks' history. */
+  readonly #rows = new Map<string, { last: SyncRow | undefined; good: SyncRow | undefined }>();
   readonly #loops = new Map<string, LoopHealth & { timer?: NodeJS.Timeout }>();
   #ws: Workspace | undefined;
   #head: { commit: Commit; seenAt: string } | undefined;
@@ -398,8 +400,7 @@ export class Agent {
     if (instance === undefined) return; // removed from Git or from this environment since it was queued
     const envSpec = ev.evaluation.config?.config.environments[environment];
     const auto = envSpec?.sync.auto ?? false;
-    const last = await this.#o.store.lastSync(environment, stack);
-    const good = await this.#o.store.lastSucceeded(environment, stack);
+    const { last, good } = await this.#recorded(environment, stack);
     const atHead = good?.revision.sha === ev.sha;
     if (!ev.gate.allowed || !renderOk(ev, instance)) {
       // Recorded once per revision, so a refused revision does not fill the history.
@@ -419,8 +420,8 @@ export class Agent {
     }
     if (waiting !== "ok") {
       if (last?.revision.sha !== ev.sha || last.outcome !== "skipped") {
-        const row = await this.#o.store.beginSync({ environment, stack, revision: revisionOf(this.#head?.commit, ev.sha), trigger, startedAt: new Date().toISOString(), summary: {}, objects: [] });
-        await this.#o.store.finishSync(row.id, { outcome: "skipped", error: waiting, summary: {}, objects: [], durationMs: 0 });
+        const row = await this.#begin({ environment, stack, revision: revisionOf(this.#head?.commit, ev.sha), trigger, startedAt: new Date().toISOString(), summary: {}, objects: [] });
+        await this.#finish(row.id, { outcome: "skipped", error: waiting, summary: {}, objects: [], durationMs: 0 });
       }
       return;
     }
@@ -430,7 +431,7 @@ export class Agent {
   /** "ok" when every dependency is synced at this revision; "wait" while one is not yet; else why not. */
   async #dependencies(instance: StackInstance, sha: string): Promise<string> {
     for (const dep of instance.dependsOn) {
-      const last = await this.#o.store.lastSync(instance.environment, dep);
+      const { last } = await this.#recorded(instance.environment, dep);
       if (last?.revision.sha === sha && last.outcome === "succeeded") continue;
       if (last?.revision.sha === sha && (last.outcome === "failed" || last.outcome === "skipped")) return `not synced: dependency ${dep} failed at this revision`;
       if (!this.#queue.has(key(instance.environment, dep))) this.#enqueue(instance.environment, dep, "sync", { kind: "startup", detail: `dependency of ${instance.stack}` }, 0, false);
@@ -444,7 +445,7 @@ export class Agent {
     const render = ev.evaluation.renders.find((r) => r.instance.stack === stack);
     if (render === undefined || !render.ok) return;
     const started = performance.now();
-    const row = await this.#o.store.beginSync({
+    const row = await this.#begin({
       environment, stack, revision: revisionOf(this.#head?.commit, ev.sha), trigger, startedAt: new Date().toISOString(), summary: {}, objects: [],
     });
     const envSpec = ev.evaluation.config?.config.environments[environment];
@@ -467,7 +468,7 @@ export class Agent {
     }
     const durationMs = Math.round(performance.now() - started);
     const summary = countActions(entries);
-    await this.#o.store.finishSync(row.id, {
+    await this.#finish(row.id, {
       outcome, summary, objects: entries, durationMs,
       ...(error === undefined || error === "" ? {} : { error }),
       ...(commands === undefined ? {} : { commands }),
@@ -524,10 +525,10 @@ export class Agent {
     const reason = render !== undefined && !render.ok
       ? `revision not applied: render failed: ${render.error.message}`
       : `revision not applied: ${ev.gate.blockers.length} error(s), ${ev.gate.denials.length} policy denial(s); the stack stays on its last good revision`;
-    const row = await this.#o.store.beginSync({
+    const row = await this.#begin({
       environment: instance.environment, stack: instance.stack, revision: revisionOf(this.#head?.commit, ev.sha), trigger, startedAt: new Date().toISOString(), summary: {}, objects: [],
     });
-    await this.#o.store.finishSync(row.id, { outcome: "failed", error: reason, summary: {}, objects: [], durationMs: 0 });
+    await this.#finish(row.id, { outcome: "failed", error: reason, summary: {}, objects: [], durationMs: 0 });
     this.#o.metrics.syncs.inc({ environment: instance.environment, stack: instance.stack, result: "refused" });
   }
 
@@ -554,6 +555,32 @@ export class Agent {
       ...(creds?.context === undefined ? {} : { context: creds.context }),
       ...(creds?.root === undefined ? {} : { hostRoots: { [instance.targetName]: creds.root } }),
     };
+  }
+
+  /** The stack's last sync and last successful sync, from memory once read from the store. */
+  async #recorded(environment: string, stack: string): Promise<{ last: SyncRow | undefined; good: SyncRow | undefined }> {
+    const k = key(environment, stack);
+    let r = this.#rows.get(k);
+    if (r === undefined) {
+      const [last, good] = await Promise.all([this.#o.store.lastSync(environment, stack), this.#o.store.lastSucceeded(environment, stack)]);
+      r = { last, good };
+      this.#rows.set(k, r);
+    }
+    return r;
+  }
+
+  async #begin(sync: Parameters<Store["beginSync"]>[0]): Promise<SyncRow> {
+    const row = await this.#o.store.beginSync(sync);
+    const r = await this.#recorded(sync.environment, sync.stack);
+    this.#rows.set(key(sync.environment, sync.stack), { ...r, last: row });
+    return row;
+  }
+
+  async #finish(id: string, result: Parameters<Store["finishSync"]>[1]): Promise<SyncRow> {
+    const row = await this.#o.store.finishSync(id, result);
+    const r = await this.#recorded(row.environment, row.stack);
+    this.#rows.set(key(row.environment, row.stack), { last: row, good: row.outcome === "succeeded" ? row : r.good });
+    return row;
   }
 
   #mem(environment: string, stack: string): StackMemory {

@@ -1,4 +1,4 @@
-import { lstat, readdir } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { CommandRunner } from "../../core/command-runner.ts";
 import { formatRef, refKey, type ObjRef } from "../../core/objref.ts";
@@ -10,7 +10,7 @@ import { describeFailure, runHealth, runHostCommand, type HostCommands } from ".
 import { hostDiffEntries } from "./diff.ts";
 import { acquireLock } from "./fs/lock.ts";
 import { createOwnerResolver } from "./fs/owners.ts";
-import { PathGuard } from "./fs/paths.ts";
+import { PathGuard, stateDirName } from "./fs/paths.ts";
 import { listUnmanaged, scanDirectories, scanFiles, type FileState } from "./fs/scan.ts";
 import { stageTree } from "./fs/stage.ts";
 import { beginTransaction, recoverTransaction, type Operation } from "./fs/transaction.ts";
@@ -48,6 +48,7 @@ export class HostSession implements TargetSession {
   readonly #root: string;
   readonly #commands: HostCommands;
   readonly #runner: CommandRunner;
+  #registryCache: { stamp: string; registry: PathRegistry } | undefined;
 
   constructor(opts: { root: string; commands: HostCommands; runner: CommandRunner }) {
     this.#root = opts.root;
@@ -57,7 +58,7 @@ export class HostSession implements TargetSession {
 
   async diff(desired: readonly DesiredObject[], opts: DiffOptions): Promise<DiffSet> {
     const stack = opts.inventory?.stack;
-    const registry = await readRegistry(this.#root);
+    const registry = await this.#registry();
     const resolved = await this.#resolve(desired);
     const invalid = resolved.filter((r): r is { desired: DesiredObject; error: string } => "error" in r);
     if (invalid[0] !== undefined) throw new Error(`${formatRef(invalid[0].desired.ref)}: ${invalid[0].error}`);
@@ -211,6 +212,18 @@ export class HostSession implements TargetSession {
     await txn.commit();
     await writeRegistry(this.#root, plan.registry);
     return { entries: plan.entries, commands };
+  }
+
+  /**
+   * The registry for a read-only diff, parsed again only when the file changed: an agent checks
+   * hundreds of stacks sharing one root, and each would otherwise parse every path of the root.
+   */
+  async #registry(): Promise<PathRegistry> {
+    const file = join(this.#root, stateDirName, "paths.json");
+    const info = await stat(file).catch(() => undefined);
+    const stamp = info === undefined ? "missing" : `${info.mtimeMs}:${info.size}:${info.ino}`;
+    if (this.#registryCache?.stamp !== stamp) this.#registryCache = { stamp, registry: await readRegistry(this.#root) };
+    return this.#registryCache.registry;
   }
 
   async #resolve(desired: readonly DesiredObject[]): Promise<(ResolvedObject | { desired: DesiredObject; error: string })[]> {

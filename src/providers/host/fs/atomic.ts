@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ErrorCode, GitwardError } from "../../../core/errors.ts";
 import { fsc } from "./fs-calls.ts";
@@ -106,7 +107,9 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 export async function readJsonFile<T>(path: string): Promise<T | undefined> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    // State files are small: one synchronous read costs less than the promise API's open, stat,
+    // read and close round trips (an agent reads one per stack per drift check).
+    text = await Promise.resolve().then(() => readFileSync(path, "utf8"));
   } catch (e: unknown) {
     if (isErrno(e, "ENOENT")) return undefined;
     throw ioError(path, "read", e);
