@@ -11,12 +11,16 @@ import { isRoot, needsRoot, tempRoot } from "./support.ts";
 const modeOf = (p: string): number => statSync(p).mode & 0o7777;
 const atomicModule = fileURLToPath(new URL("../../../../src/providers/host/fs/atomic.ts", import.meta.url));
 
-/** Runs writeFileAtomic in a child process as uid/gid 65534 and returns what it printed. */
-function writeAsNobody(path: string): Promise<string> {
+/**
+ * Runs writeFileAtomic in a child process that is root without capabilities (util-linux's
+ * setpriv clears the bounding set), so directory permissions apply to it. Running it as nobody
+ * would need the checkout and Node to be readable by nobody, which a CI clone is not.
+ */
+function writeWithoutCapabilities(path: string): Promise<string> {
   const script = `import { writeFileAtomic } from ${JSON.stringify(atomicModule)};
 try { await writeFileAtomic(${JSON.stringify(path)}, "new", { mode: 0o644 }); console.log("ok"); } catch (e) { console.log(String(e)); }`;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["--input-type=module", "-e", script], { uid: 65534, gid: 65534, encoding: "utf8" }, (error, stdout, stderr) => {
+    execFile("setpriv", ["--bounding-set=-all", "--inh-caps=-all", "--", process.execPath, "--input-type=module", "-e", script], { encoding: "utf8" }, (error, stdout, stderr) => {
       if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
       else resolve(stdout);
     });
@@ -80,8 +84,8 @@ describe("writeFileAtomic", () => {
     if (isRoot) chownSync(dir, 65534, 65534);
     chmodSync(dir, 0o555);
     try {
-      // Root ignores directory permissions, so as root the write runs in a child as nobody.
-      const result = isRoot ? await writeAsNobody(join(dir, "a.conf")) : await writeFileAtomic(join(dir, "a.conf"), "new", { mode: 0o644 }).then(() => "ok", (e: unknown) => String(e));
+      // Root ignores directory permissions, so as root the write runs in a child without capabilities.
+      const result = isRoot ? await writeWithoutCapabilities(join(dir, "a.conf")) : await writeFileAtomic(join(dir, "a.conf"), "new", { mode: 0o644 }).then(() => "ok", (e: unknown) => String(e));
       assert.match(result, /a\.conf: cannot write: EACCES/);
       assert.equal(readFileSync(join(dir, "a.conf"), "utf8"), "original");
       assert.deepEqual(readdirSync(dir), ["a.conf"]);
