@@ -1,7 +1,9 @@
 import { ExitCode } from "./exit-codes.ts";
 import { startCompileCache } from "./compile-cache.ts";
+import { reexecForLongRun } from "./long-run.ts";
 
 export { startCompileCache } from "./compile-cache.ts";
+export { reexecForLongRun } from "./long-run.ts";
 
 /**
  * Runs the gitward CLI with the process's arguments and sets its exit code. The command line
@@ -26,6 +28,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
 }
 
 if (import.meta.main) {
+  reexecForLongRun();
   startCompileCache();
   await main();
 }

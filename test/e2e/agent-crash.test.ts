@@ -78,6 +78,8 @@ stacks:
   it("converges after a restart: the half-done sync is rolled back and redone, history is consistent, nothing is duplicated", async () => {
     child = startAgent();
     await until("version 1 synced", async () => (await rows()).some((r) => r.outcome === "succeeded"));
+    // The agent replaced itself (same pid) to run with a small young generation.
+    assert.match(readFileSync(`/proc/${String(child.pid)}/cmdline`, "utf8"), /--max-semi-space-size=2\0/);
     // Version 2 with a reload that hangs: the files are swapped in, the agent waits for reload.
     writeFileSync(marker(), "");
     const files: Record<string, string> = {};
