@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { FakeApiServer, RecordedExchange } from "./fake-apiserver.ts";
 import { listExchanges, readExchange, readRecordedBytes, recordingsRoot, startFakeApiServer } from "./fake-apiserver.ts";
+import { sharedRecordings, vendoredRecordings } from "./fake-apiserver/recordings.ts";
 
 // The fake is checked against the recordings themselves: every recorded request is replayed
 // and the answer must equal the recorded one, so the fake cannot drift from the real server.
@@ -65,6 +68,17 @@ describe("fake API server replays the recordings", { skip }, () => {
 describe("recordings", () => {
   it("are found beside the checkout", () => {
     assert.match(recordingsRoot(), /kubernetes-api\/$/);
+  });
+
+  it("kept in test/fixtures are the shared recordings, file for file", () => {
+    const files = (dir: string): Map<string, string> => new Map(
+      readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+        .map((e) => { const p = join(e.parentPath, e.name); return [relative(dir, p), readFileSync(p, "utf8")]; }),
+    );
+    const vendored = files(vendoredRecordings);
+    assert.ok(vendored.size > 200, "the copy is complete");
+    // Where shared/ is beside the checkout, the copy must not have drifted from it.
+    if (existsSync(join(sharedRecordings, "README.md"))) assert.deepEqual(vendored, files(sharedRecordings));
   });
 
   it("name the missing directory clearly", () => {

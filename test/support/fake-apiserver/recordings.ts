@@ -18,13 +18,18 @@ export interface RecordedExchange {
   };
 }
 
-// The checkout and shared/ are siblings, locally (/work/main, /work/shared) and in CI.
-const defaultRoot = new URL("../../../../shared/kubernetes-api/", import.meta.url);
+/** shared/kubernetes-api beside the checkout, the source of truth where it exists (/work/main, /work/shared). */
+export const sharedRecordings = fileURLToPath(new URL("../../../../shared/kubernetes-api/", import.meta.url));
+/** The copy kept in the repository, so a clone alone can run the tests; a test keeps it equal to the shared one. */
+export const vendoredRecordings = fileURLToPath(new URL("../../fixtures/kubernetes-api/", import.meta.url));
 
-/** The directory holding the recordings; `GITWARD_RECORDINGS_DIR` overrides where it is looked for. */
+/**
+ * The directory holding the recordings: `GITWARD_RECORDINGS_DIR`, else shared/kubernetes-api
+ * beside the checkout, else the copy in test/fixtures.
+ */
 export function recordingsRoot(): string {
   const override = process.env["GITWARD_RECORDINGS_DIR"];
-  const dir = override !== undefined && override !== "" ? override : fileURLToPath(defaultRoot);
+  const dir = override !== undefined && override !== "" ? override : existsSync(`${sharedRecordings}README.md`) ? sharedRecordings : vendoredRecordings;
   if (!existsSync(`${dir}/README.md`)) {
     throw new Error(
       `Kubernetes API recordings not found at ${dir}: the fake API server needs shared/kubernetes-api/ ` +
