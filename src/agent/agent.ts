@@ -3,6 +3,7 @@ import { ProcessRunner, type CommandRunner } from "../core/command-runner.ts";
 import { refKey, formatRef } from "../core/objref.ts";
 import { parseConfig, type LoadedConfig } from "../config/load-config.ts";
 import { stackInstances, type StackInstance } from "../config/stack-instances.ts";
+import { actionSummary } from "../engine/change-set.ts";
 import { evaluateRevision, type RevisionEvaluation } from "../engine/evaluate-revision.ts";
 import { decideGate, type GateOutcome } from "../engine/gate.ts";
 import { syncOne } from "../engine/sync-environment.ts";
@@ -268,7 +269,7 @@ export class Agent {
         }
         const fetchStarted = performance.now();
         const ws = await this.#workspace(true);
-        const commit = await ws.source.resolve(remoteRef(this.#o.repo, this.#o.branch));
+        const commit = await ws.source.resolve(`refs/heads/${this.#o.branch}`);
         this.#o.metrics.gitFetchDuration.observe({ kind: "fetch" }, (performance.now() - fetchStarted) / 1000);
         this.#head = { commit, seenAt: new Date().toISOString() };
         this.#evaluations = new Map();
@@ -467,7 +468,7 @@ export class Agent {
       error = errorText(e);
     }
     const durationMs = Math.round(performance.now() - started);
-    const summary = countActions(entries);
+    const summary = actionSummary(entries);
     await this.#finish(row.id, {
       outcome, summary, objects: entries, durationMs,
       ...(error === undefined || error === "" ? {} : { error }),
@@ -654,21 +655,10 @@ function revisionOf(commit: Commit | undefined, sha: string): RevisionInfo {
   };
 }
 
-function countActions(entries: readonly { action: string }[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const e of entries) out[e.action] = (out[e.action] ?? 0) + 1;
-  return out;
-}
-
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 function isLocal(repo: string): boolean {
   return !/^[a-z+]+:\/\//i.test(repo) && !/^[^/]+@[^:]+:/.test(repo);
-}
-
-/** The ref a source resolves for the branch: a local repository has it as a branch, a mirror as well. */
-function remoteRef(_repo: string, branch: string): string {
-  return `refs/heads/${branch}`;
 }

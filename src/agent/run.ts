@@ -3,6 +3,7 @@ import { ErrorCode, GitwardError } from "../core/errors.ts";
 import { defaultProviders } from "../engine/providers.ts";
 import { defaultCacheDir } from "../engine/workspace.ts";
 import type { Provider } from "../providers/provider.ts";
+import { maskUserinfo } from "../source/source-location.ts";
 import { openStore } from "../store/open.ts";
 import type { Store } from "../store/store.ts";
 import { Agent } from "./agent.ts";
@@ -76,7 +77,7 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
   });
   const [host, portText] = splitListen(o.listen ?? c.listen ?? "127.0.0.1:8080");
   const address = await server.listen({ host, port: Number(portText) });
-  logger.info({ url: address, repo: repo.replace(/\/\/[^@/]*@/, "//***@"), branch, environments: environments ?? "all" }, "agent listening");
+  logger.info({ url: address, repo: maskUserinfo(repo), branch, environments: environments ?? "all" }, "agent listening");
   try {
     await agent.start();
   } catch (e: unknown) {

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Store } from "../store/store.ts";
 import type { Agent } from "./agent.ts";
 import type { AgentMetrics } from "./metrics.ts";
-import { verifyWebhook } from "./webhooks.ts";
+import { verifyWebhook, webhookBodyLimitBytes } from "./webhooks.ts";
 
 /** What the HTTP server serves. */
 export interface ServerOptions {
@@ -18,8 +18,6 @@ export interface ServerOptions {
   readonly webhookSecrets: { readonly github?: string; readonly gitlab?: string; readonly gitea?: string; readonly generic?: string };
 }
 
-/** Largest webhook body accepted (GitHub sends at most 25 MB; pushes of this size are not useful to the agent). */
-const webhookBodyLimit = 5 * 1024 * 1024;
 
 /**
  * The agent's HTTP API: health and readiness, Prometheus metrics, verified Git webhooks, status
@@ -30,7 +28,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   // The agent logs what matters itself (refused webhooks, triggers); no per-request lines.
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   // Webhook signatures are over the exact bytes received, so JSON bodies are kept raw.
-  app.addContentTypeParser(["application/json", "application/x-www-form-urlencoded"], { parseAs: "buffer", bodyLimit: webhookBodyLimit }, (_req, body, done) => {
+  app.addContentTypeParser(["application/json", "application/x-www-form-urlencoded"], { parseAs: "buffer", bodyLimit: webhookBodyLimitBytes }, (_req, body, done) => {
     done(null, body);
   });
 

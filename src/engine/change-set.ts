@@ -10,6 +10,11 @@ export function countActions(entries: readonly ChangeSetEntry[]): ActionCounts {
   return counts;
 }
 
+/** The counts that are not zero: what a sync record and history keep. */
+export function actionSummary(entries: readonly ChangeSetEntry[]): Partial<ActionCounts> {
+  return Object.fromEntries(Object.entries(countActions(entries)).filter(([, n]) => n > 0));
+}
+
 /** True when the entries changed anything. */
 export function changedAnything(entries: readonly ChangeSetEntry[]): boolean {
   return entries.some((e) => e.action === "created" || e.action === "configured" || e.action === "deleted");

@@ -6,7 +6,7 @@ import { refKey } from "../core/objref.ts";
 import type {
   ChangeSetEntry, CommandOutput, DesiredObject, HealthReport, Inventory, StackRef, SyncRecord, TargetSession,
 } from "../providers/provider.ts";
-import { changedAnything, countActions } from "./change-set.ts";
+import { actionSummary, changedAnything } from "./change-set.ts";
 import type { GateOutcome } from "./gate.ts";
 
 /** The labels gitward puts on every object it applies, so ownership can be checked live. */
@@ -156,8 +156,7 @@ function labelled(o: RenderedObject, stack: StackRef): DesiredObject {
 }
 
 function record(opts: StackSyncOptions, entries: readonly ChangeSetEntry[], ok: boolean): SyncRecord {
-  const counts = countActions(entries);
-  const summary = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+  const summary = actionSummary(entries);
   return {
     revision: opts.revision,
     at: new Date().toISOString(),

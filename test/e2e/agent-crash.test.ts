@@ -9,16 +9,7 @@ import type { SyncRow } from "../../src/store/store.ts";
 import { projectRoot } from "../support/cli.ts";
 import { freePort } from "../support/git-server.ts";
 import { makeRepo, type TestRepo } from "../support/repo.ts";
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from "../support/until.ts";
 
 describe("gitward agent killed with SIGKILL in the middle of a sync", () => {
   let work: string;

@@ -15,19 +15,10 @@ import { testCluster, type TestCluster } from "../support/fake-apiserver.ts";
 import { createBareRemote, startGitHttpServer, type BareRemote, type GitServer } from "../support/git-server.ts";
 import { runCli } from "../support/cli.ts";
 import { makeRepo, type TestRepo } from "../support/repo.ts";
+import { until } from "../support/until.ts";
 
 const secret = "webhook-secret-for-tests";
 const ns = `gw-agent-${process.pid}`;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("gitward agent end to end: Git server, webhooks, polling, host and Kubernetes targets", () => {
   let work: string;

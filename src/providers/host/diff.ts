@@ -1,7 +1,7 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
-import { structuredPatch } from "diff";
 import { refKey } from "../../core/objref.ts";
+import { unifiedHunks } from "../../core/text-diff.ts";
 import type { DiffEntry, Drift, Inventory } from "../provider.ts";
 import type { FileState } from "./fs/scan.ts";
 import type { ResolvedObject } from "./session.ts";
@@ -31,7 +31,7 @@ export async function hostDiffEntries(
     const managed = previous.has(refKey(ref));
     const extra = o.spec.kind === "Directory" ? (unmanaged.get(o.spec.path) ?? []) : [];
     if (state === undefined || state.state === "missing") {
-      const diff = o.spec.kind === "File" ? header(o) + textDiff("", o.spec.content.toString("utf8")) : header(o).trimEnd();
+      const diff = o.spec.kind === "File" ? header(o) + unifiedHunks("", o.spec.content.toString("utf8")) : header(o).trimEnd();
       entries.push({ ref, apiVersion, action: "create", diff, ...(managed ? { drift: [{ field: `${o.spec.path}: deleted outside gitward` }] } : {}) });
       continue;
     }
@@ -52,7 +52,7 @@ export async function hostDiffEntries(
       const live = state.live?.content;
       lines.push(live === undefined || live.length > maxDiffBytes || o.spec.content.length > maxDiffBytes
         ? `# content differs (${live?.length ?? "?"} bytes live, ${o.spec.content.length} desired)`
-        : textDiff(live.toString("utf8"), o.spec.content.toString("utf8")));
+        : unifiedHunks(live.toString("utf8"), o.spec.content.toString("utf8")));
       drift.push({ field: "content", ...stamp });
     }
     const purging = o.spec.kind === "Directory" && o.spec.purge && extra.length > 0;
@@ -83,19 +83,6 @@ function header(o: ResolvedObject): string {
 
 function octal(mode: number): string {
   return `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;
-}
-
-/** A unified diff of two texts without file headers, as the Kubernetes diffs are shown. */
-export function textDiff(before: string, after: string): string {
-  const patch = structuredPatch("live", "desired", before, after, "", "", { context: 3 });
-  const lines: string[] = [];
-  for (const hunk of patch.hunks) {
-    const oldStart = hunk.oldLines === 0 ? hunk.oldStart - 1 : hunk.oldStart;
-    const newStart = hunk.newLines === 0 ? hunk.newStart - 1 : hunk.newStart;
-    lines.push(`@@ -${oldStart},${hunk.oldLines} +${newStart},${hunk.newLines} @@`);
-    for (const l of hunk.lines) if (!l.startsWith("\\")) lines.push(l);
-  }
-  return lines.join("\n");
 }
 
 async function modified(root: string, path: string): Promise<string | undefined> {

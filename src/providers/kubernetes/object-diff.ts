@@ -1,6 +1,6 @@
-import { structuredPatch } from "diff";
 import { stringify } from "yaml";
 import type { JsonValue, KObject } from "../../core/object.ts";
+import { unifiedHunks } from "../../core/text-diff.ts";
 import { isRecord } from "../../core/object.ts";
 import { jsonEqual } from "./json-equal.ts";
 
@@ -64,16 +64,7 @@ export function diffObjects(before: KObject | undefined, after: KObject): string
   const b = cleanForDiff(after);
   const left = a === undefined ? "" : toYaml(maskSecret(a));
   const right = toYaml(maskSecret(b, a));
-  const patch = structuredPatch("live", "desired", left, right, "", "", { context: 3 });
-  const lines: string[] = [];
-  for (const hunk of patch.hunks) {
-    // As jsdiff's own formatPatch and GNU diff: an empty side starts at the line before, 0 for a new file.
-    const oldStart = hunk.oldLines === 0 ? hunk.oldStart - 1 : hunk.oldStart;
-    const newStart = hunk.newLines === 0 ? hunk.newStart - 1 : hunk.newStart;
-    lines.push(`@@ -${oldStart},${hunk.oldLines} +${newStart},${hunk.newLines} @@`);
-    for (const l of hunk.lines) if (!l.startsWith("\\")) lines.push(l);
-  }
-  return lines.join("\n");
+  return unifiedHunks(left, right);
 }
 
 // YAML 1.2 so strings such as `on` and `0755` print quoted, not as YAML 1.1 booleans and octals.
