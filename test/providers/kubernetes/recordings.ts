@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { KObject } from "../../../src/core/object.ts";
+import { recordingsRoot } from "../../support/fake-apiserver/recordings.ts";
 
-/** The recorded exchanges with a real API server (shared/kubernetes-api, beside the checkout). */
-export const recordingsDir = fileURLToPath(new URL("../../../../shared/kubernetes-api/", import.meta.url));
+/** The recorded exchanges with a real API server, found as the fake API server finds them. */
+export const recordingsDir = recordingsRoot();
 
 /** One recorded exchange, as much of it as these tests read. */
 export interface Recorded {
