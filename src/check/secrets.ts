@@ -1,5 +1,6 @@
 import type { JsonValue, RenderedObject } from "../core/object.ts";
 import { isRecord } from "../core/object.ts";
+import { credentialPatternOf } from "../core/credential-patterns.ts";
 import { formatFieldPath } from "../core/yaml-positions.ts";
 import type { Finding } from "./finding.ts";
 
@@ -10,19 +11,6 @@ const sopsEncrypted = /^ENC\[[A-Z0-9_]+,data:/;
 export function isSopsEncrypted(obj: { readonly [key: string]: unknown }): boolean {
   return isRecord(obj["sops"]);
 }
-
-/** Patterns of values that are credentials whatever field they sit in. */
-const credentialPatterns: readonly { name: string; re: RegExp }[] = [
-  { name: "a private key", re: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----/ },
-  { name: "an AWS access key id", re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
-  { name: "a GitHub token", re: /\bgh[pousr]_[A-Za-z0-9]{36,}\b/ },
-  { name: "a GitLab token", re: /\bglpat-[A-Za-z0-9_-]{20,}\b/ },
-  { name: "a Slack token", re: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/ },
-  { name: "a Google API key", re: /\bAIza[0-9A-Za-z_-]{35}\b/ },
-  { name: "a Stripe secret key", re: /\b[sr]k_live_[0-9A-Za-z]{20,}\b/ },
-  { name: "a JSON Web Token", re: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/ },
-  { name: "a password in a URL", re: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]{3,}@/i },
-];
 
 /**
  * Finds secrets committed in clear: a Kubernetes Secret with data or stringData is an error
@@ -54,17 +42,12 @@ export function checkSecrets(obj: RenderedObject): Finding[] {
   }
   const out: Finding[] = [];
   walkStrings(o, [], (path, value) => {
-    const hit = credentialPatterns.find((p) => p.re.test(value));
+    const hit = credentialPatternOf(value);
     if (hit !== undefined) {
       out.push({ severity: "warning", rule: "secret.suspicious-value", field: formatFieldPath(path), message: `value looks like ${hit.name}`, ...base });
     }
   });
   return out;
-}
-
-/** True when a string looks like a private key or token, wherever it appears. */
-export function looksLikeCredential(value: string): boolean {
-  return value.length >= 16 && credentialPatterns.some((p) => p.re.test(value));
 }
 
 function walkStrings(value: JsonValue, path: (string | number)[], visit: (path: (string | number)[], value: string) => void): void {

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { structuredPatch } from "diff";
 import { stringify } from "yaml";
 import type { KObject } from "../core/object.ts";
-import { maskSecrets } from "./mask.ts";
+import { maskSecrets } from "../core/mask-secrets.ts";
 
 /** True when two objects hold the same desired state. */
 export function sameObject(a: KObject, b: KObject): boolean {
@@ -15,7 +15,7 @@ export function sameObject(a: KObject, b: KObject): boolean {
  */
 export function diffObjects(before: KObject, after: KObject): string {
   const a = toYaml(maskSecrets(before));
-  const b = toYaml(maskSecrets(after, before));
+  const b = toYaml(maskSecrets(after, { before }));
   const patch = structuredPatch("base", "head", a, b, "", "", { context: 3 });
   const lines: string[] = [];
   for (const hunk of patch.hunks) {

@@ -1,0 +1,106 @@
+import { isDeepStrictEqual } from "node:util";
+import { isCredentialName, looksLikeCredential } from "./credential-patterns.ts";
+import type { JsonValue, KObject } from "./object.ts";
+import { isRecord } from "./object.ts";
+
+/** What a masked value is shown as. */
+export const maskedValue = "***";
+/** What a masked value is shown as when it differs from the other side of a diff. */
+export const maskedChangedValue = "*** (changed)";
+
+// Holds the whole previous object as kubectl apply wrote it, secret values included.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+/** Options of {@link maskSecrets}; every one may be left out. */
+export interface MaskOptions {
+  /**
+   * The other side of a diff. A masked value that differs from the value at the same place in
+   * it is shown as {@link maskedChangedValue}, so a reviewer sees which value changed, never to
+   * what. Default: none, every masked value is {@link maskedValue}.
+   */
+  readonly before?: KObject | undefined;
+  /**
+   * The runner's own secret values (its tokens and passwords): a string equal to one, or
+   * containing one, is masked wherever it is. Empty strings are ignored. Default: none.
+   */
+  readonly secretValues?: ReadonlySet<string> | undefined;
+}
+
+/**
+ * A copy of an object with its secret values masked, for whatever gitward shows: plans, diffs,
+ * logs, records. Masked are: every value under a v1 Secret's `data` and `stringData`; any string
+ * that looks like a credential (a private key, a token: `looksLikeCredential`); any non-empty
+ * string in a field named like a credential (`password`, `DB_PASSWORD`, `apiToken`:
+ * `isCredentialName`), or in an array such a field holds; any string holding one of
+ * `secretValues`; and the last-applied-configuration annotation of a Secret, or of any object
+ * whose stored configuration has something to mask.
+ */
+export function maskSecrets(obj: KObject, options: MaskOptions = {}): KObject {
+  const secretValues = [...(options.secretValues ?? [])].filter((s) => s !== "");
+  const ctx: MaskContext = { secretValues, compare: options.before !== undefined };
+  const out = maskValue(obj, options.before, false, ctx) as KObject;
+  const isSecret = obj["kind"] === "Secret" && obj["apiVersion"] === "v1";
+  if (isSecret) {
+    for (const field of ["data", "stringData"]) {
+      const values = obj[field];
+      if (!isRecord(values)) continue;
+      const prev = options.before?.[field];
+      const masked: Record<string, JsonValue> = {};
+      for (const [k, v] of Object.entries(values)) masked[k] = marker(v, isRecord(prev) ? prev[k] : undefined, ctx);
+      out[field] = masked;
+    }
+  }
+  maskLastApplied(obj, out, options, isSecret, ctx);
+  return out;
+}
+
+interface MaskContext {
+  readonly secretValues: readonly string[];
+  /** Whether there is another side to compare with. */
+  readonly compare: boolean;
+}
+
+function maskValue(value: JsonValue, before: JsonValue | undefined, credentialField: boolean, ctx: MaskContext): JsonValue {
+  if (typeof value === "string") {
+    const secret = (credentialField && value !== "") || looksLikeCredential(value) || ctx.secretValues.some((s) => value.includes(s));
+    return secret ? marker(value, before, ctx) : value;
+  }
+  if (Array.isArray(value)) {
+    const prev = Array.isArray(before) ? before : [];
+    return value.map((v, i) => maskValue(v, prev[i], credentialField, ctx));
+  }
+  if (isRecord(value)) {
+    const prev = isRecord(before) ? before : {};
+    const out: Record<string, JsonValue> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = maskValue(v, prev[k], isCredentialName(k), ctx);
+    return out;
+  }
+  return value;
+}
+
+function marker(value: JsonValue, before: JsonValue | undefined, ctx: MaskContext): string {
+  return ctx.compare && before !== undefined && !isDeepStrictEqual(before, value) ? maskedChangedValue : maskedValue;
+}
+
+// The annotation is JSON of a whole object: masked whole when that object holds anything masked.
+function maskLastApplied(obj: KObject, out: KObject, options: MaskOptions, isSecret: boolean, ctx: MaskContext): void {
+  const annotations = isRecord(obj["metadata"]) ? obj["metadata"]["annotations"] : undefined;
+  const applied = isRecord(annotations) ? annotations[lastAppliedAnnotation] : undefined;
+  if (typeof applied !== "string") return;
+  if (!isSecret && !holdsSecrets(applied, options)) return;
+  const meta = out["metadata"] as Record<string, JsonValue>;
+  const prev = options.before?.["metadata"];
+  const prevAnnotations = isRecord(prev) ? prev["annotations"] : undefined;
+  const before = isRecord(prevAnnotations) ? prevAnnotations[lastAppliedAnnotation] : undefined;
+  meta["annotations"] = { ...(meta["annotations"] as Record<string, JsonValue>), [lastAppliedAnnotation]: marker(applied, before, ctx) };
+}
+
+function holdsSecrets(applied: string, options: MaskOptions): boolean {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(applied);
+  } catch {
+    return false;
+  }
+  return isRecord(stored) && !isDeepStrictEqual(maskSecrets(stored, { secretValues: options.secretValues }), stored);
+}
