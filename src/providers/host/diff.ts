@@ -4,7 +4,7 @@ import { refKey } from "../../core/objref.ts";
 import { unifiedHunks } from "../../core/text-diff.ts";
 import type { DiffEntry, Drift, Inventory } from "../provider.ts";
 import type { FileState } from "./fs/scan.ts";
-import type { ResolvedObject } from "./session.ts";
+import type { ResolvedObject } from "./resolved-object.ts";
 import type { PathRecord } from "./state.ts";
 
 /** Content larger than this is compared, not shown line by line. */

@@ -14,18 +14,11 @@ import { PathGuard, stateDirName } from "./fs/paths.ts";
 import { listUnmanaged, scanDirectories, scanFiles, type FileState } from "./fs/scan.ts";
 import { stageTree } from "./fs/stage.ts";
 import { beginTransaction, recoverTransaction, type Operation } from "./fs/transaction.ts";
-import { parseHostObject, type HostObjectSpec } from "./kinds.ts";
+import { parseHostObject } from "./kinds.ts";
+import { idsOf, type InvalidObject, type ResolvedObject } from "./resolved-object.ts";
 import {
   ownerOf, pathsByRef, readHostInventory, readRegistry, writeHostInventory, writeRegistry, type PathRecord, type PathRegistry,
 } from "./state.ts";
-
-/** A desired host object with its owner ids resolved. */
-export interface ResolvedObject {
-  readonly desired: DesiredObject;
-  readonly spec: HostObjectSpec;
-  readonly uid?: number;
-  readonly gid?: number;
-}
 
 /** What the planner decided for one sync: the operations, and each object's outcome if they succeed. */
 interface HostPlan {
@@ -60,7 +53,7 @@ export class HostSession implements TargetSession {
     const stack = opts.inventory?.stack;
     const registry = await this.#registry();
     const resolved = await this.#resolve(desired);
-    const invalid = resolved.filter((r): r is { desired: DesiredObject; error: string } => "error" in r);
+    const invalid = resolved.filter((r): r is InvalidObject => "error" in r);
     if (invalid[0] !== undefined) throw new Error(`${formatRef(invalid[0].desired.ref)}: ${invalid[0].error}`);
     const objects = resolved.filter((r): r is ResolvedObject => !("error" in r));
     const states = await this.#scan(objects);
@@ -121,7 +114,7 @@ export class HostSession implements TargetSession {
     opts: TransactOptions,
   ): Promise<TransactResult> {
     const resolved = await this.#resolve(desired ?? []);
-    const failed = resolved.filter((r): r is { desired: DesiredObject; error: string } => "error" in r);
+    const failed = resolved.filter((r): r is InvalidObject => "error" in r);
     if (failed.length > 0) {
       return {
         entries: resolved.map((r) => "error" in r
@@ -226,7 +219,7 @@ export class HostSession implements TargetSession {
     return this.#registryCache.registry;
   }
 
-  async #resolve(desired: readonly DesiredObject[]): Promise<(ResolvedObject | { desired: DesiredObject; error: string })[]> {
+  async #resolve(desired: readonly DesiredObject[]): Promise<(ResolvedObject | InvalidObject)[]> {
     const guard = new PathGuard(this.#root);
     const owners = createOwnerResolver();
     return Promise.all(desired.map(async (d) => {
@@ -246,8 +239,8 @@ export class HostSession implements TargetSession {
   }
 
   async #scan(objects: readonly ResolvedObject[]): Promise<Map<string, FileState>> {
-    const files = objects.flatMap((o) => o.spec.kind === "File" ? [{ path: o.spec.path, content: o.spec.content, mode: o.spec.mode, ...ids(o) }] : []);
-    const dirs = objects.flatMap((o) => o.spec.kind === "Directory" ? [{ path: o.spec.path, mode: o.spec.mode, ...ids(o) }] : []);
+    const files = objects.flatMap((o) => o.spec.kind === "File" ? [{ path: o.spec.path, content: o.spec.content, mode: o.spec.mode, ...idsOf(o) }] : []);
+    const dirs = objects.flatMap((o) => o.spec.kind === "Directory" ? [{ path: o.spec.path, mode: o.spec.mode, ...idsOf(o) }] : []);
     const [f, d] = await Promise.all([scanFiles(this.#root, files), scanDirectories(this.#root, dirs)]);
     return new Map([...f, ...d].map((s) => [s.path, s]));
   }
@@ -292,10 +285,6 @@ async function lockWithWait(root: string, signal?: AbortSignal): Promise<Awaited
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-}
-
-function ids(o: ResolvedObject): { uid?: number; gid?: number } {
-  return { ...(o.uid === undefined ? {} : { uid: o.uid }), ...(o.gid === undefined ? {} : { gid: o.gid }) };
 }
 
 function verb(action: ChangeSetEntry["action"]): string {
@@ -356,9 +345,9 @@ async function planSync(input: PlanInput): Promise<HostPlan> {
     const changed = state?.state === "changed";
     let purged = false;
     if (o.spec.kind === "File") {
-      if (missing || changed) writes.push({ op: "write", path: o.spec.path, content: o.spec.content, mode: o.spec.mode, ...ids(o) });
+      if (missing || changed) writes.push({ op: "write", path: o.spec.path, content: o.spec.content, mode: o.spec.mode, ...idsOf(o) });
     } else {
-      if (missing || changed) mkdirs.push({ op: "mkdir", path: o.spec.path, mode: o.spec.mode, ...ids(o) });
+      if (missing || changed) mkdirs.push({ op: "mkdir", path: o.spec.path, mode: o.spec.mode, ...idsOf(o) });
       if (o.spec.purge) {
         for (const file of input.unmanaged.get(o.spec.path) ?? []) {
           removes.push({ op: "remove", path: file });
