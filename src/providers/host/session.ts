@@ -8,7 +8,7 @@ import type {
 } from "../provider.ts";
 import { describeFailure, runHealth, runHostCommand, type HostCommands } from "./commands.ts";
 import { hostDiffEntries } from "./diff.ts";
-import { acquireLock } from "./fs/lock.ts";
+import { acquireLock, LockHeldError } from "./fs/lock.ts";
 import { createOwnerResolver } from "./fs/owners.ts";
 import { PathGuard, stateDirName } from "./fs/paths.ts";
 import { listUnmanaged, scanDirectories, scanFiles, type FileState } from "./fs/scan.ts";
@@ -281,7 +281,7 @@ async function lockWithWait(root: string, signal?: AbortSignal): Promise<Awaited
     try {
       return await acquireLock(root);
     } catch (e: unknown) {
-      if (!(e instanceof Error) || !e.message.includes("holds the lock") || Date.now() > deadline || signal?.aborted === true) throw e;
+      if (!(e instanceof LockHeldError) || Date.now() > deadline || signal?.aborted === true) throw e;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

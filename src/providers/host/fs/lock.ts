@@ -134,11 +134,37 @@ async function takeOver(path: string, stale: LockRecord | "empty"): Promise<void
   }
 }
 
-function busy(root: string, path: string, holder: LockRecord | "empty"): GitwardError {
-  const who = holder === "empty" ? "another gitward process" : `another gitward process (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`;
-  return new GitwardError(ErrorCode.Limit, `${root}: ${who} holds the lock on this root`, {
-    hint: `wait for it to finish; if no gitward is running there, remove ${path}`,
-  });
+/** Who holds a root's lock, as its lock file says. */
+export interface LockHolder {
+  readonly pid: number;
+  readonly host: string;
+  readonly startedAt: string;
+}
+
+/**
+ * The error of {@link acquireLock} when another live gitward process holds the root: a
+ * GitwardError (code `limit`) of its own type, so a caller that would rather wait can tell it
+ * from every other failure without reading the message.
+ */
+export class LockHeldError extends GitwardError {
+  /** The lock file. */
+  readonly lockPath: string;
+  /** The holder, or undefined when the lock file is empty (its holder is between create and write). */
+  readonly holder: LockHolder | undefined;
+
+  constructor(root: string, lockPath: string, holder: LockHolder | undefined) {
+    const who = holder === undefined ? "another gitward process" : `another gitward process (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`;
+    super(ErrorCode.Limit, `${root}: ${who} holds the lock on this root`, {
+      hint: `wait for it to finish; if no gitward is running there, remove ${lockPath}`,
+    });
+    this.name = "LockHeldError";
+    this.lockPath = lockPath;
+    this.holder = holder;
+  }
+}
+
+function busy(root: string, path: string, holder: LockRecord | "empty"): LockHeldError {
+  return new LockHeldError(root, path, holder === "empty" ? undefined : { pid: holder.pid, host: holder.host, startedAt: holder.startedAt });
 }
 
 async function isStale(path: string, holder: LockRecord | "empty"): Promise<boolean> {
@@ -149,8 +175,8 @@ async function isStale(path: string, holder: LockRecord | "empty"): Promise<bool
 
 /**
  * Takes the exclusive lock `<root>/.gitward/lock` (created with O_EXCL; it holds the pid, host
- * and start time). A lock held by a live process is a GitwardError naming it; a lock left by a
- * dead one is taken over.
+ * and start time). A lock held by a live process is a {@link LockHeldError} naming it; a lock
+ * left by a dead one is taken over.
  */
 export async function acquireLock(root: string): Promise<Lock> {
   const path = join(await ensureStateDir(root), "lock");

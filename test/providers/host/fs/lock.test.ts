@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { GitwardError } from "../../../../src/core/errors.ts";
-import { acquireLock } from "../../../../src/providers/host/fs/lock.ts";
+import { acquireLock, LockHeldError } from "../../../../src/providers/host/fs/lock.ts";
 import { tempRoot } from "./support.ts";
 
 const lockModule = fileURLToPath(new URL("../../../../src/providers/host/fs/lock.ts", import.meta.url));
@@ -54,6 +54,33 @@ describe("acquireLock", () => {
       await lock.release();
     }
     await (await acquireLock(root)).release();
+  });
+
+  it("refuses with a LockHeldError (code limit) that names the holder as data", async () => {
+    const lock = await acquireLock(root);
+    try {
+      await assert.rejects(acquireLock(root), (e: unknown) => {
+        assert.ok(e instanceof LockHeldError);
+        assert.ok(e instanceof GitwardError);
+        assert.equal(e.code, "limit");
+        assert.equal(e.lockPath, lock.path);
+        assert.equal(e.holder?.pid, process.pid);
+        assert.equal(e.holder?.host, hostname());
+        return true;
+      });
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it("a lock that cannot be taken for another reason is not a LockHeldError", async () => {
+    writeFileSync(join(root, ".gitward"), "a file where the state directory belongs");
+    await assert.rejects(acquireLock(root), (e: unknown) => e instanceof GitwardError && !(e instanceof LockHeldError));
+  });
+
+  it("an empty lock file of a holder between create and write is a LockHeldError without a holder", async () => {
+    writeLock(root, "");
+    await assert.rejects(acquireLock(root), (e: unknown) => e instanceof LockHeldError && e.holder === undefined);
   });
 
   it("refuses a lock held by another live process", async () => {
