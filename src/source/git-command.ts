@@ -6,7 +6,7 @@ import { GitwardError } from "../core/errors.ts";
 export interface GitCall {
   readonly args: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
-  readonly input?: string;
+  readonly input?: Buffer | string;
   readonly timeoutMs?: number;
   readonly maxStdoutBytes?: number;
   readonly signal?: AbortSignal | undefined;
@@ -78,12 +78,26 @@ export class GitRepo {
   /** Runs git and returns stdout, throwing a `git` error with the masked stderr on failure. */
   async output(call: GitCall, what: string): Promise<Buffer> {
     const result = await this.run(call);
-    if (result.exitCode !== 0 || result.truncated) {
-      const reason = result.truncated ? "output too large" : this.mask(firstErrorLine(result));
-      throw new GitwardError("git", `${what} in ${this.displayName} failed: ${reason}`);
-    }
+    if (result.exitCode !== 0 || result.truncated) throw this.failure(what, result);
     return result.stdout;
   }
+
+  /** The error for a failed git command: what was being done, and git's reason, masked. */
+  failure(what: string, result: CommandResult): GitwardError {
+    return new GitwardError("git", `${what} in ${this.displayName} failed: ${failureReason(result, this.mask)}`);
+  }
+}
+
+/** Why a git command failed, for a message: git's own line, masked, or that its output was too large. */
+export function failureReason(result: CommandResult, mask: (text: string) => string): string {
+  return result.truncated ? "output too large" : mask(firstErrorLine(result));
+}
+
+/** An environment with its unset variables left out, as a command's environment takes it. */
+export function definedEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 /** The first 7 hex digits of an object id, as git shows it. */

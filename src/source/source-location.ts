@@ -104,6 +104,14 @@ export function maskUserinfo(text: string): string {
   return text.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@\s]+@/g, "$1***@");
 }
 
+/**
+ * The masker for messages about a location: the credentials of its URL, and the user
+ * information of any other URL git may print (a redirect, a submodule).
+ */
+export function locationMask(location: ParsedLocation): (text: string) => string {
+  return location.kind === "remote" ? (text) => maskUserinfo(location.mask(text)) : maskUserinfo;
+}
+
 function safeDecode(s: string): string {
   try {
     return decodeURIComponent(s);
