@@ -4,11 +4,14 @@ import { ProcessRunner, type CommandRunner } from "../../core/command-runner.ts"
 import { ErrorCode, GitwardError } from "../../core/errors.ts";
 import type { Provider, ProviderContext, TargetSession } from "../provider.ts";
 import type { HealthCommand, HostCommands } from "./commands.ts";
+import { RootLocks } from "./root-locks.ts";
 import { HostSession } from "./session.ts";
 
 /** Options of {@link hostProvider}. */
 export interface HostProviderOptions {
   readonly runner?: CommandRunner;
+  /** Serializes syncs per root; default a new one for this provider. Providers given the same instance queue with each other. */
+  readonly locks?: RootLocks;
 }
 
 /**
@@ -18,6 +21,8 @@ export interface HostProviderOptions {
  */
 export function hostProvider(options: HostProviderOptions = {}): Provider {
   const runner = options.runner ?? new ProcessRunner();
+  // Shared by every session this provider opens: their syncs of one root queue instead of failing on the lock.
+  const locks = options.locks ?? new RootLocks();
   return {
     name: "host",
     async open(targetName: string, target: Readonly<Record<string, unknown>>, ctx: ProviderContext): Promise<TargetSession> {
@@ -32,7 +37,7 @@ export function hostProvider(options: HostProviderOptions = {}): Provider {
         });
       });
       if (!info.isDirectory()) throw new GitwardError(ErrorCode.Config, `target ${targetName}: root ${root} is not a directory`);
-      return new HostSession({ root, commands: commandsOf(target), runner });
+      return new HostSession({ root, commands: commandsOf(target), runner, locks });
     },
   };
 }

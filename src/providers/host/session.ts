@@ -8,7 +8,6 @@ import type {
 } from "../provider.ts";
 import { describeFailure, runHealth, runHostCommand, type HostCommands } from "./commands.ts";
 import { hostDiffEntries } from "./diff.ts";
-import { acquireLock, LockHeldError } from "./fs/lock.ts";
 import { createOwnerResolver } from "./fs/owners.ts";
 import { PathGuard, stateDirName } from "./fs/paths.ts";
 import { listUnmanaged, scanDirectories, scanFiles, type FileState } from "./fs/scan.ts";
@@ -16,6 +15,7 @@ import { stageTree } from "./fs/stage.ts";
 import { beginTransaction, recoverTransaction, type Operation } from "./fs/transaction.ts";
 import { parseHostObject } from "./kinds.ts";
 import { idsOf, type InvalidObject, type ResolvedObject } from "./resolved-object.ts";
+import type { RootLocks } from "./root-locks.ts";
 import {
   ownerOf, pathsByRef, readHostInventory, readRegistry, writeHostInventory, writeRegistry, type PathRecord, type PathRegistry,
 } from "./state.ts";
@@ -34,19 +34,21 @@ interface HostPlan {
  * A session on one host root. A sync is one transaction: plan the operations from a scan of
  * the root, stage the new tree and run `check` against it, swap the files in with backups,
  * run `reload` and `health`, and put everything back (and reload again) if either fails.
- * A lock keeps two gitward processes from changing one root at once, and a journal lets the
- * next run roll back a sync that was killed half-way.
+ * The provider's {@link RootLocks} queue the syncs of one root and keep other processes out,
+ * and a journal lets the next run roll back a sync that was killed half-way.
  */
 export class HostSession implements TargetSession {
   readonly #root: string;
   readonly #commands: HostCommands;
   readonly #runner: CommandRunner;
+  readonly #locks: RootLocks;
   #registryCache: { stamp: string; registry: PathRegistry } | undefined;
 
-  constructor(opts: { root: string; commands: HostCommands; runner: CommandRunner }) {
+  constructor(opts: { root: string; commands: HostCommands; runner: CommandRunner; locks: RootLocks }) {
     this.#root = opts.root;
     this.#commands = opts.commands;
     this.#runner = opts.runner;
+    this.#locks = opts.locks;
   }
 
   async diff(desired: readonly DesiredObject[], opts: DiffOptions): Promise<DiffSet> {
@@ -124,12 +126,8 @@ export class HostSession implements TargetSession {
       };
     }
     const objects = resolved as ResolvedObject[];
-    // One sync at a time per root in this process (stacks sharing a target), then the file lock across processes.
-    const release = await rootMutex(this.#root);
-    const lock = opts.dryRun ? undefined : await lockWithWait(this.#root, opts.signal).catch((e: unknown) => {
-      release();
-      throw e;
-    });
+    // One sync at a time per root among this provider's sessions (stacks sharing a target), then the file lock across processes.
+    const hold = await this.#locks.hold(this.#root, { fileLock: !opts.dryRun, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
     try {
       if (!opts.dryRun) await recoverTransaction(this.#root);
       const registry = await readRegistry(this.#root);
@@ -144,8 +142,7 @@ export class HostSession implements TargetSession {
       }
       return await this.#run(plan, registry, opts);
     } finally {
-      await lock?.release();
-      release();
+      await hold.release();
     }
   }
 
@@ -253,37 +250,6 @@ export class HostSession implements TargetSession {
     const managed = new Set([...Object.keys(registry.paths), ...objects.map((o) => o.spec.path)]);
     for (const d of dirs) out.set(d.spec.path, await listUnmanaged(this.#root, d.spec.path, managed));
     return out;
-  }
-}
-
-const mutexes = new Map<string, Promise<void>>();
-
-/** Waits for the previous holder of `root` in this process; resolves with the release function. */
-async function rootMutex(root: string): Promise<() => void> {
-  const previous = mutexes.get(root) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const chained = previous.then(() => mine);
-  mutexes.set(root, chained);
-  await previous;
-  return () => {
-    release();
-    if (mutexes.get(root) === chained) mutexes.delete(root);
-  };
-}
-
-/** The root's file lock, waiting up to 30 s for another gitward process (an apply beside the agent) to finish. */
-async function lockWithWait(root: string, signal?: AbortSignal): Promise<Awaited<ReturnType<typeof acquireLock>>> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      return await acquireLock(root);
-    } catch (e: unknown) {
-      if (!(e instanceof LockHeldError) || Date.now() > deadline || signal?.aborted === true) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 }
 
