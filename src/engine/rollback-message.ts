@@ -1,4 +1,5 @@
 import { shortSha } from "../source/git-command.ts";
+import { rollbackTrailer } from "../source/rollback-trailer.ts";
 import type { RevertedCommit } from "./rollback-undo.ts";
 
 /** What a rollback commit's message says. */
@@ -16,7 +17,7 @@ export interface RollbackMessageParts {
 const maxSubjectLength = 120;
 const maxShasInSubject = 5;
 
-/** The rollback commit's message: what is reverted, why, and a trailer tools can find it by. */
+/** The rollback commit's message: what is reverted, why, and the trailer that source's `rollbackOf` finds it by. */
 export function rollbackMessage(p: RollbackMessageParts): string {
   const shas = p.reverted.slice(0, maxShasInSubject).map((c) => shortSha(c.sha)).join(", ");
   const more = p.reverted.length > maxShasInSubject ? ` and ${p.reverted.length - maxShasInSubject} more` : "";
@@ -31,5 +32,5 @@ export function rollbackMessage(p: RollbackMessageParts): string {
     ...p.reverted.map((c) => `  ${c.sha} ${c.subject}`),
   ];
   const reason = p.reason.replace(/\r\n?/g, "\n").trim();
-  return `${head} (${subjects})\n\n${body.join("\n")}\n\nReason: ${reason}\n\nGitward-Rollback: env=${p.environment} stack=${p.stack ?? "*"}\n`;
+  return `${head} (${subjects})\n\n${body.join("\n")}\n\nReason: ${reason}\n\n${rollbackTrailer({ environment: p.environment, stack: p.stack })}\n`;
 }

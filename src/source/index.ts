@@ -19,3 +19,7 @@ export type { GitIdentity, UserIdentityOptions } from "./git-identity.ts";
 export { committerFor, userIdentity } from "./git-identity.ts";
 export type { PushRejection, WorkingCloneOptions, WorkingCloneSettings } from "./working-clone.ts";
 export { WorkingClone, withWorkingClone } from "./working-clone.ts";
+export type { Trailer } from "./trailers.ts";
+export { parseTrailers } from "./trailers.ts";
+export type { RollbackScope } from "./rollback-trailer.ts";
+export { rollbackOf, rollbackTrailer, rollbackTrailerKey } from "./rollback-trailer.ts";

@@ -4,7 +4,9 @@ import type { GitRepo } from "./git-command.ts";
 import { firstErrorLine } from "./git-command.ts";
 
 // One NUL-separated record; %s is the subject line, so it never holds a NUL or newline.
-const commitFormat = "%H%x00%T%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%s";
+// %B, the raw message, comes last: whatever it holds is the message.
+const commitFormat = "%H%x00%T%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%s%x00%B";
+const fieldsBeforeMessage = 9;
 
 /**
  * Resolves a revision (branch, tag, full or short SHA, `HEAD~1`) to a commit.
@@ -24,19 +26,20 @@ export async function resolveRevision(repo: GitRepo, rev: string, signal?: Abort
   return readCommit(repo, sha, signal);
 }
 
-/** Reads a commit's tree, author, committer and subject by its full SHA. */
+/** Reads a commit's tree, author, committer, subject and message by its full SHA, in one git call. */
 export async function readCommit(repo: GitRepo, sha: string, signal?: AbortSignal): Promise<Commit> {
   const out = await repo.output(
     { args: ["-c", "log.showSignature=false", "log", "-1", "--no-walk", `--format=${commitFormat}`, sha, "--"], signal },
     `reading commit ${sha}`,
   );
   const f = out.toString("utf8").replace(/\n$/, "").split("\0");
-  if (f.length !== 9) {
+  if (f.length <= fieldsBeforeMessage) {
     throw new GitwardError("git", `unexpected output reading commit ${sha} in ${repo.displayName}`);
   }
   const at = (i: number): string => f[i] ?? "";
   const person = (i: number): Signature => ({ name: at(i), email: at(i + 1), date: at(i + 2) });
-  return { sha: at(0), tree: at(1), author: person(2), committer: person(5), subject: at(8) };
+  const message = f.slice(fieldsBeforeMessage).join("\0");
+  return { sha: at(0), tree: at(1), author: person(2), committer: person(5), subject: at(8), message };
 }
 
 function checkRevision(rev: string): void {

@@ -15,6 +15,8 @@ export interface Commit {
   readonly committer: Signature;
   /** The first line of the message. */
   readonly subject: string;
+  /** The whole message as stored: subject, body and trailers (git ends it with a newline). */
+  readonly message: string;
 }
 
 /** One entry of a commit's tree, as `git ls-tree -r -t --long` lists it. */

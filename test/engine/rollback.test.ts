@@ -8,6 +8,8 @@ import type { CommandResult, CommandRunner, CommandSpec } from "../../src/core/c
 import { ProcessRunner } from "../../src/core/command-runner.ts";
 import { GitwardError } from "../../src/core/errors.ts";
 import { rollback, type RollbackOptions, type RollbackResult } from "../../src/engine/rollback.ts";
+import { openSource } from "../../src/source/open-source.ts";
+import { rollbackOf } from "../../src/source/rollback-trailer.ts";
 import { createBareRemote, startGitHttpServer, type BareRemote, type GitServer } from "../support/git-server.ts";
 import { gitTestEnv, makeRepo, type TestRepo } from "../support/repo.ts";
 
@@ -325,6 +327,35 @@ describe("rollback", () => {
     await rejects(run({ repo: url, stack: "db" }), /unknown stack "db"/);
     await rejects(run({ repo: url, reason: "  " }), /a rollback needs a reason/);
     await rejects(run({ repo: url, target: { kind: "steps", steps: 0 } }), /--steps must be a positive whole number/);
+  });
+
+  it("marks its commit with the trailer rollbackOf reads, also beside a Signed-off-by added later", async () => {
+    const { repo, remote } = setup();
+    repo.commit({ "apps/web/prod/web.yaml": "image: web:2\nreplicas: 3\n" }, "prod web 2");
+    remote.push();
+    const stack = await run({ repo: remote.dir, environment: "prod", stack: "web", publish: { kind: "push" } });
+    const whole = await run({ repo: remote.dir, environment: "dev", reason: "undo the undo", publish: { kind: "push" } });
+    const cache = mkdtempSync(join(tmpdir(), "gitward-rollback-cache-"));
+    const source = await openSource(remote.dir, { cacheDir: cache });
+    try {
+      const head = await source.resolve("main");
+      assert.equal(head.sha, whole.commit);
+      assert.equal(head.message, whole.message);
+      assert.deepEqual(rollbackOf(head), { environment: "dev" });
+      assert.deepEqual(rollbackOf(await source.resolve(stack.commit)), { environment: "prod", stack: "web" });
+      assert.equal(rollbackOf(await source.resolve(`${stack.commit}~1`)), undefined);
+      // Amended with a sign-off, as a reviewer might before merging it.
+      repo.git("pull", "--quiet", "--ff-only", remote.dir, "main");
+      repo.git("commit", "--quiet", "--amend", "--no-edit", "--signoff");
+      const signed = repo.git("rev-parse", "HEAD");
+      repo.git("push", "--quiet", "--force", remote.dir, "main");
+      const amended = await source.resolve(signed);
+      assert.match(amended.message, /\n\nGitward-Rollback: env=dev stack=\*\nSigned-off-by: /);
+      assert.deepEqual(rollbackOf(amended), { environment: "dev" });
+    } finally {
+      await source.close();
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it("never shows the credentials of the repository URL", async () => {

@@ -64,6 +64,12 @@ describe("local source", () => {
     assert.equal(commit.tree, repo.git("rev-parse", "main^{tree}"));
   });
 
+  it("reads the whole message with the commit, as stored", async () => {
+    const commit = await source.resolve("main");
+    assert.equal(commit.message, "second\n\nbody\n");
+    assert.equal((await source.resolve("v1")).message, "first\n");
+  });
+
   it("reports an unknown revision with the branches as a hint", async () => {
     await assert.rejects(source.resolve("nope"), (e: unknown) => {
       assert.ok(isGitwardError(e));
