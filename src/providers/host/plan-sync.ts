@@ -1,5 +1,4 @@
-import { lstat, readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { ErrorCode, GitwardError } from "../../core/errors.ts";
 import { refKey } from "../../core/objref.ts";
 import type { ChangeSetEntry, Inventory, StackRef } from "../provider.ts";
 import type { FileState } from "./fs/scan.ts";
@@ -17,119 +16,159 @@ export interface HostPlan {
   readonly interim: PathRegistry;
 }
 
-/** What {@link planSync} decides from. */
+/** A path of a stale object that gitward created: prune deletes it if it is still there. */
+export interface StalePath {
+  readonly path: string;
+  readonly kind: PathRecord["kind"];
+}
+
+/** What is on disk at a {@link StalePath}: nothing, or something (for a Directory, with the names in it). */
+export type StaleOnDisk =
+  | { readonly present: false }
+  | { readonly present: true; readonly children: readonly string[] };
+
+/** Everything {@link planSync} decides from, read by the caller (under the root's lock). */
 export interface PlanInput {
-  readonly root: string;
   readonly stack: StackRef;
   readonly objects: readonly ResolvedObject[];
+  /** The scan of every object's path, by path. */
   readonly states: ReadonlyMap<string, FileState>;
   readonly registry: PathRegistry;
+  /** Objects to delete. */
   readonly stale: Inventory["entries"];
+  /** Objects that stay owned without being in `objects` (a bare remove keeps the rest of the stack). */
   readonly keep: Inventory["entries"];
+  /** For each Directory object, by path: the files under it that nothing manages. */
   readonly unmanaged: ReadonlyMap<string, readonly string[]>;
   /** True for a bare remove: the stack's other registry entries stay as they are. */
   readonly partial: boolean;
+  /** What is on disk at each path {@link stalePathsToInspect} names. */
+  readonly staleOnDisk: ReadonlyMap<string, StaleOnDisk>;
+}
+
+/** The stale paths {@link planSync} needs to see on disk: those of stale objects that gitward created and no desired object takes over. */
+export function stalePathsToInspect(input: Pick<PlanInput, "stack" | "objects" | "registry" | "stale">): StalePath[] {
+  const current = pathsByRef(input.registry, input.stack);
+  const desiredPaths = new Set(input.objects.map((o) => o.spec.path));
+  return input.stale.flatMap((e) => {
+    const entry = current.get(refKey(e.ref));
+    return entry !== undefined && entry.record.created && !desiredPaths.has(entry.path) ? [{ path: entry.path, kind: entry.record.kind }] : [];
+  });
+}
+
+/** The plan being built: operations by kind (they run in that order), entries, and both registries. */
+interface Draft {
+  readonly owner: string;
+  readonly entries: ChangeSetEntry[];
+  readonly mkdirs: Operation[];
+  readonly writes: Operation[];
+  readonly removes: Operation[];
+  readonly rmdirs: Operation[];
+  readonly paths: Record<string, PathRecord>;
+  readonly interim: Record<string, PathRecord>;
 }
 
 /**
  * Decides the operations of a sync from a scan: write what is missing or differs, create and
  * fix directories, purge unmanaged files where asked, and delete what is stale, but only
- * paths gitward created. Paths another stack manages are refused.
+ * paths gitward created. Paths another stack manages are refused. A pure function: everything
+ * it needs from the disk is in its input.
  */
-export async function planSync(input: PlanInput): Promise<HostPlan> {
-  const owner = ownerOf(input.stack);
-  const entries: ChangeSetEntry[] = [];
-  const mkdirs: Operation[] = [];
-  const writes: Operation[] = [];
-  const removes: Operation[] = [];
-  const rmdirs: Operation[] = [];
-  const paths: Record<string, PathRecord> = { ...input.registry.paths };
-  const interim: Record<string, PathRecord> = { ...input.registry.paths };
+export function planSync(input: PlanInput): HostPlan {
+  const draft: Draft = {
+    owner: ownerOf(input.stack), entries: [], mkdirs: [], writes: [], removes: [], rmdirs: [],
+    paths: { ...input.registry.paths }, interim: { ...input.registry.paths },
+  };
   const desiredPaths = new Set(input.objects.map((o) => o.spec.path));
-  for (const o of input.objects) {
-    const { ref, apiVersion } = o.desired;
-    const key = refKey(ref);
-    const previous = input.registry.paths[o.spec.path];
-    if (previous !== undefined && previous.owner !== owner) {
-      entries.push({ ref, apiVersion, action: "failed", message: `${o.spec.path} is managed by stack ${previous.owner}` });
-      continue;
-    }
-    const state = input.states.get(o.spec.path);
-    const record: PathRecord = { kind: o.spec.kind, owner, ref: key, created: previous?.created ?? state?.state === "missing" };
-    paths[o.spec.path] = record;
-    interim[o.spec.path] = record;
-    if (state?.diffs.includes("type") === true) {
-      entries.push({ ref, apiVersion, action: "failed", message: `${o.spec.path} exists and is not a ${o.spec.kind === "File" ? "regular file" : "directory"}; gitward does not replace it` });
-      continue;
-    }
-    const missing = state === undefined || state.state === "missing";
-    const changed = state?.state === "changed";
-    let purged = false;
-    if (o.spec.kind === "File") {
-      if (missing || changed) writes.push({ op: "write", path: o.spec.path, content: o.spec.content, mode: o.spec.mode, ...idsOf(o) });
-    } else {
-      if (missing || changed) mkdirs.push({ op: "mkdir", path: o.spec.path, mode: o.spec.mode, ...idsOf(o) });
-      if (o.spec.purge) {
-        for (const file of input.unmanaged.get(o.spec.path) ?? []) {
-          removes.push({ op: "remove", path: file });
-          purged = true;
-        }
+  for (const o of input.objects) planObject(input, o, draft);
+  planStale(input, desiredPaths, draft);
+  if (!input.partial) forgetDropped(input, desiredPaths, draft);
+  const depth = (p: string): number => p.split("/").length;
+  draft.mkdirs.sort((a, b) => depth(a.path) - depth(b.path));
+  draft.rmdirs.sort((a, b) => depth(b.path) - depth(a.path));
+  return {
+    ops: [...draft.mkdirs, ...draft.writes, ...draft.removes, ...draft.rmdirs],
+    entries: draft.entries,
+    registry: { version: 1, paths: sortedPaths(draft.paths) },
+    interim: { version: 1, paths: sortedPaths(draft.interim) },
+  };
+}
+
+/** One desired object: refused, unchanged, or written (a File) or created and fixed, and purged (a Directory). */
+function planObject(input: PlanInput, o: ResolvedObject, draft: Draft): void {
+  const { ref, apiVersion } = o.desired;
+  const previous = input.registry.paths[o.spec.path];
+  if (previous !== undefined && previous.owner !== draft.owner) {
+    draft.entries.push({ ref, apiVersion, action: "failed", message: `${o.spec.path} is managed by stack ${previous.owner}` });
+    return;
+  }
+  const state = input.states.get(o.spec.path);
+  const record: PathRecord = { kind: o.spec.kind, owner: draft.owner, ref: refKey(ref), created: previous?.created ?? state?.state === "missing" };
+  draft.paths[o.spec.path] = record;
+  draft.interim[o.spec.path] = record;
+  if (state?.diffs.includes("type") === true) {
+    draft.entries.push({ ref, apiVersion, action: "failed", message: `${o.spec.path} exists and is not a ${o.spec.kind === "File" ? "regular file" : "directory"}; gitward does not replace it` });
+    return;
+  }
+  const missing = state === undefined || state.state === "missing";
+  const changed = state?.state === "changed";
+  let purged = false;
+  if (o.spec.kind === "File") {
+    if (missing || changed) draft.writes.push({ op: "write", path: o.spec.path, content: o.spec.content, mode: o.spec.mode, ...idsOf(o) });
+  } else {
+    if (missing || changed) draft.mkdirs.push({ op: "mkdir", path: o.spec.path, mode: o.spec.mode, ...idsOf(o) });
+    if (o.spec.purge) {
+      for (const file of input.unmanaged.get(o.spec.path) ?? []) {
+        draft.removes.push({ op: "remove", path: file });
+        purged = true;
       }
     }
-    entries.push({ ref, apiVersion, action: missing ? "created" : changed || purged ? "configured" : "unchanged" });
   }
-  // Registry entries of this stack whose object is gone from the desired set and from the inventory are forgotten.
+  draft.entries.push({ ref, apiVersion, action: missing ? "created" : changed || purged ? "configured" : "unchanged" });
+}
+
+/** The stale objects, in order: deleted when gitward created them (a directory only when nothing unmanaged is left in it), else left in place. */
+function planStale(input: PlanInput, desiredPaths: ReadonlySet<string>, draft: Draft): void {
   const current = pathsByRef(input.registry, input.stack);
   const staleKeys = new Set(input.stale.map((e) => refKey(e.ref)));
   for (const e of input.stale) {
     const entry = current.get(refKey(e.ref));
     const base = { ref: e.ref, apiVersion: e.apiVersion };
     if (entry === undefined || desiredPaths.has(entry.path)) {
-      entries.push({ ...base, action: "deleted" });
+      draft.entries.push({ ...base, action: "deleted" });
       continue;
     }
+    delete draft.paths[entry.path];
     if (!entry.record.created) {
-      delete paths[entry.path];
-      entries.push({ ...base, action: "skipped", message: `${entry.path} left in place: it existed before gitward managed it` });
+      draft.entries.push({ ...base, action: "skipped", message: `${entry.path} left in place: it existed before gitward managed it` });
       continue;
     }
-    const live = await kindOnDisk(join(input.root, entry.path));
-    if (live === "missing") {
-      delete paths[entry.path];
-      entries.push({ ...base, action: "deleted" });
+    const disk = input.staleOnDisk.get(entry.path);
+    if (disk === undefined) throw new GitwardError(ErrorCode.Internal, `${entry.path}: planned without knowing what is on disk there`);
+    if (!disk.present) {
+      draft.entries.push({ ...base, action: "deleted" });
     } else if (entry.record.kind === "Directory") {
-      const left = await remainingEntries(join(input.root, entry.path));
-      const removed = new Set([...removes, ...writes].filter((op) => op.op === "remove").map((op) => op.path));
-      const others = left.filter((name) => !removed.has(`${entry.path}/${name}`) && !staleChild(`${entry.path}/${name}`, current, staleKeys));
+      const removed = new Set(draft.removes.map((op) => op.path));
+      const others = disk.children.filter((name) => !removed.has(`${entry.path}/${name}`) && !staleChild(`${entry.path}/${name}`, current, staleKeys));
       if (others.length > 0) {
-        delete paths[entry.path];
-        entries.push({ ...base, action: "skipped", message: `${entry.path} left in place: it holds files gitward does not manage (${others.slice(0, 3).join(", ")}${others.length > 3 ? ", …" : ""})` });
+        draft.entries.push({ ...base, action: "skipped", message: `${entry.path} left in place: it holds files gitward does not manage (${others.slice(0, 3).join(", ")}${others.length > 3 ? ", …" : ""})` });
       } else {
-        rmdirs.push({ op: "rmdir", path: entry.path });
-        delete paths[entry.path];
-        entries.push({ ...base, action: "deleted" });
+        draft.rmdirs.push({ op: "rmdir", path: entry.path });
+        draft.entries.push({ ...base, action: "deleted" });
       }
     } else {
-      removes.push({ op: "remove", path: entry.path });
-      delete paths[entry.path];
-      entries.push({ ...base, action: "deleted" });
+      draft.removes.push({ op: "remove", path: entry.path });
+      draft.entries.push({ ...base, action: "deleted" });
     }
   }
-  if (!input.partial) {
-    const keepKeys = new Set([...input.objects.map((o) => refKey(o.desired.ref)), ...input.keep.map((e) => refKey(e.ref)), ...staleKeys]);
-    for (const [path, record] of Object.entries(input.registry.paths)) {
-      if (record.owner === owner && !keepKeys.has(record.ref) && !desiredPaths.has(path)) delete paths[path];
-    }
+}
+
+/** Registry entries of this stack whose object is gone from the desired set and from the inventory are forgotten. */
+function forgetDropped(input: PlanInput, desiredPaths: ReadonlySet<string>, draft: Draft): void {
+  const keepKeys = new Set([...input.objects.map((o) => refKey(o.desired.ref)), ...input.keep.map((e) => refKey(e.ref)), ...input.stale.map((e) => refKey(e.ref))]);
+  for (const [path, record] of Object.entries(input.registry.paths)) {
+    if (record.owner === draft.owner && !keepKeys.has(record.ref) && !desiredPaths.has(path)) delete draft.paths[path];
   }
-  const depth = (p: string): number => p.split("/").length;
-  mkdirs.sort((a, b) => depth(a.path) - depth(b.path));
-  rmdirs.sort((a, b) => depth(b.path) - depth(a.path));
-  return {
-    ops: [...mkdirs, ...writes, ...removes, ...rmdirs],
-    entries,
-    registry: { version: 1, paths: sortedPaths(paths) },
-    interim: { version: 1, paths: sortedPaths(interim) },
-  };
 }
 
 function staleChild(path: string, current: ReadonlyMap<string, { path: string; record: PathRecord }>, staleKeys: ReadonlySet<string>): boolean {
@@ -139,22 +178,4 @@ function staleChild(path: string, current: ReadonlyMap<string, { path: string; r
 
 function sortedPaths(paths: Record<string, PathRecord>): Record<string, PathRecord> {
   return Object.fromEntries(Object.entries(paths).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-async function kindOnDisk(path: string): Promise<"missing" | "present"> {
-  try {
-    await lstat(path);
-    return "present";
-  } catch (e: unknown) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "missing";
-    throw e;
-  }
-}
-
-async function remainingEntries(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch {
-    return [];
-  }
 }

@@ -1,8 +1,11 @@
+import { lstat, readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { createOwnerResolver } from "./fs/owners.ts";
 import { PathGuard } from "./fs/paths.ts";
 import { listUnmanaged, scanDirectories, scanFiles, type FileState } from "./fs/scan.ts";
-import { parseHostObject } from "./kinds.ts";
 import type { DesiredObject } from "../provider.ts";
+import { parseHostObject } from "./kinds.ts";
+import type { StaleOnDisk, StalePath } from "./plan-sync.ts";
 import { idsOf, type InvalidObject, type ResolvedObject } from "./resolved-object.ts";
 import type { PathRegistry } from "./state.ts";
 
@@ -51,4 +54,28 @@ export async function unmanagedFiles(root: string, objects: readonly ResolvedObj
   const managed = new Set([...Object.keys(registry.paths), ...objects.map((o) => o.spec.path)]);
   for (const d of dirs) out.set(d.spec.path, await listUnmanaged(root, d.spec.path, managed));
   return out;
+}
+
+/**
+ * What is on disk at each stale path, one after the other: whether anything is there (lstat,
+ * never following a symlink), and for a Directory the names in it (none when it cannot be read).
+ */
+export async function inspectStalePaths(root: string, paths: readonly StalePath[]): Promise<Map<string, StaleOnDisk>> {
+  const out = new Map<string, StaleOnDisk>();
+  for (const p of paths) {
+    const abs = join(root, p.path);
+    if (!(await present(abs))) out.set(p.path, { present: false });
+    else out.set(p.path, { present: true, children: p.kind === "Directory" ? await readdir(abs).catch(() => []) : [] });
+  }
+  return out;
+}
+
+async function present(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw e;
+  }
 }

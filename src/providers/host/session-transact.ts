@@ -1,12 +1,12 @@
 import type { ObjRef } from "../../core/objref.ts";
 import type { DesiredObject, Inventory, RemoveOptions, TransactOptions, TransactResult } from "../provider.ts";
 import { recoverTransaction } from "./fs/transaction.ts";
-import { planSync } from "./plan-sync.ts";
+import { planSync, stalePathsToInspect } from "./plan-sync.ts";
 import type { ResolvedObject } from "./resolved-object.ts";
 import { runPlan } from "./run-plan.ts";
 import type { HostSessionContext } from "./session-context.ts";
 import { keptEntries } from "./session-inventory.ts";
-import { isInvalid, resolveObjects, scanObjects, unmanagedFiles } from "./session-observe.ts";
+import { inspectStalePaths, isInvalid, resolveObjects, scanObjects, unmanagedFiles } from "./session-observe.ts";
 import { readHostInventory, readRegistry, writeRegistry } from "./state.ts";
 
 /** Syncs a stack to `desired` as one transaction; `stale` are deleted when `opts.prune` is set. */
@@ -57,9 +57,8 @@ async function syncStack(
     const registry = await readRegistry(ctx.root);
     const states = await scanObjects(ctx.root, objects);
     const unmanaged = await unmanagedFiles(ctx.root, objects, registry);
-    const plan = await planSync({
-      root: ctx.root, stack: opts.stack, objects, states, registry, stale, keep, unmanaged, partial: desired === undefined,
-    });
+    const seen = { stack: opts.stack, objects, states, registry, stale, keep, unmanaged, partial: desired === undefined };
+    const plan = planSync({ ...seen, staleOnDisk: await inspectStalePaths(ctx.root, stalePathsToInspect(seen)) });
     if (plan.ops.length === 0) {
       if (!opts.dryRun && JSON.stringify(plan.registry) !== JSON.stringify(registry)) await writeRegistry(ctx.root, plan.registry);
       return { entries: plan.entries, commands: [] };
