@@ -1,4 +1,5 @@
 import { GitwardError } from "../../core/errors.ts";
+import { mapLimit } from "../../core/map-limit.ts";
 import { isRecord } from "../../core/object.ts";
 import type { ObjRef } from "../../core/objref.ts";
 import { formatRef } from "../../core/objref.ts";
@@ -28,6 +29,13 @@ export interface GroupVersions {
   readonly group: string;
   readonly preferred: string;
   readonly served: readonly string[];
+}
+
+/** Everything a server serves, from {@link Discovery.readAll}. */
+export interface ServedResources {
+  readonly resources: readonly ResourceInfo[];
+  /** Group versions (`v1`, `apps/v1`), sorted, whose document the server could not give: an aggregated API down (503), a group gone meanwhile (404). */
+  readonly unavailable: readonly string[];
 }
 
 /** A kind the server does not serve, even after discovery was read again. */
@@ -87,7 +95,7 @@ export class Discovery {
     const key = `${group}/${version}`;
     let cached = this.resourceCache.get(key);
     if (cached === undefined) {
-      const fetching = this.fetchResources(group, version, signal).catch((err: unknown) => {
+      const fetching = this.fetchServedResources(group, version, signal).catch((err: unknown) => {
         if (this.resourceCache.get(key) === fetching) this.resourceCache.delete(key);
         throw err;
       });
@@ -110,6 +118,26 @@ export class Discovery {
     if (second !== undefined) return second;
     const served = (await this.groupVersions(group, opts.signal))?.served.includes(version) ?? false;
     throw new UnknownKindError(group === "" ? version : `${group}/${version}`, kind, served, opts.ref);
+  }
+
+  /**
+   * Reads every group version the server lists, at most `concurrency` at once, without caching
+   * them. As kubectl, it carries on without the group versions the server cannot describe.
+   */
+  async readAll(opts: { readonly concurrency: number; readonly signal?: AbortSignal }): Promise<ServedResources> {
+    const groups = [...(await this.groups(opts.signal)).values()];
+    const versions = groups.flatMap((g) => g.served.map((version) => ({ group: g.group, version })));
+    const unavailable: string[] = [];
+    const lists = await mapLimit(versions, opts.concurrency, async ({ group, version }) => {
+      try {
+        return await this.fetchResources(group, version, opts.signal);
+      } catch (err: unknown) {
+        if (!isApiError(err) || (err.status !== 503 && err.status !== 404)) throw err;
+        unavailable.push(group === "" ? version : `${group}/${version}`);
+        return [];
+      }
+    });
+    return { resources: lists.flat(), unavailable: unavailable.sort() };
   }
 
   /** Drops everything cached; the next lookups read discovery again. */
@@ -146,16 +174,19 @@ export class Discovery {
     return out;
   }
 
-  private async fetchResources(group: string, version: string, signal: AbortSignal | undefined): Promise<readonly ResourceInfo[]> {
-    const path = groupVersionPath(group, version);
-    let body: unknown;
+  private async fetchServedResources(group: string, version: string, signal: AbortSignal | undefined): Promise<readonly ResourceInfo[]> {
     try {
-      body = await this.client.getJson(path, signal, { operation: "discover", method: "GET", path });
+      return await this.fetchResources(group, version, signal);
     } catch (err: unknown) {
       // Listed a moment ago, gone now (a CRD deleted meanwhile): it serves nothing.
       if (isApiError(err, "NotFound") || isApiError(err, "NotServed")) return [];
       throw err;
     }
+  }
+
+  private async fetchResources(group: string, version: string, signal: AbortSignal | undefined): Promise<readonly ResourceInfo[]> {
+    const path = groupVersionPath(group, version);
+    const body = await this.client.getJson(path, signal, { operation: "discover", method: "GET", path });
     const list = isRecord(body) && Array.isArray(body["resources"]) ? body["resources"] : [];
     const out: ResourceInfo[] = [];
     for (const r of list) {

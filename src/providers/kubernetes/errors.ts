@@ -1,6 +1,10 @@
 import { GitwardError } from "../../core/errors.ts";
 import { isRecord } from "../../core/object.ts";
 import type { ObjRef } from "../../core/objref.ts";
+import type { StatusCause } from "./status-body.ts";
+import { parseStatus } from "./status-body.ts";
+
+export type { StatusCause } from "./status-body.ts";
 
 /**
  * API failures, classified once at the boundary from the Status body (`reason`, `code`,
@@ -86,13 +90,6 @@ export function retryabilityOf(kind: ApiErrorKind): Retryability {
   return retryability[kind];
 }
 
-/** One entry of `details.causes`. */
-export interface StatusCause {
-  readonly reason?: string;
-  readonly message?: string;
-  readonly field?: string;
-}
-
 /** One field of a server-side apply conflict. */
 export interface FieldConflict {
   readonly manager: string;
@@ -123,6 +120,9 @@ export interface KubeApiErrorInit {
   readonly retryAfterSeconds?: number;
   /** The transport error code, e.g. `ECONNRESET`. */
   readonly errno?: string;
+  /** The Status answer's own `reason` and `message`, as the server sent them (credentials redacted). */
+  readonly statusReason?: string;
+  readonly statusMessage?: string;
 }
 
 /**
@@ -136,7 +136,13 @@ export class KubeApiError extends GitwardError {
   readonly conflicts: readonly FieldConflict[];
   readonly retryAfterSeconds: number | undefined;
   readonly errno: string | undefined;
+  /** The Status answer's `reason` (`Forbidden`), when it was a Status with one. */
+  readonly statusReason: string | undefined;
+  /** The Status answer's `message`, when it was a Status with one. */
+  readonly statusMessage: string | undefined;
   readonly operation: string;
+  /** The request's path, when known. */
+  readonly path: string | undefined;
 
   constructor(init: KubeApiErrorInit, context: RequestContext, cause?: unknown) {
     const hint = hintOf(init.kind);
@@ -152,7 +158,10 @@ export class KubeApiError extends GitwardError {
     this.conflicts = init.conflicts ?? [];
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.errno = init.errno;
+    this.statusReason = init.statusReason;
+    this.statusMessage = init.statusMessage;
     this.operation = context.operation;
+    this.path = context.path;
   }
 
   /** Whether this failure may succeed when the same request is sent again. */
@@ -280,45 +289,8 @@ export function classifyResponse(res: HttpFailure, ctx: RequestContext): KubeApi
   const conflicts = kind === ApiErrorKind.ApplyConflict ? causes.filter((c) => c.reason === "FieldManagerConflict").map(conflictOf) : [];
   const causeText = causes.map((c) => (c.field !== undefined && c.field !== "" ? `${c.field}: ${c.message ?? c.reason ?? ""}` : (c.message ?? c.reason ?? ""))).join("; ");
   const text = kind === ApiErrorKind.Invalid && causeText !== "" ? causeText : status.message || causeText || `HTTP ${code}`;
-  return new KubeApiError({ kind, status: code, text: oneLine(text), causes, conflicts, ...extra }, ctx);
-}
-
-interface ParsedStatus {
-  readonly reason: string;
-  readonly code?: number;
-  readonly message: string;
-  readonly causes: StatusCause[];
-  readonly retryAfterSeconds?: number;
-}
-
-function parseStatus(body: string): ParsedStatus | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(value) || value["kind"] !== "Status") return undefined;
-  const details = isRecord(value["details"]) ? value["details"] : {};
-  const causes: StatusCause[] = [];
-  if (Array.isArray(details["causes"])) {
-    for (const c of details["causes"]) {
-      if (!isRecord(c)) continue;
-      causes.push({
-        ...(typeof c["reason"] === "string" ? { reason: c["reason"] } : {}),
-        ...(typeof c["message"] === "string" ? { message: c["message"] } : {}),
-        ...(typeof c["field"] === "string" ? { field: c["field"] } : {}),
-      });
-    }
-  }
-  const retry = details["retryAfterSeconds"];
-  return {
-    reason: typeof value["reason"] === "string" ? value["reason"] : "",
-    ...(typeof value["code"] === "number" ? { code: value["code"] } : {}),
-    message: typeof value["message"] === "string" ? value["message"] : "",
-    causes,
-    ...(typeof retry === "number" && retry > 0 ? { retryAfterSeconds: retry } : {}),
-  };
+  const own = { ...(status.reason === "" ? {} : { statusReason: status.reason }), ...(status.message === "" ? {} : { statusMessage: status.message }) };
+  return new KubeApiError({ kind, status: code, text: oneLine(text), causes, conflicts, ...own, ...extra }, ctx);
 }
 
 // The cause message is the only place the manager is named: `conflict with "kubectl-edit" using v1`.

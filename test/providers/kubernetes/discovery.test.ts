@@ -147,6 +147,15 @@ describe("Discovery", () => {
     assert.equal(err.kind, "ServiceUnavailable");
   });
 
+  it("reads every group version at once, listing the ones that are down apart", async () => {
+    metricsDown = true;
+    const all = await new Discovery(client).readAll({ concurrency: 4 });
+    assert.deepEqual(all.unavailable, ["autoscaling/v2"]);
+    assert.ok(all.resources.some((r) => r.group === "apps" && r.kind === "Deployment" && r.resource === "deployments"));
+    assert.ok(all.resources.some((r) => r.group === "autoscaling" && r.version === "v1"));
+    assert.equal(count("/apis/autoscaling/v2"), 1);
+  });
+
   it("locates objects by scope", async () => {
     const d = new Discovery(client);
     const cm = await d.resolve("", "v1", "ConfigMap");

@@ -199,3 +199,19 @@ describe("classifyTransportError", () => {
     });
   }
 });
+
+describe("what a KubeApiError keeps of the answer", () => {
+  const forbidden = JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message: 'forbidden: User "u" cannot get path "/openapi/v2"', reason: "Forbidden", code: 403 });
+  const table = [
+    { name: "a Status's reason and message", status: 403, body: forbidden, want: { statusReason: "Forbidden", statusMessage: 'forbidden: User "u" cannot get path "/openapi/v2"' } },
+    { name: "nothing of a Status without them", status: 500, body: JSON.stringify({ kind: "Status", code: 500 }), want: { statusReason: undefined, statusMessage: undefined } },
+    { name: "nothing of an answer that is no Status", status: 500, body: "boom", want: { statusReason: undefined, statusMessage: undefined } },
+  ];
+  for (const c of table) {
+    it(c.name, () => {
+      const err = classifyResponse({ status: c.status, body: c.body }, { operation: "get", method: "GET", path: "/openapi/v2" });
+      assert.deepEqual({ statusReason: err.statusReason, statusMessage: err.statusMessage }, c.want);
+      assert.equal(err.path, "/openapi/v2");
+    });
+  }
+});
