@@ -4,7 +4,7 @@ import https from "node:https";
 import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { load } from "js-yaml";
 import { isRecord } from "../../core/object.ts";
-import type { KubeconfigOptions, KubeCredentials } from "./kubeconfig.ts";
+import type { KubeconfigOptions, KubeCredentials } from "./kube-credentials.ts";
 import { nodeHttp } from "./node-http.ts";
 
 /**

@@ -1,15 +1,9 @@
-import type https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { GitwardError } from "../../core/errors.ts";
+import type { KubeconfigOptions, KubeCredentials } from "./kube-credentials.ts";
 import { readStaticKubeconfig } from "./kubeconfig-static.ts";
 
-/** Which kubeconfig and context to use. */
-export interface KubeconfigOptions {
-  /** An explicit kubeconfig file; otherwise see {@link loadKubeConfig}. */
-  readonly kubeconfigPath?: string;
-  /** Default: the kubeconfig's current context. */
-  readonly context?: string;
-}
+export type { KubeconfigOptions, KubeCredentials } from "./kube-credentials.ts";
 
 /** The cluster a loaded kubeconfig points at, without credentials. */
 export interface ClusterEndpoint {
@@ -18,18 +12,6 @@ export interface ClusterEndpoint {
   readonly server: string;
   /** The server URL as configured, for requests only; never shown. */
   readonly serverUrl: string;
-}
-
-/**
- * What a client needs from a loaded kubeconfig: the current context and its cluster, and TLS
- * material and credentials for each request. @kubernetes/client-node's `KubeConfig` is one; a
- * kubeconfig without plugins is read without it ({@link loadKubeCredentials}).
- */
-export interface KubeCredentials {
-  getCurrentContext(): string;
-  getCurrentCluster(): { readonly server: string; readonly proxyUrl?: string | undefined } | null;
-  /** Sets CA, client certificate, `rejectUnauthorized`, `servername`, headers, `auth` and `agent`; fresh on every call. */
-  applyToHTTPSOptions(opts: https.RequestOptions): Promise<void>;
 }
 
 /**
