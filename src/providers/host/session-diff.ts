@@ -14,7 +14,7 @@ import { pathsByRef, type PathRecord } from "./state.ts";
 export async function diffObjects(ctx: HostSessionContext, desired: readonly DesiredObject[], opts: DiffOptions): Promise<DiffSet> {
   const stack = opts.inventory?.stack;
   const registry = await ctx.registry.get();
-  const resolved = await resolveObjects(ctx.root, desired);
+  const resolved = await resolveObjects(ctx, desired);
   const invalid = resolved.filter(isInvalid);
   if (invalid[0] !== undefined) throw new Error(`${formatRef(invalid[0].desired.ref)}: ${invalid[0].error}`);
   const objects = resolved.filter((r): r is ResolvedObject => !isInvalid(r));

@@ -1,22 +1,26 @@
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createOwnerResolver } from "./fs/owners.ts";
 import { PathGuard } from "./fs/paths.ts";
 import { listUnmanaged, scanDirectories, scanFiles, type FileState } from "./fs/scan.ts";
 import type { DesiredObject } from "../provider.ts";
 import { parseHostObject } from "./kinds.ts";
 import type { StaleOnDisk, StalePath } from "./plan-sync.ts";
 import { idsOf, type InvalidObject, type ResolvedObject } from "./resolved-object.ts";
+import type { HostSessionContext } from "./session-context.ts";
 import type { PathRegistry } from "./state.ts";
 
 /**
- * Parses each desired object and resolves its owner and group. An object is invalid when its
- * spec is, when its path goes through a symlinked directory, or when its owner does not exist;
- * results are in the order given.
+ * Parses each desired object and resolves its owner and group with the session's resolver. An
+ * object is invalid when its spec is, when its path goes through a symlinked directory, or when
+ * its owner or group does not exist; results are in the order given, and each invalid one
+ * says why (the caller names the object).
  */
-export async function resolveObjects(root: string, desired: readonly DesiredObject[]): Promise<(ResolvedObject | InvalidObject)[]> {
-  const guard = new PathGuard(root);
-  const owners = createOwnerResolver();
+export async function resolveObjects(
+  ctx: Pick<HostSessionContext, "root" | "owners">,
+  desired: readonly DesiredObject[],
+): Promise<(ResolvedObject | InvalidObject)[]> {
+  const guard = new PathGuard(ctx.root);
+  const owners = ctx.owners;
   return Promise.all(desired.map(async (d) => {
     const parsed = parseHostObject(d.object);
     if (parsed.spec === undefined) return { desired: d, error: parsed.issues.map((i) => (i.field === "" ? i.message : `${i.field}: ${i.message}`)).join("; ") };

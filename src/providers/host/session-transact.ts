@@ -39,7 +39,7 @@ async function syncStack(
   keep: Inventory["entries"],
   opts: TransactOptions,
 ): Promise<TransactResult> {
-  const resolved = await resolveObjects(ctx.root, desired ?? []);
+  const resolved = await resolveObjects(ctx, desired ?? []);
   const failed = resolved.filter(isInvalid);
   if (failed.length > 0) {
     return {

@@ -5,6 +5,7 @@ import type {
   StackRef, TargetSession, TransactOptions, TransactResult, WaitOptions,
 } from "../provider.ts";
 import type { HostCommands } from "./commands.ts";
+import { createOwnerResolver } from "./fs/owners.ts";
 import { RegistryCache } from "./registry-cache.ts";
 import type { RootLocks } from "./root-locks.ts";
 import type { HostSessionContext } from "./session-context.ts";
@@ -34,7 +35,7 @@ export class HostSession implements TargetSession {
   readonly #ctx: HostSessionContext;
 
   constructor(opts: HostSessionOptions) {
-    this.#ctx = { ...opts, registry: new RegistryCache(opts.root) };
+    this.#ctx = { ...opts, registry: new RegistryCache(opts.root), owners: createOwnerResolver({ runner: opts.runner }) };
   }
 
   /** The root against the desired objects and the inventory; never writes. */
