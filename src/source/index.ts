@@ -23,3 +23,5 @@ export type { Trailer } from "./trailers.ts";
 export { parseTrailers } from "./trailers.ts";
 export type { RollbackScope } from "./rollback-trailer.ts";
 export { rollbackOf, rollbackTrailer, rollbackTrailerKey } from "./rollback-trailer.ts";
+export type { RemoteHeadOptions } from "./remote-head.ts";
+export { remoteHead } from "./remote-head.ts";
