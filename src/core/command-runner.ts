@@ -53,26 +53,50 @@ export class ProcessRunner implements CommandRunner {
     const maxOut = spec.maxStdoutBytes ?? 256 * 1024 * 1024;
     const maxErr = spec.maxStderrBytes ?? 64 * 1024;
     return new Promise((resolve, reject) => {
+      spec.signal?.throwIfAborted();
+      // Its own process group, so a timeout kills what it started too (git's remote helpers
+      // hold its output open; killing git alone left the run waiting for them).
       const child = spawn(spec.command, [...spec.args], {
         cwd: spec.cwd,
         env: spec.env === undefined ? process.env : { ...process.env, ...spec.env },
         stdio: ["pipe", "pipe", "pipe"],
-        signal: spec.signal,
+        detached: true,
       });
       const out: Buffer[] = [];
       let outLen = 0;
       let err = "";
       let timedOut = false;
       let truncated = false;
+      let settled = false;
+      const killGroup = (): void => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          child.kill("SIGKILL");
+        }
+      };
+      const onAbort = (): void => killGroup();
+      spec.signal?.addEventListener("abort", onAbort, { once: true });
       const timer = setTimeout(() => {
         timedOut = true;
-        child.kill("SIGKILL");
+        killGroup();
       }, timeoutMs);
+      const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        spec.signal?.removeEventListener("abort", onAbort);
+        if (spec.signal?.aborted === true) {
+          reject(spec.signal.reason instanceof Error ? spec.signal.reason : Object.assign(new Error("The operation was aborted"), { name: "AbortError" }));
+          return;
+        }
+        resolve({ exitCode: code ?? (sig === null ? 1 : 128), stdout: Buffer.concat(out), stderr: err, timedOut, truncated });
+      };
       child.stdout.on("data", (chunk: Buffer) => {
         outLen += chunk.length;
         if (outLen > maxOut) {
           truncated = true;
-          child.kill("SIGKILL");
+          killGroup();
           return;
         }
         out.push(chunk);
@@ -81,18 +105,21 @@ export class ProcessRunner implements CommandRunner {
         if (err.length < maxErr) err += chunk.toString("utf8").slice(0, maxErr - err.length);
       });
       child.on("error", (e: NodeJS.ErrnoException) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        reject(e.name === "AbortError" ? e : new CommandStartError(spec.command, e));
+        spec.signal?.removeEventListener("abort", onAbort);
+        reject(new CommandStartError(spec.command, e));
       });
-      child.on("close", (code, sig) => {
-        clearTimeout(timer);
-        resolve({
-          exitCode: code ?? (sig === null ? 1 : 128),
-          stdout: Buffer.concat(out),
-          stderr: err,
-          timedOut,
-          truncated,
-        });
+      child.on("close", finish);
+      // A killed process whose output something else still holds open: do not wait for it.
+      child.on("exit", (code, sig) => {
+        if (!timedOut && !truncated && spec.signal?.aborted !== true) return;
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish(code, sig);
+        }, 200).unref();
       });
       child.stdin.on("error", () => {
         // The child may exit before reading its input; its exit code tells what happened.
