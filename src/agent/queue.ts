@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from "../core/clock.ts";
+
 /** A unit of work: what to do for one key, given a signal that ends it on shutdown. */
 export type Task = (signal: AbortSignal) => Promise<void>;
 
@@ -19,13 +21,17 @@ export class WorkQueue {
   readonly #running = new Map<string, Promise<void>>();
   readonly #controller = new AbortController();
   readonly #onError: (key: string, error: unknown) => void;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  #cancelTimer: (() => void) | undefined;
   #closed = false;
-  #idleWaiters: (() => void)[] = [];
+  #idleWaiters: { includeDelayed: boolean; resolve: () => void }[] = [];
 
-  constructor(opts: { concurrency: number; onError: (key: string, error: unknown) => void }) {
+  constructor(opts: { concurrency: number; onError: (key: string, error: unknown) => void; clock?: Clock; random?: () => number }) {
     this.#concurrency = opts.concurrency;
     this.#onError = opts.onError;
+    this.#clock = opts.clock ?? systemClock();
+    this.#random = opts.random ?? Math.random;
   }
 
   /** Tasks waiting, not running. */
@@ -41,7 +47,7 @@ export class WorkQueue {
   /** Schedules `task` for `key` after `delayMs` (jittered); ignored once the queue is closed. */
   enqueue(key: string, task: Task, delayMs = 0): void {
     if (this.#closed) return;
-    const due = Date.now() + jitter(delayMs);
+    const due = this.#clock.now() + jitter(delayMs, this.#random);
     const existing = this.#pending.get(key);
     if (existing !== undefined) {
       existing.task = task;
@@ -61,16 +67,9 @@ export class WorkQueue {
    * Resolves when nothing runs and nothing waits: with `includeDelayed` false, tasks due later
    * (retries, dependency waits) do not count (tests, benchmarks, `quickstart --once`).
    */
-  async idle(includeDelayed = true): Promise<void> {
-    for (;;) {
-      if (this.#isIdle()) {
-        if (!includeDelayed || this.#pending.size === 0) return;
-        const next = [...this.#pending.values()].reduce((m, p) => Math.min(m, p.due), Infinity);
-        await sleep(Math.max(5, next - Date.now()));
-        continue;
-      }
-      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    }
+  idle(includeDelayed = true): Promise<void> {
+    if (this.#isIdle(includeDelayed)) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#idleWaiters.push({ includeDelayed, resolve }));
   }
 
   /**
@@ -81,27 +80,41 @@ export class WorkQueue {
   async close(graceMs: number): Promise<string[]> {
     this.#closed = true;
     this.#pending.clear();
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#cancelTimer?.();
+    this.#notifyIdle();
     const all = Promise.allSettled([...this.#running.values()]);
-    const timedOut = await Promise.race([all.then(() => false), sleep(graceMs).then(() => true)]);
+    const timedOut = await Promise.race([all.then(() => false), this.#after(graceMs).then(() => true)]);
     if (!timedOut) return [];
     const late = [...this.#running.keys()];
     this.#controller.abort(new Error("the agent is shutting down"));
-    await Promise.race([all, sleep(5000)]);
+    await Promise.race([all, this.#after(5000)]);
     return late;
   }
 
-  #isIdle(): boolean {
-    const now = Date.now();
-    return this.#running.size === 0 && ![...this.#pending.values()].some((p) => p.due <= now);
+  #after(ms: number): Promise<void> {
+    return new Promise((resolve) => this.#clock.timer(resolve, ms));
+  }
+
+  #isIdle(includeDelayed: boolean): boolean {
+    if (this.#running.size > 0) return false;
+    if (includeDelayed) return this.#pending.size === 0;
+    const now = this.#clock.now();
+    return ![...this.#pending.values()].some((p) => p.due <= now);
+  }
+
+  #notifyIdle(): void {
+    const still: { includeDelayed: boolean; resolve: () => void }[] = [];
+    for (const w of this.#idleWaiters) {
+      if (this.#isIdle(w.includeDelayed)) w.resolve();
+      else still.push(w);
+    }
+    this.#idleWaiters = still;
   }
 
   #pump(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    const now = Date.now();
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+    const now = this.#clock.now();
     const due = [...this.#pending.values()].filter((p) => p.due <= now && !this.#running.has(p.key)).sort((a, b) => a.due - b.due);
     for (const p of due) {
       if (this.#running.size >= this.#concurrency) break;
@@ -120,21 +133,12 @@ export class WorkQueue {
     }
     const next = [...this.#pending.values()].filter((p) => !this.#running.has(p.key)).reduce((m, p) => Math.min(m, p.due), Infinity);
     if (next !== Infinity && !this.#closed && this.#running.size < this.#concurrency) {
-      this.#timer = setTimeout(() => this.#pump(), Math.max(0, next - now));
-      this.#timer.unref();
+      this.#cancelTimer = this.#clock.timer(() => this.#pump(), Math.max(0, next - now));
     }
-    if (this.#isIdle()) {
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const w of waiters) w();
-    }
+    this.#notifyIdle();
   }
 }
 
-function jitter(ms: number): number {
-  return ms <= 0 ? 0 : ms * (0.8 + Math.random() * 0.4);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+function jitter(ms: number, random: () => number): number {
+  return ms <= 0 ? 0 : ms * (0.8 + random() * 0.4);
 }

@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../../core/clock.ts";
 
 /** A client-side request rate: `qps` tokens a second, up to `burst` saved. */
 export interface RateLimit {

@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../../core/clock.ts";
 import type { KubeApiError } from "./errors.ts";
 import { isApiError } from "./errors.ts";
 

@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../../core/clock.ts";
 import type { KubeClient } from "./client.ts";
 import type { Discovery } from "./discovery.ts";
 

@@ -10,7 +10,7 @@ import { KubeClient } from "../../../src/providers/kubernetes/client.ts";
 import { KubeApiError } from "../../../src/providers/kubernetes/errors.ts";
 import { defaultApplyPatchOptions } from "../../../src/providers/kubernetes/object-requests.ts";
 import type { ObjectLocation } from "../../../src/providers/kubernetes/resource-path.ts";
-import { FakeClock } from "./fake-clock.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
 import { recorded } from "./recordings.ts";
 import type { Handler, TestServer } from "./test-server.ts";
 import { json, startServer, status, writeTestKubeconfig } from "./test-server.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { defaultRateLimit, TokenBucket } from "../../../src/providers/kubernetes/rate-limiter.ts";
 import { Semaphore } from "../../../src/providers/kubernetes/semaphore.ts";
-import { FakeClock } from "./fake-clock.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
 
 describe("TokenBucket", () => {
   const table = [

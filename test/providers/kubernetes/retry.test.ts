@@ -4,7 +4,7 @@ import type { ApiErrorKind } from "../../../src/providers/kubernetes/errors.ts";
 import { KubeApiError } from "../../../src/providers/kubernetes/errors.ts";
 import type { RetryEvent, RetryPolicy } from "../../../src/providers/kubernetes/retry.ts";
 import { backoffDelay, defaultRetryPolicy, withRetry } from "../../../src/providers/kubernetes/retry.ts";
-import { FakeClock } from "./fake-clock.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
 
 const fail = (kind: ApiErrorKind, retryAfterSeconds?: number): KubeApiError =>
   new KubeApiError({ kind, status: 0, text: kind, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) }, { operation: "get" });
