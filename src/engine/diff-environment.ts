@@ -1,14 +1,20 @@
 import type { Finding } from "../check/finding.ts";
 import { refKey } from "../core/objref.ts";
 import { addCounts, countChange, emptyCounts, type Change, type EnvironmentPlan, type Plan, type StackPlan } from "../plan/change.ts";
-import type { DiffEntry, TargetSession } from "../providers/provider.ts";
+import { systemClock } from "../core/clock.ts";
+import type { DiffEntry } from "../providers/provider.ts";
 import { evaluateRevision } from "./evaluate-revision.ts";
-import type { SyncOptions } from "./sync-environment.ts";
-import { dependencyOrder } from "./sync-environment.ts";
-import { labelledObjects } from "./sync-stack.ts";
+import type { GateOutcome } from "./gate.ts";
+import { reconcileStack } from "./reconcile-stack.ts";
+import { noopRecorder } from "./recorder.ts";
+import { dependencyOrder, revisionInfo, type SyncOptions } from "./sync-environment.ts";
+import { TargetPool } from "./target-pool.ts";
 
 /** How to compare an environment's live state with a revision. */
-export type DiffEnvironmentOptions = Omit<SyncOptions, "dryRun" | "force" | "waitMs" | "override" | "prune" | "onProgress">;
+export type DiffEnvironmentOptions = Omit<SyncOptions, "dryRun" | "force" | "waitMs" | "override" | "prune" | "onProgress" | "recorder" | "trigger" | "clock">;
+
+/** `gitward diff` shows whatever the gate would say: its findings are printed with the diff. */
+const allowAll: GateOutcome = { allowed: true, blockers: [], denials: [], overridden: false };
 
 /** Live state against a revision, in the shape of a plan (base = live), plus the findings. */
 export interface DiffOutcome {
@@ -25,7 +31,11 @@ export interface DiffOutcome {
 export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<DiffOutcome> {
   const evaluation = await evaluateRevision({ ...opts, filter: { environments: [opts.environment], ...(opts.stacks === undefined ? {} : { stacks: opts.stacks }) } });
   if (evaluation.renders.some((r) => !r.ok)) return { plan: undefined, findings: evaluation.findings, errors: [] };
-  const sessions = new Map<string, Promise<TargetSession>>();
+  const pool = new TargetPool({ providers: opts.providers, context: () => opts.providerContext });
+  const recorder = noopRecorder();
+  const clock = systemClock();
+  const sync = evaluation.config?.config.environments[opts.environment]?.sync;
+  const policy = { auto: false, selfHeal: false, prune: sync?.prune ?? true };
   const stacks: StackPlan[] = [];
   const errors: { stack: string; message: string }[] = [];
   const notes: Finding[] = [];
@@ -34,28 +44,21 @@ export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<Dif
       const render = evaluation.renders.find((r) => r.instance === instance);
       if (render === undefined || !render.ok) continue;
       try {
-        let session = sessions.get(instance.targetName);
-        if (session === undefined) {
-          const provider = opts.providers[instance.target.provider];
-          if (provider === undefined) throw new Error(`provider "${instance.target.provider}" is not available in this build`);
-          session = provider.open(instance.targetName, instance.target, opts.providerContext);
-          sessions.set(instance.targetName, session);
-        }
-        const s = await session;
-        const stackRef = { environment: instance.environment, stack: instance.stack };
-        const inventory = await s.readInventory(stackRef, opts.signal);
-        const desired = labelledObjects(render.objects, stackRef);
-        const set = await s.diff(desired, { ...(inventory === undefined ? {} : { inventory }), ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+        const outcome = await reconcileStack({
+          instance, render, revision: revisionInfo(evaluation.commit), trigger: { kind: "manual" }, gate: allowAll,
+          job: "diff", explicit: true, dependencies: [], policy, apply: { dryRun: true, forceConflicts: false, waitMs: undefined },
+          pool, recorder, clock, ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        });
+        const entries = outcome.compared ?? [];
         const sources = new Map(render.objects.map((o) => [refKey(o.ref), o.source]));
-        const prunes = evaluation.config?.config.environments[opts.environment]?.sync.prune ?? true;
-        notes.push(...quietDrift(set.entries, instance.environment, instance.stack, sources));
-        stacks.push(stackPlan(instance.stack, instance.targetName, instance.target.provider, instance.dir, set.entries, sources, prunes));
+        notes.push(...quietDrift(entries, instance.environment, instance.stack, sources));
+        stacks.push(stackPlan(instance.stack, instance.targetName, instance.target.provider, instance.dir, entries, sources, policy.prune));
       } catch (e: unknown) {
         errors.push({ stack: instance.stack, message: e instanceof Error ? e.message : String(e) });
       }
     }
   } finally {
-    await Promise.allSettled([...sessions.values()].map(async (s) => (await s).close()));
+    await pool.close();
   }
   const counts = emptyCounts();
   for (const s of stacks) addCounts(counts, s.counts);

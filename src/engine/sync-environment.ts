@@ -1,11 +1,16 @@
 import type { Finding } from "../check/finding.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
-import { ErrorCode, GitwardError } from "../core/errors.ts";
-import type { Provider, ProviderContext, TargetSession } from "../providers/provider.ts";
+import { systemClock, type Clock } from "../core/clock.ts";
+import type { Provider, ProviderContext } from "../providers/provider.ts";
 import type { Commit } from "../source/types.ts";
-import { evaluateRevision, type EvaluateOptions } from "./evaluate-revision.ts";
+import type { RevisionInfo, SyncTrigger } from "../store/store.ts";
+import type { DependencyState } from "./decide.ts";
+import { evaluateRevision, type EvaluateOptions, type RevisionEvaluation } from "./evaluate-revision.ts";
 import { decideGate, type GateOutcome, type GateOverride } from "./gate.ts";
-import { syncStack, type StackSyncResult } from "./sync-stack.ts";
+import { reconcileStack, type ReconcileOutcome } from "./reconcile-stack.ts";
+import { noopRecorder, type Recorder } from "./recorder.ts";
+import type { StackSyncResult } from "./sync-stack.ts";
+import { TargetPool } from "./target-pool.ts";
 
 /** How to sync one environment (push mode: `gitward apply`). */
 export interface SyncOptions extends Omit<EvaluateOptions, "asBase" | "renderOnly" | "filter"> {
@@ -20,6 +25,11 @@ export interface SyncOptions extends Omit<EvaluateOptions, "asBase" | "renderOnl
   /** Providers by name (`kubernetes`, `host`, ...). */
   readonly providers: Readonly<Record<string, Provider>>;
   readonly providerContext: ProviderContext;
+  /** Where history and audit go (`--state`); default nowhere but the targets' inventories. */
+  readonly recorder?: Recorder;
+  /** Who and what started it; default a push by nobody in particular. */
+  readonly trigger?: SyncTrigger;
+  readonly clock?: Clock;
   readonly onStack?: (stack: string, phase: "start" | "done") => void;
   readonly onProgress?: (stack: string, done: number, total: number) => void;
 }
@@ -36,77 +46,73 @@ export interface SyncResult {
 }
 
 /**
- * One sync of an environment, the same for `gitward apply` and the agent: Source, Render and
- * Check through {@link evaluateRevision}, then the Gate, then each stack in dependency order
- * through its target's provider. A stack whose dependency failed is not synced.
+ * One sync of an environment in push mode: Source, Render and Check through
+ * {@link evaluateRevision}, then the Gate, then each stack in dependency order through
+ * {@link reconcileStack}, the lifecycle the agent runs too. A stack whose dependency failed is
+ * skipped. Everything is recorded through the recorder given.
  */
 export async function syncEnvironment(opts: SyncOptions): Promise<SyncResult> {
   const evaluation = await evaluateRevision({ ...opts, filter: { environments: [opts.environment], ...(opts.stacks === undefined ? {} : { stacks: opts.stacks }) } });
   const gate = await decideGate(evaluation.findings, opts.override);
   const base = { commit: evaluation.commit, environment: opts.environment, gate, findings: evaluation.findings };
-  if (!gate.allowed) return { ...base, stacks: [], ok: false };
-  const envSpec = evaluation.config?.config.environments[opts.environment];
-  const prune = opts.prune ?? envSpec?.sync.prune ?? true;
-  const sessions = new Map<string, Promise<TargetSession>>();
+  const pool = new TargetPool({ providers: opts.providers, context: () => opts.providerContext });
   const results: StackSyncResult[] = [];
   try {
     for (const instance of dependencyOrder(evaluation.instances)) {
-      const render = evaluation.renders.find((r) => r.instance === instance);
-      if (render === undefined || !render.ok) continue;
-      const failedDep = instance.dependsOn.find((d) => results.some((r) => r.stack === d && !r.ok));
-      if (failedDep !== undefined) {
-        results.push({ environment: opts.environment, stack: instance.stack, target: instance.targetName, entries: [], ok: false, error: `not synced: dependency ${failedDep} failed` });
-        continue;
-      }
-      opts.onStack?.(instance.stack, "start");
-      results.push(await syncOne(instance, render.objects, sessionFor(sessions, instance, opts), { ...opts, revision: evaluation.commit.sha, gate, prune }));
-      opts.onStack?.(instance.stack, "done");
+      const outcome = await pushStack(instance, evaluation, gate, pool, results, opts);
+      if (gate.allowed && outcome.result !== "refused") results.push(stackResult(instance, outcome));
     }
   } finally {
-    await Promise.allSettled([...sessions.values()].map(async (s) => (await s).close()));
+    await pool.close();
   }
+  if (!gate.allowed) return { ...base, stacks: [], ok: false };
   return { ...base, stacks: results, ok: results.every((r) => r.ok) };
 }
 
-/** What syncing one already evaluated stack instance needs (the agent calls {@link syncOne} per queue item). */
-export type SyncOneOptions = Pick<SyncOptions, "dryRun" | "force" | "waitMs" | "override" | "onProgress" | "signal"> & {
-  readonly revision: string;
-  readonly gate: GateOutcome;
-  readonly prune: boolean;
-};
-
-/** Syncs one rendered stack instance through its session; a failure is a result naming the stack, not an exception. */
-export async function syncOne(
-  instance: StackInstance,
-  objects: Parameters<typeof syncStack>[2],
-  session: Promise<TargetSession>,
-  opts: SyncOneOptions,
-): Promise<StackSyncResult> {
-  try {
-    return await syncStack(await session, instance, objects, {
-      revision: opts.revision, dryRun: opts.dryRun, prune: opts.prune, force: opts.force, waitMs: opts.waitMs, gate: opts.gate,
+async function pushStack(
+  instance: StackInstance, evaluation: RevisionEvaluation, gate: GateOutcome, pool: TargetPool, done: readonly StackSyncResult[], opts: SyncOptions,
+): Promise<ReconcileOutcome> {
+  const sync = evaluation.config?.config.environments[opts.environment]?.sync;
+  const render = evaluation.renders.find((r) => r.instance === instance);
+  const synced = gate.allowed && render?.ok === true;
+  if (synced) opts.onStack?.(instance.stack, "start");
+  const outcome = await reconcileStack({
+    instance, render, revision: revisionInfo(evaluation.commit), gate,
+    job: "sync", explicit: true, trigger: opts.trigger ?? { kind: "push" },
+    // In a push the order is the dependency order: a dependency not in this run is not waited for.
+    dependencies: instance.dependsOn.map((d) => ({ stack: d, state: pushedState(done.find((r) => r.stack === d)) })),
+    policy: { auto: sync?.auto ?? false, selfHeal: sync?.selfHeal ?? false, prune: opts.prune ?? sync?.prune ?? true },
+    apply: {
+      dryRun: opts.dryRun, forceConflicts: opts.force, waitMs: opts.waitMs,
       ...(opts.override === undefined ? {} : { override: opts.override }),
-      onProgress: (done, total) => opts.onProgress?.(instance.stack, done, total),
-      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-    });
-  } catch (e: unknown) {
-    const message = e instanceof GitwardError && e.hint !== undefined ? `${e.message} (hint: ${e.hint})` : e instanceof Error ? e.message : String(e);
-    return { environment: instance.environment, stack: instance.stack, target: instance.targetName, entries: [], ok: false, error: message };
-  }
+      onProgress: (n, total) => opts.onProgress?.(instance.stack, n, total),
+    },
+    pool, recorder: opts.recorder ?? noopRecorder(), clock: opts.clock ?? systemClock(),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  });
+  if (synced) opts.onStack?.(instance.stack, "done");
+  return outcome;
 }
 
-function sessionFor(sessions: Map<string, Promise<TargetSession>>, instance: StackInstance, opts: SyncOptions): Promise<TargetSession> {
-  let s = sessions.get(instance.targetName);
-  if (s === undefined) {
-    const provider = opts.providers[instance.target.provider];
-    s = provider === undefined
-      ? Promise.reject(new GitwardError(ErrorCode.Config, `target ${instance.targetName}: provider "${instance.target.provider}" is not available in this build`))
-      : provider.open(instance.targetName, instance.target, opts.providerContext);
-    // A rejected session is reported by the stack that awaits it; this keeps it from being unhandled meanwhile.
-    void s.catch(() => undefined);
-    sessions.set(instance.targetName, s);
-  }
-  return s;
+function pushedState(result: StackSyncResult | undefined): DependencyState {
+  return result === undefined || result.ok ? "ready" : "failed";
+}
+
+function stackResult(instance: StackInstance, outcome: ReconcileOutcome): StackSyncResult {
+  if (outcome.sync !== undefined) return outcome.sync;
+  return {
+    environment: instance.environment, stack: instance.stack, target: instance.targetName, entries: [], ok: false,
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    ...(outcome.result === "skipped" ? { skipped: true } : {}),
+  };
+}
+
+/** The commit as history records it. */
+export function revisionInfo(commit: Commit): RevisionInfo {
+  return {
+    sha: commit.sha, author: commit.author.name, authorEmail: commit.author.email, committer: commit.committer.name,
+    message: commit.subject, committedAt: commit.committer.date,
+  };
 }
 
 /** Stacks ordered so each comes after the stacks it depends on (gitward.yaml refuses cycles). */

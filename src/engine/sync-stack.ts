@@ -1,4 +1,5 @@
 import type { StackInstance } from "../config/stack-instances.ts";
+import type { Clock } from "../core/clock.ts";
 import type { RenderedObject } from "../core/object.ts";
 import { isRecord } from "../core/object.ts";
 import { formatLocation } from "../core/location.ts";
@@ -28,6 +29,8 @@ export interface StackSyncOptions {
   readonly override?: { readonly by: string; readonly reason: string };
   readonly onProgress?: (done: number, total: number) => void;
   readonly signal?: AbortSignal;
+  /** Time of the inventory's sync records; default the system clock. */
+  readonly clock?: Clock;
 }
 
 /** What syncing one stack did. */
@@ -41,6 +44,8 @@ export interface StackSyncResult {
   readonly commands?: readonly CommandOutput[];
   /** Set when the stack was not synced (a failed dependency) or the session failed. */
   readonly error?: string;
+  /** True when it was not synced because a dependency failed. */
+  readonly skipped?: boolean;
   readonly ok: boolean;
 }
 
@@ -159,7 +164,7 @@ function record(opts: StackSyncOptions, entries: readonly ChangeSetEntry[], ok: 
   const summary = actionSummary(entries);
   return {
     revision: opts.revision,
-    at: new Date().toISOString(),
+    at: (opts.clock?.date() ?? new Date()).toISOString(),
     result: ok ? "succeeded" : "failed",
     summary,
     ...(opts.gate.overridden ? { gateOverride: { by: opts.override?.by ?? "unknown", reason: opts.override?.reason ?? "", denials: opts.gate.denials.length } } : {}),

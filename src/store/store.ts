@@ -23,6 +23,8 @@ export const TriggerKind = {
   Drift: "drift",
   /** The agent synced on start. */
   Startup: "startup",
+  /** A pipeline or a person ran `gitward apply` (push mode); `by` says who. */
+  Push: "push",
 } as const;
 /** One of {@link TriggerKind}. */
 export type TriggerKind = (typeof TriggerKind)[keyof typeof TriggerKind];
@@ -257,7 +259,7 @@ export const defaultListLimit = 50;
 /** The most rows one list call returns; page with the cursor for more. */
 export const maxListLimit = 1000;
 
-/** History, drift and audit of the pull-mode agent. */
+/** History, drift and audit of syncs, written alike by the agent (pull) and `gitward apply --state` (push). */
 export interface Store {
   /** Where it is, for messages (`sqlite:/var/lib/gitward/state.db`); never holds a password. */
   readonly location: string;

@@ -1,13 +1,14 @@
-import { userInfo } from "node:os";
 import { Command, Option } from "commander";
 import { ErrorCode, GitwardError } from "../../core/errors.ts";
 import { formatRef } from "../../core/objref.ts";
 import { compareFindings } from "../../check/finding.ts";
 import { countActions, summarizeActions } from "../../engine/change-set.ts";
 import { defaultProviders } from "../../engine/providers.ts";
+import { storeRecorder } from "../../engine/recorder.ts";
 import { syncEnvironment, type SyncResult } from "../../engine/sync-environment.ts";
 import { openWorkspace } from "../../engine/workspace.ts";
 import { findingsText } from "../../plan/format-text.ts";
+import { pushActor, pushDetail } from "../actor.ts";
 import { addKubernetesTuning, kubernetesTuning, type TuningFlags } from "../kubernetes-flags.ts";
 import { addCommonOptions, addOutputOption, verificationFrom, workspaceOptions, type CommonFlags } from "../common-options.ts";
 import { parseDuration } from "../duration.ts";
@@ -23,6 +24,8 @@ interface ApplyFlags extends CommonFlags, TuningFlags {
   wait?: boolean;
   timeout: string;
   overridePolicy?: string;
+  state?: string;
+  by?: string;
 }
 
 /** `gitward apply`: push-mode sync of one environment. */
@@ -36,7 +39,9 @@ export function applyCommand(run: (action: (io: CliIO, flags: ApplyFlags) => Pro
     .option("--force-conflicts", "take ownership of fields other writers own")
     .option("--wait", "wait for the applied objects to become healthy")
     .option("--timeout <duration>", "how long --wait waits, e.g. 90s, 5m", "5m")
-    .option("--override-policy <reason>", "apply despite policy denials; the override, who made it and why are recorded");
+    .option("--override-policy <reason>", "apply despite policy denials; the override, who made it and why are recorded")
+    .option("--state <url>", "also record history and audit in this state store, as the agent does: sqlite:PATH")
+    .option("--by <name>", "who runs it, for history and audit (default: the CI actor, else the OS user)");
   addKubernetesTuning(cmd);
   addOutputOption(addCommonOptions(cmd), ["text", "json"]);
   return cmd.action(run(apply));
@@ -44,7 +49,14 @@ export function applyCommand(run: (action: (io: CliIO, flags: ApplyFlags) => Pro
 
 async function apply(io: CliIO, flags: ApplyFlags): Promise<number> {
   const environment = singleEnvironment(flags);
-  const ws = await openWorkspace(workspaceOptions(flags, io.progress, { clusterSchemas: false }));
+  const by = pushActor(flags.by);
+  const detail = pushDetail();
+  // Opened first: a bad state URL fails before anything is applied.
+  const store = flags.state === undefined ? undefined : await (await import("../../store/open.ts")).openStore(flags.state);
+  const ws = await openWorkspace(workspaceOptions(flags, io.progress, { clusterSchemas: false })).catch(async (e: unknown) => {
+    await store?.close();
+    throw e;
+  });
   try {
     const verification = verificationFrom(flags);
     const waitMs = flags.wait === true ? parseDuration(flags.timeout) : undefined;
@@ -54,7 +66,9 @@ async function apply(io: CliIO, flags: ApplyFlags): Promise<number> {
       ...(flags.stack === undefined ? {} : { stacks: flags.stack }),
       ...(flags.prune === undefined ? {} : { prune: flags.prune }),
       ...(waitMs === undefined ? {} : { waitMs }),
-      ...(flags.overridePolicy === undefined ? {} : { override: { by: userInfo().username, reason: flags.overridePolicy } }),
+      ...(flags.overridePolicy === undefined ? {} : { override: { by, reason: flags.overridePolicy } }),
+      ...(store === undefined ? {} : { recorder: storeRecorder(store) }),
+      trigger: { kind: "push", by, ...(detail === undefined ? {} : { detail }) },
       ...(verification === undefined ? {} : { verification }),
       providers: defaultProviders(kubernetesTuning(flags)),
       providerContext: { ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) },
@@ -66,6 +80,7 @@ async function apply(io: CliIO, flags: ApplyFlags): Promise<number> {
     return result.ok ? ExitCode.Ok : ExitCode.Error;
   } finally {
     await ws.close();
+    await store?.close();
   }
 }
 
@@ -111,7 +126,7 @@ function textOf(r: SyncResult, io: CliIO, dryRun: boolean): string {
   const verdict = r.ok ? c.green("succeeded") : c.red("failed");
   lines.push(c.bold(`${dryRun ? "Dry run of" : "Sync of"} ${r.commit.sha.slice(0, 12)} to ${r.environment}: `) + verdict);
   for (const s of r.stacks) {
-    const status = s.ok ? c.green("ok") : c.red("failed");
+    const status = s.ok ? c.green("ok") : s.skipped === true ? c.yellow("skipped") : c.red("failed");
     const [firstError, ...moreError] = (s.error ?? "").split("\n");
     lines.push(`  Stack ${c.cyan(s.stack)} (${s.target}): ${status}: ${summarizeActions(countActions(s.entries))}${s.error === undefined ? "" : `: ${firstError ?? ""}`}`);
     for (const l of moreError) lines.push(`    ${l}`);

@@ -1,0 +1,100 @@
+import type { Recorder } from "../engine/recorder.ts";
+import type { SyncRow } from "../store/store.ts";
+import type { RepoWatch } from "./repo-watch.ts";
+import type { LoopHealth, Scheduler } from "./scheduler.ts";
+
+/** One stack's state as the agent knows it. */
+export interface StackStatus {
+  readonly environment: string;
+  readonly stack: string;
+  readonly target: string;
+  /** The revision Git wants (the branch head). */
+  readonly desired?: string;
+  /** The revision last synced successfully. */
+  readonly current?: string;
+  readonly inSync: boolean;
+  readonly lastSync?: { readonly id: string; readonly outcome: SyncRow["outcome"]; readonly at: string; readonly error?: string; readonly revision: string };
+  /** Objects differing from Git at the last drift check. */
+  readonly drift: number;
+  readonly driftCheckedAt?: string;
+  readonly queued: boolean;
+}
+
+/** The agent's status: what `gitward status` and `/api/v1/status` show. */
+export interface AgentStatus {
+  readonly repo: string;
+  readonly branch: string;
+  readonly head?: { readonly sha: string; readonly subject: string; readonly author: string; readonly seenAt: string };
+  /** Set while the repository cannot be reached: the environments keep their last revision. */
+  readonly stale?: { readonly since: string; readonly error: string };
+  /** Why the head revision is not applied, when it is refused. */
+  readonly refused?: { readonly revision: string; readonly reasons: readonly string[] };
+  readonly environments: readonly {
+    readonly name: string;
+    readonly auto: boolean;
+    readonly prune: boolean;
+    readonly selfHeal: boolean;
+    readonly stacks: readonly StackStatus[];
+  }[];
+  readonly queue: { readonly depth: number; readonly inFlight: number };
+  readonly loops: Readonly<Record<string, LoopHealth>>;
+}
+
+/** What the last drift check of a stack found. */
+export interface DriftMemory {
+  readonly drift: number;
+  readonly checkedAt?: string;
+}
+
+/** What the status is made from. */
+export interface StatusSources {
+  readonly branch: string;
+  readonly watch: RepoWatch;
+  readonly recorder: Recorder;
+  readonly scheduler: Scheduler;
+  readonly drift: (environment: string, stack: string) => DriftMemory | undefined;
+}
+
+/** The agent's status from its parts: the watched branch, the recorded syncs, drift checks and the queue. */
+export async function agentStatus(s: StatusSources): Promise<AgentStatus> {
+  const envs = (await s.watch.config())?.config.environments ?? {};
+  const head = s.watch.head;
+  const environments = [];
+  for (const env of s.watch.served(Object.keys(envs))) {
+    const spec = envs[env];
+    const stacks: StackStatus[] = [];
+    for (const instance of await s.watch.instances(env)) {
+      const { last, good } = await s.recorder.recorded(env, instance.stack);
+      const drift = s.drift(env, instance.stack);
+      stacks.push({
+        environment: env, stack: instance.stack, target: instance.targetName,
+        ...(head === undefined ? {} : { desired: head.commit.sha }),
+        ...(good === undefined ? {} : { current: good.revision.sha }),
+        inSync: good !== undefined && good.revision.sha === head?.commit.sha && (drift?.drift ?? 0) === 0,
+        ...(last === undefined ? {} : { lastSync: lastSync(last) }),
+        drift: drift?.drift ?? 0,
+        ...(drift?.checkedAt === undefined ? {} : { driftCheckedAt: drift.checkedAt }),
+        queued: s.scheduler.has(`${env}/${instance.stack}`),
+      });
+    }
+    environments.push({ name: env, auto: spec?.sync.auto ?? false, prune: spec?.sync.prune ?? true, selfHeal: spec?.sync.selfHeal ?? false, stacks });
+  }
+  return {
+    repo: s.watch.location, branch: s.branch,
+    ...(head === undefined ? {} : {
+      head: { sha: head.commit.sha, subject: head.commit.subject, author: head.commit.author.name, seenAt: head.seenAt },
+    }),
+    ...(s.watch.stale === undefined ? {} : { stale: s.watch.stale }),
+    ...(s.watch.refused === undefined ? {} : { refused: s.watch.refused }),
+    environments,
+    queue: { depth: s.scheduler.depth, inFlight: s.scheduler.inFlight },
+    loops: s.scheduler.loops(),
+  };
+}
+
+function lastSync(last: SyncRow): NonNullable<StackStatus["lastSync"]> {
+  return {
+    id: last.id, outcome: last.outcome, at: last.finishedAt ?? last.startedAt, revision: last.revision.sha,
+    ...(last.error === undefined ? {} : { error: last.error }),
+  };
+}

@@ -1,0 +1,174 @@
+import type { Logger } from "pino";
+import type { Clock } from "../core/clock.ts";
+import { formatRef } from "../core/objref.ts";
+import type { StackInstance } from "../config/stack-instances.ts";
+import { actionSummary } from "../engine/change-set.ts";
+import { dependencyState, type Job } from "../engine/decide.ts";
+import { reconcileStack, type ReconcileOutcome } from "../engine/reconcile-stack.ts";
+import type { RecordObserver, Recorder } from "../engine/recorder.ts";
+import { revisionInfo } from "../engine/sync-environment.ts";
+import type { TargetPool } from "../engine/target-pool.ts";
+import type { ProviderContext } from "../providers/provider.ts";
+import { rollbackOf } from "../source/rollback-trailer.ts";
+import type { Commit } from "../source/types.ts";
+import type { RevisionInfo, SyncTrigger } from "../store/store.ts";
+import type { AgentConfig } from "./config.ts";
+import type { AgentMetrics } from "./metrics.ts";
+import type { Evaluated, RepoWatch } from "./repo-watch.ts";
+import { errorText, type Scheduler } from "./scheduler.ts";
+import type { DriftMemory } from "./status.ts";
+
+/** One queued item: reconcile this stack for this job. */
+export interface WorkItem {
+  readonly environment: string;
+  readonly stack: string;
+  readonly job: Job;
+  readonly trigger: SyncTrigger;
+  readonly explicit: boolean;
+}
+
+/** What a work item runs with, and how it hands follow-up work back to the agent. */
+export interface WorkContext {
+  readonly watch: RepoWatch;
+  readonly scheduler: Scheduler;
+  readonly pool: TargetPool;
+  readonly recorder: Recorder;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: AgentMetrics;
+  readonly healthTimeoutMs: number;
+  readonly dependencyWaitMs: number;
+  remember(memory: DriftMemory): void;
+  requeue(job: Job, trigger: SyncTrigger, opts: { explicit: boolean; delayMs: number }): void;
+  queueDependency(stack: string): void;
+  /** Queues the stacks of the environment that depend on this one (it just synced). */
+  queueDependents(): Promise<void>;
+}
+
+/**
+ * One work item: the head revision evaluated for the environment, then the engine's
+ * reconcile of the stack, then the agent's follow-up: a retry with backoff after a failure, a
+ * later try while a dependency is pending, the drift seen for status. A failure to read the
+ * revision or open the target is retried the same way.
+ */
+export async function reconcileWork(ctx: WorkContext, item: WorkItem, signal: AbortSignal): Promise<void> {
+  const key = `${item.environment}/${item.stack}`;
+  ctx.metrics.queueDepth.set(ctx.scheduler.depth);
+  try {
+    const ev = await ctx.watch.evaluate(item.environment);
+    const instance = ev.evaluation.instances.find((i) => i.stack === item.stack);
+    if (instance === undefined) return; // removed from Git or from this environment since it was queued
+    const outcome = await reconcileStack({
+      instance, ...(await reconcileFacts(ctx, instance, ev)),
+      job: item.job, explicit: item.explicit, trigger: item.trigger, gate: ev.gate,
+      apply: { dryRun: false, forceConflicts: false, waitMs: ctx.healthTimeoutMs },
+      pool: ctx.pool, recorder: ctx.recorder, clock: ctx.clock, stopping: () => ctx.scheduler.closed, signal,
+    });
+    await followUp(ctx, item, ev.sha, outcome);
+  } catch (e: unknown) {
+    const delay = ctx.scheduler.failed(key);
+    ctx.logger.error({ environment: item.environment, stack: item.stack, job: item.job, err: errorText(e), retryInMs: delay }, "work item failed");
+    if (!ctx.scheduler.closed && !signal.aborted) ctx.requeue(item.job, item.trigger, { explicit: item.explicit, delayMs: delay });
+  }
+}
+
+async function reconcileFacts(ctx: WorkContext, instance: StackInstance, ev: Evaluated): Promise<Pick<Parameters<typeof reconcileStack>[0], "render" | "revision" | "policy" | "dependencies">> {
+  const sync = ev.evaluation.config?.config.environments[instance.environment]?.sync;
+  const dependencies = await Promise.all(instance.dependsOn.map(async (d) => ({
+    stack: d, state: dependencyState(lastOutcome((await ctx.recorder.recorded(instance.environment, d)).last), ev.sha),
+  })));
+  return {
+    render: ev.evaluation.renders.find((r) => r.instance.stack === instance.stack),
+    revision: revisionOf(ctx.watch.head?.commit, ev.sha),
+    policy: { auto: sync?.auto ?? false, prune: sync?.prune ?? true, selfHeal: sync?.selfHeal ?? false },
+    dependencies,
+  };
+}
+
+async function followUp(ctx: WorkContext, item: WorkItem, revision: string, outcome: ReconcileOutcome): Promise<void> {
+  const { environment, stack } = item;
+  const key = `${environment}/${stack}`;
+  if (outcome.checkedAt !== undefined) {
+    const healed = outcome.decision.kind === "heal" && outcome.result === "succeeded";
+    ctx.remember({ drift: healed ? 0 : outcome.drifted ?? 0, checkedAt: outcome.checkedAt });
+    if ((outcome.drifted ?? 0) > 0) {
+      const objects = (outcome.compared ?? []).filter((e) => e.action !== "no-op").map((e) => formatRef(e.ref));
+      const heal = outcome.decision.kind === "heal";
+      ctx.logger.warn({ environment, stack, objects, selfHeal: heal }, heal ? "drift found: correcting" : "drift found: reported (self-heal is off)");
+    }
+  }
+  switch (outcome.result) {
+    case "waiting":
+      if (outcome.decision.kind === "wait") for (const dep of outcome.decision.dependencies) ctx.queueDependency(dep);
+      ctx.requeue("sync", item.trigger, { explicit: item.explicit, delayMs: ctx.dependencyWaitMs });
+      return;
+    case "succeeded":
+      ctx.scheduler.succeeded(key);
+      if (outcome.checkedAt === undefined) ctx.remember({ drift: 0 });
+      // A dependent skipped or waiting at this revision can go now, without waiting for a timer.
+      await ctx.queueDependents();
+      ctx.logger.info({ environment, stack, revision, trigger: outcome.decision.kind === "heal" ? "drift" : item.trigger.kind, summary: actionSummary(outcome.sync?.entries ?? []), ms: outcome.durationMs }, "synced");
+      return;
+    case "failed": {
+      const delay = ctx.scheduler.failed(key);
+      ctx.logger.error({ environment, stack, revision, err: outcome.error, retryInMs: delay }, "sync failed");
+      const kind = outcome.decision.kind === "heal" ? "drift" : item.trigger.kind;
+      if (!ctx.scheduler.closed) ctx.requeue("sync", { kind, detail: "retry" }, { explicit: true, delayMs: delay });
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function lastOutcome(row: { readonly revision: { readonly sha: string }; readonly outcome: string } | undefined): { revision: string; outcome: string } | undefined {
+  return row === undefined ? undefined : { revision: row.revision.sha, outcome: row.outcome };
+}
+
+function revisionOf(commit: Commit | undefined, sha: string): RevisionInfo {
+  return commit === undefined || commit.sha !== sha ? { sha, author: "", message: "" } : revisionInfo(commit);
+}
+
+/** The agent's metrics, fed by the engine's Record stage. */
+export function metricsObserver(metrics: AgentMetrics): RecordObserver {
+  return {
+    finished(row) {
+      if (row.outcome === "skipped") return;
+      const labels = { environment: row.environment, stack: row.stack };
+      metrics.syncs.inc({ ...labels, result: row.outcome });
+      metrics.syncDuration.observe(labels, (row.durationMs ?? 0) / 1000);
+      if (row.outcome === "succeeded") {
+        metrics.driftObjects.set(labels, 0);
+        metrics.setRevision(row.environment, row.stack, row.revision.sha);
+      }
+    },
+    refused(environment, stack) {
+      metrics.syncs.inc({ environment, stack, result: "refused" });
+    },
+    drift(environment, stack, objects) {
+      metrics.driftObjects.set({ environment, stack }, objects);
+    },
+  };
+}
+
+/** A rollback is a commit like any other; it is also an audit event, by whoever made it (read from its trailer). */
+export async function rollbackAudit(recorder: Recorder, commit: Commit): Promise<void> {
+  const rolledBack = rollbackOf(commit);
+  if (rolledBack === undefined) return;
+  await recorder.audit({
+    kind: "rollback", actor: commit.author.name, environment: rolledBack.environment, revision: commit.sha,
+    ...(rolledBack.stack === undefined ? {} : { stack: rolledBack.stack }),
+    details: { subject: commit.subject, email: commit.author.email },
+  });
+}
+
+/** Credentials for a target from the agent configuration: `environment/target` first, then `target`. */
+export function targetContext(instance: StackInstance, opts: { readonly targets: AgentConfig["targets"]; readonly kubeconfig?: string }): ProviderContext {
+  const creds = opts.targets[`${instance.environment}/${instance.targetName}`] ?? opts.targets[instance.targetName];
+  const kubeconfig = creds?.kubeconfig ?? opts.kubeconfig;
+  return {
+    ...(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig }),
+    ...(creds?.context === undefined ? {} : { context: creds.context }),
+    ...(creds?.root === undefined ? {} : { hostRoots: { [instance.targetName]: creds.root } }),
+  };
+}

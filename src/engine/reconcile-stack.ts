@@ -1,0 +1,215 @@
+import type { StackInstance } from "../config/stack-instances.ts";
+import { isoNow, type Clock } from "../core/clock.ts";
+import { GitwardError } from "../core/errors.ts";
+import { formatRef, refKey } from "../core/objref.ts";
+import type { DiffEntry } from "../providers/provider.ts";
+import type { RenderResult } from "../render/renderer.ts";
+import type { FinishedOutcome, RevisionInfo, SyncTrigger } from "../store/store.ts";
+import { actionSummary } from "./change-set.ts";
+import { decide, type DecideInput, type Decision } from "./decide.ts";
+import type { GateOutcome, GateOverride } from "./gate.ts";
+import { driftEvents } from "./record-drift.ts";
+import type { Recorder } from "./recorder.ts";
+import { labelledObjects, syncStack, type StackSyncResult } from "./sync-stack.ts";
+import type { TargetPool } from "./target-pool.ts";
+
+/** The environment's sync policy as it applies to this reconcile. */
+export interface SyncPolicy {
+  readonly auto: boolean;
+  readonly prune: boolean;
+  readonly selfHeal: boolean;
+}
+
+/** How objects are applied when a reconcile syncs. */
+export interface ApplySettings {
+  readonly dryRun: boolean;
+  /** Take over fields other appliers own (`--force-conflicts`; the stack's forceConflicts adds to it). */
+  readonly forceConflicts: boolean;
+  /** Wait for health this long after applying; undefined does not wait. */
+  readonly waitMs: number | undefined;
+  readonly override?: GateOverride;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** One reconcile of one stack at one revision. */
+export interface ReconcileInput extends Pick<DecideInput, "job" | "explicit" | "dependencies"> {
+  readonly instance: StackInstance;
+  /** The stack's render at the revision. */
+  readonly render: RenderResult | undefined;
+  readonly revision: RevisionInfo;
+  readonly trigger: SyncTrigger;
+  readonly gate: GateOutcome;
+  readonly policy: SyncPolicy;
+  readonly apply: ApplySettings;
+  readonly pool: TargetPool;
+  readonly recorder: Recorder;
+  readonly clock: Clock;
+  /** True once the process is stopping: drift is reported, not healed. */
+  readonly stopping?: () => boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** How a reconcile ended, one word for logs, metrics and callers. */
+export type ReconcileResult = FinishedOutcome | "refused" | "waiting" | "in-sync" | "drift-reported" | "shown" | "idle";
+
+/** What a reconcile did: its decision, the sync or comparison it ran, and how it ended. */
+export interface ReconcileOutcome {
+  /** The decision carried out (after a drift check, the one taken on what it found). */
+  readonly decision: Decision;
+  readonly result: ReconcileResult;
+  /** The sync, when one ran (heal included). */
+  readonly sync?: StackSyncResult;
+  /** Live state against the revision, when compared (drift check, `gitward diff`). */
+  readonly compared?: readonly DiffEntry[];
+  /** Objects differing from Git at the drift check. */
+  readonly drifted?: number;
+  /** ISO 8601, when a drift check ran. */
+  readonly checkedAt?: string;
+  /** The history row written for it, when one was. */
+  readonly syncId?: string;
+  /** How long the sync took, when one ran. */
+  readonly durationMs?: number;
+  readonly error?: string;
+}
+
+/**
+ * The lifecycle of one stack, the same for `gitward apply`, `gitward diff` and the agent:
+ * decide (Gate, sync policy, dependencies), then sync or compare, then record. A drift check
+ * decides again on what it found, healing or reporting.
+ */
+export async function reconcileStack(input: ReconcileInput): Promise<ReconcileOutcome> {
+  const { last, good } = await input.recorder.recorded(input.instance.environment, input.instance.stack);
+  const facts: DecideInput = {
+    job: input.job, explicit: input.explicit, revision: input.revision.sha,
+    rendered: input.render?.ok === true, gateAllowed: input.gate.allowed,
+    auto: input.policy.auto, selfHeal: input.policy.selfHeal,
+    last: last === undefined ? undefined : { revision: last.revision.sha, outcome: last.outcome },
+    good: good === undefined ? undefined : { revision: good.revision.sha, outcome: good.outcome },
+    dependencies: input.dependencies, stopping: input.stopping?.() ?? false,
+  };
+  const decision = decide(facts);
+  switch (decision.kind) {
+    case "refuse": {
+      const error = refusal(input);
+      const syncId = decision.record && !input.apply.dryRun ? await recordNotRun(input, "failed", error) : undefined;
+      return { decision, result: "refused", error, ...(syncId === undefined ? {} : { syncId }) };
+    }
+    case "skip": {
+      const error = `not synced: dependency ${decision.dependency} failed at this revision`;
+      const syncId = decision.record && !input.apply.dryRun ? await recordNotRun(input, "skipped", error) : undefined;
+      return { decision, result: "skipped", error, ...(syncId === undefined ? {} : { syncId }) };
+    }
+    case "wait":
+      return { decision, result: "waiting" };
+    case "none":
+      return { decision, result: "idle" };
+    case "show":
+      return { decision, result: "shown", compared: await compare(input) };
+    case "check-drift":
+      return checkDrift(input, facts);
+    case "sync":
+    case "heal":
+    case "report":
+      return { decision, ...(await sync(input, input.trigger)) };
+  }
+}
+
+/** Compares, records what drifted, then heals or reports as {@link decide} says. */
+async function checkDrift(input: ReconcileInput, facts: DecideInput): Promise<ReconcileOutcome> {
+  const compared = await compare(input);
+  const checkedAt = isoNow(input.clock);
+  const drifted = compared.filter((e) => e.action !== "no-op");
+  const decision = decide({ ...facts, drifted: drifted.length, stopping: input.stopping?.() ?? false });
+  const heal = decision.kind === "heal";
+  const { environment, stack } = input.instance;
+  await input.recorder.drift(environment, stack, driftEvents(environment, stack, drifted, heal, checkedAt));
+  const seen = { compared, drifted: drifted.length, checkedAt };
+  if (!heal) return { decision, result: drifted.length === 0 ? "in-sync" : "drift-reported", ...seen };
+  const trigger: SyncTrigger = { kind: "drift", detail: drifted.map((e) => refKey(e.ref)).slice(0, 5).join(", ") };
+  return { decision, ...seen, ...(await sync(input, trigger)) };
+}
+
+/** Live state against the revision, through the stack's target; never writes. */
+async function compare(input: ReconcileInput): Promise<readonly DiffEntry[]> {
+  if (input.render?.ok !== true) return [];
+  const session = await input.pool.session(input.instance);
+  const stack = { environment: input.instance.environment, stack: input.instance.stack };
+  const inventory = await session.readInventory(stack, input.signal);
+  const set = await session.diff(labelledObjects(input.render.objects, stack), {
+    ...(inventory === undefined ? {} : { inventory }), ...(input.signal === undefined ? {} : { signal: input.signal }),
+  });
+  return set.entries;
+}
+
+type SyncPart = Omit<ReconcileOutcome, "decision">;
+
+/** Apply, prune, verify through the target, recorded as one sync with its audit entry. */
+async function sync(input: ReconcileInput, trigger: SyncTrigger): Promise<SyncPart> {
+  const { environment, stack } = input.instance;
+  const record = !input.apply.dryRun;
+  const started = input.clock.now();
+  const syncId = record ? await input.recorder.begin({ environment, stack, revision: input.revision, trigger, summary: {}, objects: [] }) : undefined;
+  const result = await syncOne(input);
+  const aborted = input.signal?.aborted === true;
+  const outcome: FinishedOutcome = result.ok ? "succeeded" : aborted ? "cancelled" : "failed";
+  const error = result.ok ? undefined : failure(result);
+  const summary = actionSummary(result.entries);
+  const durationMs = Math.round(input.clock.now() - started);
+  if (syncId !== undefined) {
+    await input.recorder.finish(syncId, {
+      outcome, summary, objects: result.entries, durationMs,
+      ...(error === undefined ? {} : { error }),
+      ...(result.commands === undefined ? {} : { commands: result.commands }),
+    });
+    await input.recorder.audit({
+      kind: "sync", actor: trigger.by ?? `agent (${trigger.kind})`, environment, stack, revision: input.revision.sha,
+      details: { syncId, outcome, trigger: trigger.kind, summary },
+    });
+    if (input.gate.overridden) {
+      await input.recorder.audit({
+        kind: "gate-override", actor: input.apply.override?.by ?? trigger.by ?? "unknown", environment, stack, revision: input.revision.sha,
+        details: { syncId, reason: input.apply.override?.reason ?? "", denials: input.gate.denials.length },
+      });
+    }
+  }
+  return { result: outcome, sync: result, durationMs, ...(syncId === undefined ? {} : { syncId }), ...(error === undefined ? {} : { error }) };
+}
+
+/** Syncs the rendered stack through its session; a failure is a result naming the stack, not an exception. */
+async function syncOne(input: ReconcileInput): Promise<StackSyncResult> {
+  const { instance } = input;
+  try {
+    if (input.render?.ok !== true) throw new Error("the stack did not render");
+    return await syncStack(await input.pool.session(instance), instance, input.render.objects, {
+      revision: input.revision.sha, dryRun: input.apply.dryRun, prune: input.policy.prune, force: input.apply.forceConflicts,
+      waitMs: input.apply.waitMs, gate: input.gate, clock: input.clock,
+      ...(input.apply.override === undefined ? {} : { override: input.apply.override }),
+      ...(input.apply.onProgress === undefined ? {} : { onProgress: input.apply.onProgress }),
+      ...(input.signal === undefined ? {} : { signal: input.signal }),
+    });
+  } catch (e: unknown) {
+    const message = e instanceof GitwardError && e.hint !== undefined ? `${e.message} (hint: ${e.hint})` : e instanceof Error ? e.message : String(e);
+    return { environment: instance.environment, stack: instance.stack, target: instance.targetName, entries: [], ok: false, error: message };
+  }
+}
+
+/** Why a sync failed as a whole: its error, a health timeout, or its first failed objects. */
+function failure(result: StackSyncResult): string | undefined {
+  const error = result.error ?? (result.health?.timedOut === true ? "timed out waiting for health" : undefined);
+  if (error !== undefined && error !== "") return error;
+  const objects = result.entries.filter((e) => e.action === "failed").map((e) => `${formatRef(e.ref)}: ${e.message ?? "failed"}`).slice(0, 5).join("; ");
+  return objects === "" ? undefined : objects;
+}
+
+function refusal(input: ReconcileInput): string {
+  if (input.render !== undefined && !input.render.ok) return `revision not applied: render failed: ${input.render.error.message}`;
+  return `revision not applied: ${input.gate.blockers.length} error(s), ${input.gate.denials.length} policy denial(s); the stack stays on its last good revision`;
+}
+
+/** A sync that did not run (refused, skipped), recorded as begun and ended at once. */
+async function recordNotRun(input: ReconcileInput, outcome: "failed" | "skipped", error: string): Promise<string> {
+  const { environment, stack } = input.instance;
+  const id = await input.recorder.begin({ environment, stack, revision: input.revision, trigger: input.trigger, summary: {}, objects: [] });
+  await input.recorder.finish(id, { outcome, error, summary: {}, objects: [], durationMs: 0 }, { refused: outcome === "failed" });
+  return id;
+}

@@ -1,0 +1,93 @@
+import type { Clock } from "../core/clock.ts";
+import type { NewAuditEvent, NewDrift, NewSync, Store, SyncResult, SyncRow } from "../store/store.ts";
+
+/**
+ * The Record stage's port: where a reconcile writes what it did. The engine calls it in one
+ * place ({@link reconcileStack}); the agent and `gitward apply --state` pass a store-backed one,
+ * `gitward apply` without state and `gitward diff` a no-op one (the target's inventory still
+ * keeps its last syncs).
+ */
+export interface Recorder {
+  /** The stack's latest sync whatever its outcome, and its latest successful one. */
+  recorded(environment: string, stack: string): Promise<RecordedSyncs>;
+  /** Records a sync as running; returns its id. */
+  begin(sync: NewSync): Promise<string>;
+  /** Records how it ended; `refused` marks a revision not applied (render failed, gate refused). */
+  finish(id: string, result: SyncResult, opts?: { readonly refused?: boolean }): Promise<SyncRow | undefined>;
+  audit(event: NewAuditEvent): Promise<void>;
+  /** Records drift found on a stack; `count` objects differ (0 records nothing but is observed). */
+  drift(environment: string, stack: string, events: readonly NewDrift[]): Promise<void>;
+}
+
+/** See {@link Recorder.recorded}. */
+export interface RecordedSyncs {
+  readonly last: SyncRow | undefined;
+  readonly good: SyncRow | undefined;
+}
+
+/** Who watches records as they are made (the agent's metrics); every method optional. */
+export interface RecordObserver {
+  finished?(row: SyncRow): void;
+  /** A revision not applied to a stack (render failed or gate refused). */
+  refused?(environment: string, stack: string): void;
+  drift?(environment: string, stack: string, objects: number): void;
+}
+
+/** A recorder that keeps nothing: every stack looks never synced. */
+export function noopRecorder(): Recorder {
+  return {
+    recorded: () => Promise.resolve({ last: undefined, good: undefined }),
+    begin: () => Promise.resolve(""),
+    finish: () => Promise.resolve(undefined),
+    audit: () => Promise.resolve(),
+    drift: () => Promise.resolve(),
+  };
+}
+
+/**
+ * A recorder writing history, drift and audit to a {@link Store}. The last and last good sync
+ * of each stack are kept in memory once read: the process that records a stack's syncs is
+ * its only writer (one agent per environment; a push run is one process).
+ */
+export function storeRecorder(store: Store, opts: { readonly clock?: Clock; readonly observer?: RecordObserver } = {}): Recorder & { readonly store: Store } {
+  const rows = new Map<string, RecordedSyncs>();
+  const recorded = async (environment: string, stack: string): Promise<RecordedSyncs> => {
+    const k = `${environment}/${stack}`;
+    let r = rows.get(k);
+    if (r === undefined) {
+      const [last, good] = await Promise.all([store.lastSync(environment, stack), store.lastSucceeded(environment, stack)]);
+      r = { last, good };
+      rows.set(k, r);
+    }
+    return r;
+  };
+  const at = (): string | undefined => opts.clock?.date().toISOString();
+  return {
+    store,
+    recorded,
+    async begin(sync) {
+      const startedAt = sync.startedAt ?? at();
+      const row = await store.beginSync({ ...sync, ...(startedAt === undefined ? {} : { startedAt }) });
+      const r = await recorded(sync.environment, sync.stack);
+      rows.set(`${sync.environment}/${sync.stack}`, { ...r, last: row });
+      return row.id;
+    },
+    async finish(id, result, how) {
+      const finishedAt = result.finishedAt ?? at();
+      const row = await store.finishSync(id, { ...result, ...(finishedAt === undefined ? {} : { finishedAt }) });
+      const r = await recorded(row.environment, row.stack);
+      rows.set(`${row.environment}/${row.stack}`, { last: row, good: row.outcome === "succeeded" ? row : r.good });
+      if (how?.refused === true) opts.observer?.refused?.(row.environment, row.stack);
+      else opts.observer?.finished?.(row);
+      return row;
+    },
+    async audit(event) {
+      const when = event.at ?? at();
+      await store.appendAudit({ ...event, ...(when === undefined ? {} : { at: when }) });
+    },
+    async drift(environment, stack, events) {
+      opts.observer?.drift?.(environment, stack, events.length);
+      if (events.length > 0) await store.recordDrift(events);
+    },
+  };
+}

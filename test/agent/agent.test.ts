@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Agent } from "../../src/agent/agent.ts";
+import { agentLogger } from "../../src/agent/logger.ts";
+import { AgentMetrics } from "../../src/agent/metrics.ts";
+import { openStore } from "../../src/store/open.ts";
+import type { Store, SyncRow } from "../../src/store/store.ts";
+import { FakeClock } from "../support/fake-clock.ts";
+import { MemoryTarget } from "../support/memory-provider.ts";
+import { makeRepo, type TestRepo } from "../support/repo.ts";
+
+const configYaml = `version: 1
+environments:
+  dev:
+    targets: { cluster: { provider: kubernetes } }
+    sync: { auto: true, prune: true, selfHeal: true }
+  prod:
+    targets: { cluster: { provider: kubernetes } }
+    sync: { auto: false, prune: true }
+stacks:
+  db: { target: cluster, path: db }
+  web: { target: cluster, path: web, dependsOn: [db] }
+`;
+
+function files(text: string): Record<string, string> {
+  return {
+    "gitward.yaml": configYaml,
+    "db/cm.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: db, namespace: apps }\ndata: { text: "${text}" }\n`,
+    "web/cm.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: web, namespace: apps }\ndata: { text: "${text}" }\n`,
+  };
+}
+
+const second = 1000;
+
+/**
+ * The agent as a unit: a real repository and an in-memory SQLite store, an in-memory target,
+ * and a fake clock, so polling, backoff, dependency waits and drift timers are driven by the
+ * test instead of waited for.
+ */
+describe("agent with a fake clock", () => {
+  let repo: TestRepo;
+  let work: string;
+  let store: Store;
+  let clock: FakeClock;
+  let target: MemoryTarget;
+  let agent: Agent;
+
+  const syncs = async (environment: string, stack: string): Promise<SyncRow[]> => (await store.listSyncs({ environment, stack, limit: 100 })).reverse();
+  const outcomes = async (environment: string, stack: string): Promise<string[]> => (await syncs(environment, stack)).map((r) => r.outcome);
+  /** Moves the fake time and lets the real work it started (git, SQLite) finish. */
+  const advance = async (ms: number): Promise<void> => {
+    await clock.advance(ms);
+    await agent.idle(false);
+  };
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), "gitward-agent-unit-"));
+    repo = makeRepo();
+    repo.commit(files("v1"), "v1");
+    store = await openStore("sqlite::memory:");
+    clock = new FakeClock();
+    target = new MemoryTarget();
+    agent = new Agent({
+      repo: repo.dir, branch: "main", configPath: "gitward.yaml", store, cacheDir: join(work, "cache"),
+      providers: { kubernetes: target.provider("kubernetes") }, targets: {},
+      intervals: { pollMs: 60 * second, driftMs: 300 * second, retryBaseMs: 1 * second, retryMaxMs: 8 * second, dependencyWaitMs: 2 * second },
+      concurrency: 2, graceMs: 1000, healthTimeoutMs: 5000,
+      logger: agentLogger({ level: process.env["GITWARD_TEST_LOG"] ?? "silent", pretty: false }),
+      metrics: new AgentMetrics({ defaults: false }), clock, random: () => 0.5,
+    });
+    await agent.start();
+    await agent.idle(false);
+  });
+  after(async () => {
+    await agent.stop();
+    await store.close();
+    repo.remove();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("syncs the automatic environment at start, dependencies first; the manual one waits", async () => {
+    // web may be tried before db has synced: it waits (2 s), then syncs.
+    await advance(3 * second);
+    assert.deepEqual(await outcomes("dev", "db"), ["succeeded"]);
+    assert.deepEqual(await outcomes("dev", "web"), ["succeeded"]);
+    const [db] = await syncs("dev", "db");
+    const [web] = await syncs("dev", "web");
+    assert.ok(db !== undefined && web !== undefined && db.startedAt <= web.startedAt, "db synced before web");
+    assert.deepEqual(await outcomes("prod", "db"), []);
+    assert.equal(db.trigger.kind, "startup");
+    assert.match(db.startedAt, /^2026-12-01T00:00/, "timestamps come from the clock");
+  });
+
+  it("a failed sync is retried with exponential backoff, not before", async () => {
+    target.failApply = 2;
+    repo.commit(files("v2"), "v2");
+    await advance(60 * second); // the poll finds v2; db fails
+    assert.deepEqual(await outcomes("dev", "db"), ["succeeded", "failed"]);
+    await advance(0.9 * second); // the first retry is due after 1 s (jitter fixed at its middle)
+    assert.deepEqual(await outcomes("dev", "db"), ["succeeded", "failed"]);
+    await advance(0.1 * second); // fails again; the next retry waits 2 s
+    assert.deepEqual(await outcomes("dev", "db"), ["succeeded", "failed", "failed"]);
+    await advance(1.9 * second);
+    assert.deepEqual(await outcomes("dev", "db"), ["succeeded", "failed", "failed"]);
+    await advance(0.1 * second);
+    assert.deepEqual(await outcomes("dev", "db"), ["succeeded", "failed", "failed", "succeeded"]);
+    const retried = (await syncs("dev", "db"))[2];
+    assert.equal(retried?.trigger.detail, "retry");
+  });
+
+  it("a stack whose dependency failed at the revision is not applied, and syncs as soon as the dependency recovers", async () => {
+    // While db failed at v2, web either waited or was skipped (recorded once); db's success queued it again.
+    const v2 = repo.git("rev-parse", "HEAD");
+    const atV2 = (await syncs("dev", "web")).filter((r) => r.revision.sha === v2);
+    assert.equal(atV2.at(-1)?.outcome, "succeeded");
+    assert.ok(atV2.slice(0, -1).every((r) => r.outcome === "skipped" && /dependency db failed at this revision/.test(r.error ?? "")), JSON.stringify(atV2));
+    assert.ok(atV2.length <= 2, "a skip is recorded once per revision");
+    const dbDone = (await syncs("dev", "db")).at(-1);
+    assert.ok(dbDone !== undefined && atV2.at(-1)!.startedAt >= dbDone.startedAt, "web applied after db succeeded");
+    // v3: db fails once; no timer is needed for web to follow once db has recovered.
+    target.failApply = 1;
+    const v3 = repo.commit(files("v3"), "v3");
+    await advance(60 * second);
+    await advance(1 * second);
+    assert.deepEqual((await syncs("dev", "db")).filter((r) => r.revision.sha === v3).map((r) => r.outcome), ["failed", "succeeded"]);
+    const webV3 = (await syncs("dev", "web")).filter((r) => r.revision.sha === v3).map((r) => r.outcome);
+    assert.equal(webV3.at(-1), "succeeded", JSON.stringify(webV3));
+    assert.ok(!webV3.includes("failed"));
+  });
+
+  it("drift: healed where the environment self-heals, reported where it does not", async () => {
+    await agent.trigger({ kind: "manual", by: "alice", detail: "test" }, { environment: "prod" });
+    await advance(3 * second);
+    assert.equal((await syncs("prod", "db")).at(-1)?.outcome, "succeeded");
+    assert.equal((await syncs("prod", "db")).at(-1)?.trigger.by, "alice");
+    // Someone edits both environments' db ConfigMap by hand.
+    for (const [k, v] of target.objects) if (k.includes("/db")) target.objects.set(k, { ...v, data: { text: "edited" } });
+    await advance(300 * second);
+    const heal = (await syncs("dev", "db")).at(-1);
+    assert.equal(heal?.trigger.kind, "drift");
+    assert.equal(heal?.outcome, "succeeded");
+    const drift = await store.listDrift({ limit: 100 });
+    assert.ok(drift.some((d) => d.environment === "dev" && d.stack === "db" && d.corrected));
+    assert.ok(drift.some((d) => d.environment === "prod" && d.stack === "db" && !d.corrected));
+    const status = await agent.status();
+    const prodDb = status.environments.find((e) => e.name === "prod")?.stacks.find((s) => s.stack === "db");
+    const devDb = status.environments.find((e) => e.name === "dev")?.stacks.find((s) => s.stack === "db");
+    assert.equal(prodDb?.drift, 1);
+    assert.equal(prodDb?.inSync, false);
+    assert.equal(devDb?.drift, 0);
+    assert.equal(devDb?.inSync, true);
+  });
+
+  it("the target is opened once per (environment, target) and the audit chain holds", async () => {
+    assert.equal(target.opens, 2);
+    const audit = await store.listAudit({ limit: 1000 });
+    assert.ok(audit.some((a) => a.kind === "manual-trigger" && a.actor === "alice"));
+    assert.ok(audit.filter((a) => a.kind === "sync").length >= 8);
+    assert.equal((await store.verifyAudit()).ok, true);
+  });
+});
