@@ -33,6 +33,11 @@ export default tseslint.config(
   layer(["src/store/**"], ["cli", "engine", "agent", "server", "config", "source", "render", "check", "plan", "policy", "forge"], "the store knows core and the provider types only"),
   layer(["src/agent/**"], ["cli"], "the agent runs the engine; the CLI starts it"),
   {
+    // The decision of a reconcile is a pure function of its input: no I/O, no other module.
+    files: ["src/engine/decide.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["*", "**/*", "node:*"], message: "decide() is pure: everything it needs comes in its input" }] }] },
+  },
+  {
     files: ["test/**", "bench/**", "scripts/**"],
     rules: {
       "@typescript-eslint/no-unsafe-assignment": "off",
