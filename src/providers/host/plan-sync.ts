@@ -48,6 +48,7 @@ export interface PlanInput {
 
 /** The stale paths {@link planSync} needs to see on disk: those of stale objects that gitward created and no desired object takes over. */
 export function stalePathsToInspect(input: Pick<PlanInput, "stack" | "objects" | "registry" | "stale">): StalePath[] {
+  if (input.stale.length === 0) return [];
   const current = pathsByRef(input.registry, input.stack);
   const desiredPaths = new Set(input.objects.map((o) => o.spec.path));
   return input.stale.flatMap((e) => {
@@ -129,6 +130,7 @@ function planObject(input: PlanInput, o: ResolvedObject, draft: Draft): void {
 
 /** The stale objects, in order: deleted when gitward created them (a directory only when nothing unmanaged is left in it), else left in place. */
 function planStale(input: PlanInput, desiredPaths: ReadonlySet<string>, draft: Draft): void {
+  if (input.stale.length === 0) return;
   const current = pathsByRef(input.registry, input.stack);
   const staleKeys = new Set(input.stale.map((e) => refKey(e.ref)));
   for (const e of input.stale) {
