@@ -1,8 +1,8 @@
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { DesiredObject } from "../provider.ts";
 import { PathGuard } from "./fs/paths.ts";
 import { listUnmanaged, scanDirectories, scanFiles, type FileState } from "./fs/scan.ts";
-import type { DesiredObject } from "../provider.ts";
 import { parseHostObject } from "./kinds.ts";
 import type { StaleOnDisk, StalePath } from "./plan-sync.ts";
 import { idsOf, type InvalidObject, type ResolvedObject } from "./resolved-object.ts";
@@ -20,7 +20,7 @@ export async function resolveObjects(
   desired: readonly DesiredObject[],
 ): Promise<(ResolvedObject | InvalidObject)[]> {
   const guard = new PathGuard(ctx.root);
-  const owners = ctx.owners;
+  const { owners } = ctx;
   return Promise.all(desired.map(async (d) => {
     const parsed = parseHostObject(d.object);
     if (parsed.spec === undefined) return { desired: d, error: parsed.issues.map((i) => (i.field === "" ? i.message : `${i.field}: ${i.message}`)).join("; ") };

@@ -79,6 +79,17 @@ export function createOwnerResolver(options: OwnerResolverOptions = {}): OwnerRe
     ? fileLookup(options)
     : nssLookup(options.runner ?? new ProcessRunner(), options.timeoutMs ?? 10_000);
   const found = new Map<string, Promise<number>>();
+  // A failed lookup forgets itself; it settles only after `resolve` stored it, past its first await.
+  const ask = async (kind: Kind, name: string, key: string): Promise<number> => {
+    try {
+      const r = await lookup(kind, name);
+      if (typeof r === "number") return r;
+      throw unknownName(kind, name, r.notIn);
+    } catch (e: unknown) {
+      found.delete(key);
+      throw e;
+    }
+  };
   const resolve = (kind: Kind, name: string | number): Promise<number> => {
     const id = numericId(kind, name);
     if (id !== undefined) return Promise.resolve(id);
@@ -90,17 +101,6 @@ export function createOwnerResolver(options: OwnerResolverOptions = {}): OwnerRe
       found.set(key, pending);
     }
     return pending;
-  };
-  // Runs after the caller stored the promise: its first await comes before any settling.
-  const ask = async (kind: Kind, name: string, key: string): Promise<number> => {
-    try {
-      const r = await lookup(kind, name);
-      if (typeof r === "number") return r;
-      throw unknownName(kind, name, r.notIn);
-    } catch (e: unknown) {
-      found.delete(key);
-      throw e;
-    }
   };
   return {
     user: async (name) => resolve("user", name),
