@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isDuration } from "../core/duration.ts";
 
 /** A name used as a map key: environments, stacks, targets. DNS-label-like so it fits labels and URLs. */
 const name = z
@@ -55,6 +56,9 @@ const syncPolicy = z.strictObject({
   auto: z.boolean().default(false).describe("Apply new revisions without a manual trigger."),
   prune: z.boolean().default(true).describe("Delete objects that Git no longer has."),
   selfHeal: z.boolean().default(false).describe("Correct drift made outside Git."),
+  wait: z.boolean().optional().describe("The agent holds a worker until each synced stack is healthy (or the timeout), instead of following health in the background. Default false."),
+  timeout: z.string().refine(isDuration, "must be a duration such as 90s, 5m or 1h30m").optional()
+    .describe("How long health is awaited or followed after a sync (e.g. 5m); default the agent's healthTimeout."),
 });
 
 const approvals = z.strictObject({

@@ -11,7 +11,7 @@ import { findingsText } from "../../plan/format-text.ts";
 import { pushActor, pushDetail } from "../actor.ts";
 import { addKubernetesTuning, kubernetesTuning, type TuningFlags } from "../kubernetes-flags.ts";
 import { addCommonOptions, addOutputOption, verificationFrom, workspaceOptions, type CommonFlags } from "../common-options.ts";
-import { parseDuration } from "../duration.ts";
+import { parseDuration } from "../../core/duration.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { CliIO } from "../io.ts";
 

@@ -1,4 +1,4 @@
-import { ErrorCode, GitwardError } from "../core/errors.ts";
+import { ErrorCode, GitwardError } from "./errors.ts";
 
 /** Parses `90s`, `5m`, `1h30m`, `500ms` or a bare number of seconds into milliseconds. */
 export function parseDuration(text: string): number {
@@ -14,4 +14,9 @@ export function parseDuration(text: string): number {
     rest = rest.slice(m[0].length);
   }
   return total;
+}
+
+/** True when {@link parseDuration} accepts the text. */
+export function isDuration(text: string): boolean {
+  return /^\s*(\d+|(\d+(ms|s|m|h))+)\s*$/.test(text);
 }
