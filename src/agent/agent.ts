@@ -10,6 +10,7 @@ import { remoteHead } from "../source/remote-head.ts";
 import type { Store, SyncTrigger } from "../store/store.ts";
 import type { AgentConfig } from "./config.ts";
 import type { AgentMetrics } from "./metrics.ts";
+import { HealthWatch } from "./health-watch.ts";
 import { metricsObserver, reconcileWork, rollbackAudit, targetContext, type WorkContext } from "./work.ts";
 import { RepoWatch } from "./repo-watch.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -32,10 +33,14 @@ export interface AgentOptions {
   readonly targets: AgentConfig["targets"];
   /** Default kubeconfig for kubernetes targets without one. */
   readonly kubeconfig?: string;
-  readonly intervals: { readonly pollMs: number; readonly driftMs: number; readonly retryBaseMs: number; readonly retryMaxMs: number; readonly dependencyWaitMs: number };
+  readonly intervals: {
+    readonly pollMs: number; readonly driftMs: number; readonly retryBaseMs: number; readonly retryMaxMs: number; readonly dependencyWaitMs: number;
+    /** Between reads of the health of synced stacks' objects; default 5 s. */
+    readonly healthMs?: number;
+  };
   readonly concurrency: number;
   readonly graceMs: number;
-  /** How long a sync waits for health after applying. */
+  /** How long health is followed (or, where an environment asks, awaited) after a sync; an environment's sync.timeout overrides it. */
   readonly healthTimeoutMs: number;
   readonly logger: Logger;
   readonly metrics: AgentMetrics;
@@ -58,6 +63,7 @@ export class Agent {
   readonly #pool: TargetPool;
   readonly #recorder: Recorder;
   readonly #drift = new Map<string, DriftMemory>();
+  readonly #health: HealthWatch;
   #started = false;
 
   constructor(opts: AgentOptions) {
@@ -67,6 +73,11 @@ export class Agent {
     this.#scheduler = new Scheduler({ concurrency: opts.concurrency, backoff: { baseMs: opts.intervals.retryBaseMs, maxMs: opts.intervals.retryMaxMs }, clock: this.#clock, logger: opts.logger, ...(opts.random === undefined ? {} : { random: opts.random }) });
     this.#recorder = storeRecorder(opts.store, { clock: this.#clock, observer: metricsObserver(opts.metrics) });
     this.#pool = new TargetPool({ providers: opts.providers, context: (i) => targetContext(i, opts), reopenFailed: true });
+    this.#health = new HealthWatch({
+      pool: this.#pool, recorder: this.#recorder, clock: this.#clock, logger: opts.logger,
+      settled: (environment, stack) => void this.#queueDependents(environment, stack, { kind: "startup", detail: `after ${stack} settled` })
+        .catch((e: unknown) => opts.logger.error({ environment, stack, err: e instanceof Error ? e.message : String(e) }, "queueing dependents failed")),
+    });
     this.#watch = new RepoWatch({
       ...opts, runner, clock: this.#clock,
       remoteHead: (repo, branch) => remoteHead(runner, repo, branch, { timeoutMs: 30_000 }),
@@ -87,6 +98,7 @@ export class Agent {
       first = false;
     }, { now: true });
     void this.#scheduler.every("drift", this.#o.intervals.driftMs, () => this.checkDrift(), { now: false });
+    void this.#scheduler.every("health", this.#o.intervals.healthMs ?? 5000, () => this.#health.check(), { now: false });
   }
 
   /** Stops taking work, lets running syncs finish within the grace period, cancels the rest, closes everything. */
@@ -153,6 +165,12 @@ export class Agent {
     return (await this.#watch.instances(scope.environment)).filter((i) => scope.stack === undefined || i.stack === scope.stack);
   }
 
+  async #queueDependents(environment: string, stack: string, trigger: SyncTrigger): Promise<void> {
+    for (const i of await this.#watch.instances(environment)) {
+      if (i.dependsOn.includes(stack)) this.#enqueue(environment, i.stack, "sync", trigger);
+    }
+  }
+
   #enqueue(environment: string, stack: string, job: Job, trigger: SyncTrigger, opts: { explicit?: boolean; delayMs?: number } = {}): boolean {
     const ctx: WorkContext = {
       watch: this.#watch, scheduler: this.#scheduler, pool: this.#pool, recorder: this.#recorder, clock: this.#clock,
@@ -160,11 +178,8 @@ export class Agent {
       remember: (memory) => this.#drift.set(`${environment}/${stack}`, memory),
       requeue: (j, t, o) => this.#enqueue(environment, stack, j, t, o),
       queueDependency: (dep) => { if (!this.#scheduler.has(`${environment}/${dep}`)) this.#enqueue(environment, dep, "sync", { kind: "startup", detail: `dependency of ${stack}` }); },
-      queueDependents: async () => {
-        for (const i of await this.#watch.instances(environment)) {
-          if (i.dependsOn.includes(stack)) this.#enqueue(environment, i.stack, "sync", { kind: trigger.kind, detail: `after ${stack}` });
-        }
-      },
+      queueDependents: () => this.#queueDependents(environment, stack, { kind: trigger.kind, detail: `after ${stack}` }),
+      health: this.#health,
     };
     this.#scheduler.enqueue(`${environment}/${stack}`, (signal) => reconcileWork(ctx, { environment, stack, job, trigger, explicit: opts.explicit ?? false }, signal), opts.delayMs ?? 0);
     this.#o.metrics.queueDepth.set(this.#scheduler.depth);

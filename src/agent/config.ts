@@ -35,7 +35,9 @@ export const agentConfigSchema = z.strictObject({
     retryBase: seconds.default(5).describe("First retry delay after a failed sync; doubles up to retryMax."),
     retryMax: seconds.default(300),
     dependencyWait: seconds.default(2).describe("Seconds between checks of a stack's dependencies."),
-  }).default({ poll: 30, drift: 300, retryBase: 5, retryMax: 300, dependencyWait: 2 }),
+    health: seconds.default(5).describe("Seconds between reads of the health of synced stacks' objects."),
+  }).default({ poll: 30, drift: 300, retryBase: 5, retryMax: 300, dependencyWait: 2, health: 5 }),
+  healthTimeout: seconds.default(300).describe("Seconds a synced stack has to become healthy before it is recorded as timed out; an environment's sync.timeout overrides it; --health-timeout overrides this."),
   gracePeriodSeconds: seconds.default(30).describe("On SIGTERM: how long in-flight syncs may finish before they are cancelled."),
   targets: z.record(name, targetCredentials).default({}),
   webhook: z.strictObject({

@@ -24,7 +24,7 @@ export interface RunAgentOptions {
   readonly kubeconfig?: string;
   readonly logger?: Logger;
   readonly providers?: Readonly<Record<string, Provider>>;
-  /** Seconds to wait for health after a sync (default 300). */
+  /** Seconds a synced stack has to become healthy; default the configuration's healthTimeout (300). */
   readonly healthTimeoutSeconds?: number;
 }
 
@@ -56,11 +56,11 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     ...(o.kubeconfig === undefined ? {} : { kubeconfig: o.kubeconfig }),
     intervals: {
       pollMs: c.intervals.poll * 1000, driftMs: c.intervals.drift * 1000, retryBaseMs: c.intervals.retryBase * 1000,
-      retryMaxMs: c.intervals.retryMax * 1000, dependencyWaitMs: c.intervals.dependencyWait * 1000,
+      retryMaxMs: c.intervals.retryMax * 1000, dependencyWaitMs: c.intervals.dependencyWait * 1000, healthMs: c.intervals.health * 1000,
     },
     concurrency: c.concurrency,
     graceMs: c.gracePeriodSeconds * 1000,
-    healthTimeoutMs: (o.healthTimeoutSeconds ?? 300) * 1000,
+    healthTimeoutMs: (o.healthTimeoutSeconds ?? c.healthTimeout) * 1000,
   });
   const [github, gitlab, gitea, generic, apiToken] = await Promise.all([
     readSecret(c.webhook.github, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.gitlab, "GITWARD_WEBHOOK_SECRET"),

@@ -1,5 +1,5 @@
 import type { Recorder } from "../engine/recorder.ts";
-import type { SyncRow } from "../store/store.ts";
+import type { SyncHealth, SyncRow } from "../store/store.ts";
 import type { RepoWatch } from "./repo-watch.ts";
 import type { LoopHealth, Scheduler } from "./scheduler.ts";
 
@@ -13,6 +13,8 @@ export interface StackStatus {
   /** The revision last synced successfully. */
   readonly current?: string;
   readonly inSync: boolean;
+  /** The health of the current revision's objects, as followed after its sync. */
+  readonly health?: SyncHealth;
   readonly lastSync?: { readonly id: string; readonly outcome: SyncRow["outcome"]; readonly at: string; readonly error?: string; readonly revision: string };
   /** Objects differing from Git at the last drift check. */
   readonly drift: number;
@@ -70,6 +72,7 @@ export async function agentStatus(s: StatusSources): Promise<AgentStatus> {
         environment: env, stack: instance.stack, target: instance.targetName,
         ...(head === undefined ? {} : { desired: head.commit.sha }),
         ...(good === undefined ? {} : { current: good.revision.sha }),
+        ...(good?.health === undefined ? {} : { health: good.health }),
         inSync: good !== undefined && good.revision.sha === head?.commit.sha && (drift?.drift ?? 0) === 0,
         ...(last === undefined ? {} : { lastSync: lastSync(last) }),
         drift: drift?.drift ?? 0,

@@ -3,7 +3,7 @@ import type { Clock } from "../core/clock.ts";
 import { formatRef } from "../core/objref.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import { actionSummary } from "../engine/change-set.ts";
-import { dependencyState, type Job } from "../engine/decide.ts";
+import { dependencyState, type Job, type RecordedOutcome } from "../engine/decide.ts";
 import { reconcileStack, type ReconcileOutcome } from "../engine/reconcile-stack.ts";
 import type { RecordObserver, Recorder } from "../engine/recorder.ts";
 import { revisionInfo } from "../engine/sync-environment.ts";
@@ -11,9 +11,11 @@ import type { TargetPool } from "../engine/target-pool.ts";
 import type { ProviderContext } from "../providers/provider.ts";
 import { rollbackOf } from "../source/rollback-trailer.ts";
 import type { Commit } from "../source/types.ts";
-import type { RevisionInfo, SyncTrigger } from "../store/store.ts";
+import type { RevisionInfo, SyncRow, SyncTrigger } from "../store/store.ts";
 import type { AgentConfig } from "./config.ts";
 import type { AgentMetrics } from "./metrics.ts";
+import { parseDuration } from "../core/duration.ts";
+import type { HealthWatch } from "./health-watch.ts";
 import type { Evaluated, RepoWatch } from "./repo-watch.ts";
 import { errorText, type Scheduler } from "./scheduler.ts";
 import type { DriftMemory } from "./status.ts";
@@ -43,6 +45,8 @@ export interface WorkContext {
   queueDependency(stack: string): void;
   /** Queues the stacks of the environment that depend on this one (it just synced). */
   queueDependents(): Promise<void>;
+  /** Follows the health of a synced stack's objects in the background. */
+  readonly health: HealthWatch;
 }
 
 /**
@@ -58,13 +62,17 @@ export async function reconcileWork(ctx: WorkContext, item: WorkItem, signal: Ab
     const ev = await ctx.watch.evaluate(item.environment);
     const instance = ev.evaluation.instances.find((i) => i.stack === item.stack);
     if (instance === undefined) return; // removed from Git or from this environment since it was queued
+    const sync = ev.evaluation.config?.config.environments[instance.environment]?.sync;
+    const health = { timeoutMs: sync?.timeout === undefined ? ctx.healthTimeoutMs : parseDuration(sync.timeout), blocking: sync?.wait === true };
     const outcome = await reconcileStack({
       instance, ...(await reconcileFacts(ctx, instance, ev)),
       job: item.job, explicit: item.explicit, trigger: item.trigger, gate: ev.gate,
-      apply: { dryRun: false, forceConflicts: false, waitMs: ctx.healthTimeoutMs },
+      // Health is followed in the background, unless the environment asks to hold the worker for it.
+      apply: { dryRun: false, forceConflicts: false, waitMs: health.blocking ? health.timeoutMs : undefined },
       pool: ctx.pool, recorder: ctx.recorder, clock: ctx.clock, stopping: () => ctx.scheduler.closed, signal,
     });
-    await followUp(ctx, item, ev.sha, outcome);
+    const followed = await followHealth(ctx, instance, outcome, health);
+    await followUp(ctx, item, ev.sha, outcome, followed);
   } catch (e: unknown) {
     const delay = ctx.scheduler.failed(key);
     ctx.logger.error({ environment: item.environment, stack: item.stack, job: item.job, err: errorText(e), retryInMs: delay }, "work item failed");
@@ -85,7 +93,21 @@ async function reconcileFacts(ctx: WorkContext, instance: StackInstance, ev: Eva
   };
 }
 
-async function followUp(ctx: WorkContext, item: WorkItem, revision: string, outcome: ReconcileOutcome): Promise<void> {
+/** After a sync that did not wait, its objects' health is followed; true when it is. */
+async function followHealth(ctx: WorkContext, instance: StackInstance, outcome: ReconcileOutcome, health: { timeoutMs: number; blocking: boolean }): Promise<boolean> {
+  if (outcome.syncId === undefined || outcome.sync === undefined) return false;
+  if (outcome.result !== "succeeded" || health.blocking) {
+    ctx.health.forget(instance.environment, instance.stack);
+    return false;
+  }
+  // A transactional target (host) verified health inside its transaction.
+  if ((await ctx.pool.session(instance)).transact !== undefined) return false;
+  const refs = outcome.sync.entries.filter((e) => e.action !== "deleted" && e.action !== "failed" && e.action !== "skipped").map((e) => e.ref);
+  await ctx.health.follow(instance, outcome.syncId, refs, health.timeoutMs);
+  return refs.length > 0;
+}
+
+async function followUp(ctx: WorkContext, item: WorkItem, revision: string, outcome: ReconcileOutcome, followed: boolean): Promise<void> {
   const { environment, stack } = item;
   const key = `${environment}/${stack}`;
   if (outcome.checkedAt !== undefined) {
@@ -105,8 +127,9 @@ async function followUp(ctx: WorkContext, item: WorkItem, revision: string, outc
     case "succeeded":
       ctx.scheduler.succeeded(key);
       if (outcome.checkedAt === undefined) ctx.remember({ drift: 0 });
-      // A dependent skipped or waiting at this revision can go now, without waiting for a timer.
-      await ctx.queueDependents();
+      // A dependent skipped or waiting at this revision can go now, without waiting for a timer
+      // (when health is followed, once it is healthy).
+      if (!followed) await ctx.queueDependents();
       ctx.logger.info({ environment, stack, revision, trigger: outcome.decision.kind === "heal" ? "drift" : item.trigger.kind, summary: actionSummary(outcome.sync?.entries ?? []), ms: outcome.durationMs }, "synced");
       return;
     case "failed": {
@@ -121,8 +144,8 @@ async function followUp(ctx: WorkContext, item: WorkItem, revision: string, outc
   }
 }
 
-function lastOutcome(row: { readonly revision: { readonly sha: string }; readonly outcome: string } | undefined): { revision: string; outcome: string } | undefined {
-  return row === undefined ? undefined : { revision: row.revision.sha, outcome: row.outcome };
+function lastOutcome(row: SyncRow | undefined): RecordedOutcome | undefined {
+  return row === undefined ? undefined : { revision: row.revision.sha, outcome: row.outcome, health: row.health?.state };
 }
 
 function revisionOf(commit: Commit | undefined, sha: string): RevisionInfo {

@@ -20,10 +20,12 @@ export type Job = (typeof Job)[keyof typeof Job];
 /** Where a dependency of the stack stands at the revision being reconciled. */
 export type DependencyState = "ready" | "failed" | "pending";
 
-/** The recorded sync facts `decide` reads: revision and outcome only. */
+/** The recorded sync facts `decide` reads: revision, outcome and, where followed, health. */
 export interface RecordedOutcome {
   readonly revision: string;
   readonly outcome: string;
+  /** `progressing`, `healthy`, `degraded` or `timed-out` when health is followed after the sync. */
+  readonly health?: string | undefined;
 }
 
 /** Everything {@link decide} looks at. */
@@ -118,10 +120,17 @@ function dependencyDecision(input: DecideInput): Decision {
   return { kind: "sync" };
 }
 
-/** Where a dependency stands, from its recorded syncs: synced at the revision, failed or skipped there, or not yet. */
+/**
+ * Where a dependency stands, from its latest sync: ready when it synced the revision and its
+ * objects are healthy (or their health is not followed), pending while they are progressing or
+ * it has not synced the revision yet, failed when its sync failed or was skipped there, or its
+ * objects turned degraded or did not become healthy in time.
+ */
 export function dependencyState(last: RecordedOutcome | undefined, revision: string): DependencyState {
   if (last?.revision !== revision) return "pending";
-  if (last.outcome === "succeeded") return "ready";
   if (last.outcome === "failed" || last.outcome === "skipped") return "failed";
-  return "pending";
+  if (last.outcome !== "succeeded") return "pending";
+  if (last.health === "progressing") return "pending";
+  if (last.health === "degraded" || last.health === "timed-out") return "failed";
+  return "ready";
 }

@@ -8,6 +8,7 @@ import type { FinishedOutcome, RevisionInfo, SyncTrigger } from "../store/store.
 import { actionSummary } from "./change-set.ts";
 import { decide, type DecideInput, type Decision } from "./decide.ts";
 import type { GateOutcome, GateOverride } from "./gate.ts";
+import { stackHealth } from "./health-state.ts";
 import { driftEvents } from "./record-drift.ts";
 import type { Recorder } from "./recorder.ts";
 import { labelledObjects, syncStack, type StackSyncResult } from "./sync-stack.ts";
@@ -161,6 +162,8 @@ async function sync(input: ReconcileInput, trigger: SyncTrigger): Promise<SyncPa
       ...(error === undefined ? {} : { error }),
       ...(result.commands === undefined ? {} : { commands: result.commands }),
     });
+    // A blocking wait's verdict is the sync's health too.
+    if (result.health !== undefined) await input.recorder.health(syncId, { ...stackHealth(result.health), at: isoNow(input.clock) });
     await input.recorder.audit({
       kind: "sync", actor: trigger.by ?? `agent (${trigger.kind})`, environment, stack, revision: input.revision.sha,
       details: { syncId, outcome, trigger: trigger.kind, summary },

@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.ts";
-import type { NewAuditEvent, NewDrift, NewSync, Store, SyncResult, SyncRow } from "../store/store.ts";
+import type { NewAuditEvent, NewDrift, NewSync, Store, SyncHealth, SyncResult, SyncRow } from "../store/store.ts";
 
 /**
  * The Record stage's port: where a reconcile writes what it did. The engine calls it in one
@@ -14,6 +14,8 @@ export interface Recorder {
   begin(sync: NewSync): Promise<string>;
   /** Records how it ended; `refused` marks a revision not applied (render failed, gate refused). */
   finish(id: string, result: SyncResult, opts?: { readonly refused?: boolean }): Promise<SyncRow | undefined>;
+  /** Records the health of a finished sync's objects, as followed after it. */
+  health(id: string, health: SyncHealth): Promise<void>;
   audit(event: NewAuditEvent): Promise<void>;
   /** Records drift found on a stack; `count` objects differ (0 records nothing but is observed). */
   drift(environment: string, stack: string, events: readonly NewDrift[]): Promise<void>;
@@ -31,6 +33,8 @@ export interface RecordObserver {
   /** A revision not applied to a stack (render failed or gate refused). */
   refused?(environment: string, stack: string): void;
   drift?(environment: string, stack: string, objects: number): void;
+  /** The health of a sync's objects changed. */
+  health?(row: SyncRow): void;
 }
 
 /** A recorder that keeps nothing: every stack looks never synced. */
@@ -39,6 +43,7 @@ export function noopRecorder(): Recorder {
     recorded: () => Promise.resolve({ last: undefined, good: undefined }),
     begin: () => Promise.resolve(""),
     finish: () => Promise.resolve(undefined),
+    health: () => Promise.resolve(),
     audit: () => Promise.resolve(),
     drift: () => Promise.resolve(),
   };
@@ -80,6 +85,12 @@ export function storeRecorder(store: Store, opts: { readonly clock?: Clock; read
       if (how?.refused === true) opts.observer?.refused?.(row.environment, row.stack);
       else opts.observer?.finished?.(row);
       return row;
+    },
+    async health(id, health) {
+      const row = await store.recordHealth(id, health);
+      const r = rows.get(`${row.environment}/${row.stack}`);
+      if (r !== undefined) rows.set(`${row.environment}/${row.stack}`, { last: r.last?.id === id ? row : r.last, good: r.good?.id === id ? row : r.good });
+      opts.observer?.health?.(row);
     },
     async audit(event) {
       const when = event.at ?? at();

@@ -6,7 +6,8 @@ import { invalidCall } from "./store-error.ts";
 import type {
   ActionSummary, FinishedOutcome, NewAuditEvent, NewDrift, NewSync, RevisionInfo, SyncResult, SyncTrigger,
 } from "./store.ts";
-import { defaultListLimit, maxListLimit, SyncOutcome, TriggerKind } from "./store.ts";
+import { defaultListLimit, HealthState, maxListLimit, SyncOutcome, TriggerKind } from "./store.ts";
+import type { SyncHealth } from "./store.ts";
 
 /**
  * What every Store implementation does to data before writing it: validate, normalise
@@ -96,6 +97,23 @@ export function prepareResult(result: SyncResult, now: Now): PreparedResult {
     commands: result.commands === undefined ? undefined : projectCommands(result.commands),
     finishedAt: isoTime(result.finishedAt, now, "finishedAt"),
     durationMs: result.durationMs,
+  });
+}
+
+const healthStates: ReadonlySet<string> = new Set(Object.values(HealthState));
+
+/** True for one of {@link HealthState}. */
+export function isHealthState(value: unknown): value is HealthState {
+  return typeof value === "string" && healthStates.has(value);
+}
+
+/** Validates and redacts a health record. */
+export function prepareHealth(health: SyncHealth): SyncHealth {
+  if (!isHealthState(health.state)) throw invalidCall(`unknown health ${JSON.stringify(health.state)}`);
+  return compact<SyncHealth>({
+    state: health.state,
+    at: isoTime(health.at, () => new Date(), "at"),
+    message: health.message === undefined ? undefined : redact(health.message).slice(0, 2000),
   });
 }
 

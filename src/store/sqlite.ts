@@ -5,7 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { auditHash, canonicalJson, chainBreak, genesisHash } from "./audit-hash.ts";
 import type { ChainHead } from "./audit-hash.ts";
 import type { Now, PreparedDrift, PreparedSync } from "./prepare.ts";
-import { compact, listLimit, prepareAudit, prepareDrift, prepareNewSync, prepareResult } from "./prepare.ts";
+import { compact, listLimit, prepareAudit, prepareDrift, prepareHealth, prepareNewSync, prepareResult } from "./prepare.ts";
 import { redact } from "./redact.ts";
 import { migrate } from "./sqlite/migrations.ts";
 import { auditFromRow, driftFromRow, syncFromRow } from "./sqlite/rows.ts";
@@ -14,7 +14,7 @@ import { sqliteCode, sqliteFailure, sqliteForeignKeyViolation } from "./sqlite/s
 import { immediate } from "./sqlite/transaction.ts";
 import { invalidCall } from "./store-error.ts";
 import type {
-  AuditEvent, AuditQuery, AuditVerification, DriftQuery, DriftRow, NewAuditEvent, NewDrift, NewSync, Store, SyncQuery, SyncResult, SyncRow,
+  AuditEvent, AuditQuery, AuditVerification, DriftQuery, DriftRow, NewAuditEvent, NewDrift, NewSync, Store, SyncHealth, SyncQuery, SyncResult, SyncRow,
 } from "./store.ts";
 
 /** Options of {@link openSqliteStore}. */
@@ -106,6 +106,16 @@ class SqliteStore implements Store {
       if (row !== undefined) return syncFromRow(this.location, row);
       const existing = this.#getSync(id);
       throw invalidCall(existing === undefined ? `sync ${id} does not exist` : `sync ${id} is not running: it is ${existing.outcome}`);
+    });
+  }
+
+  recordHealth(id: string, health: SyncHealth): Promise<SyncRow> {
+    return this.#call(`record the health of sync ${id}`, () => {
+      const h = prepareHealth(health);
+      const key = rowId(id);
+      const row = key === undefined ? undefined : this.#prepare("UPDATE syncs SET health = :health WHERE id = :id RETURNING *").get({ id: key, health: JSON.stringify(h) });
+      if (row === undefined) throw invalidCall(`sync ${id} does not exist`);
+      return syncFromRow(this.location, row);
     });
   }
 

@@ -69,6 +69,26 @@ export type SyncOutcome = (typeof SyncOutcome)[keyof typeof SyncOutcome];
 /** The outcomes a caller may finish a sync with; `interrupted` is only set by {@link Store.interruptRunning}. */
 export type FinishedOutcome = Exclude<SyncOutcome, "running" | "interrupted">;
 
+/** Where a synced stack's objects stand after the sync, as followed in the background. */
+export const HealthState = {
+  Progressing: "progressing",
+  Healthy: "healthy",
+  Degraded: "degraded",
+  /** Not healthy when the health timeout ran out. */
+  TimedOut: "timed-out",
+} as const;
+/** One of {@link HealthState}. */
+export type HealthState = (typeof HealthState)[keyof typeof HealthState];
+
+/** The health of a sync's objects, with when it was seen. */
+export interface SyncHealth {
+  readonly state: HealthState;
+  /** ISO 8601. */
+  readonly at: string;
+  /** The first unhealthy objects and why. Redacted. */
+  readonly message?: string;
+}
+
 /** Counts of objects by action: the plan summary of a sync. */
 export type ActionSummary = Readonly<Partial<Record<Action, number>>>;
 
@@ -94,6 +114,8 @@ export interface SyncRow {
   readonly objects: readonly ChangeSetEntry[];
   /** Commands a provider ran (host targets); command lines and output redacted. */
   readonly commands?: readonly CommandOutput[];
+  /** Health of the applied objects when it is followed after the sync (the agent). */
+  readonly health?: SyncHealth;
 }
 
 /** What {@link Store.beginSync} needs: a sync about to run. */
@@ -267,6 +289,8 @@ export interface Store {
   beginSync(sync: NewSync): Promise<SyncRow>;
   /** Records how a running sync ended; fails if it is unknown or no longer running (interrupted). */
   finishSync(id: string, result: SyncResult): Promise<SyncRow>;
+  /** Records the health of a finished sync's objects (replacing what was recorded); fails if the sync is unknown. */
+  recordHealth(id: string, health: SyncHealth): Promise<SyncRow>;
   getSync(id: string): Promise<SyncRow | undefined>;
   /** Newest first (by start time, then id). */
   listSyncs(query?: SyncQuery): Promise<SyncRow[]>;

@@ -66,7 +66,7 @@ describe("agent with a fake clock", () => {
     agent = new Agent({
       repo: repo.dir, branch: "main", configPath: "gitward.yaml", store, cacheDir: join(work, "cache"),
       providers: { kubernetes: target.provider("kubernetes") }, targets: {},
-      intervals: { pollMs: 60 * second, driftMs: 300 * second, retryBaseMs: 1 * second, retryMaxMs: 8 * second, dependencyWaitMs: 2 * second },
+      intervals: { pollMs: 60 * second, driftMs: 300 * second, retryBaseMs: 1 * second, retryMaxMs: 8 * second, dependencyWaitMs: 2 * second, healthMs: 1 * second },
       concurrency: 2, graceMs: 1000, healthTimeoutMs: 5000,
       logger: agentLogger({ level: process.env["GITWARD_TEST_LOG"] ?? "silent", pretty: false }),
       metrics: new AgentMetrics({ defaults: false }), clock, random: () => 0.5,
@@ -112,7 +112,9 @@ describe("agent with a fake clock", () => {
   });
 
   it("a stack whose dependency failed at the revision is not applied, and syncs as soon as the dependency recovers", async () => {
-    // While db failed at v2, web either waited or was skipped (recorded once); db's success queued it again.
+    // While db failed at v2, web either waited or was skipped (recorded once); db's success
+    // (and its health, read within a second) queued it again.
+    await advance(1 * second);
     const v2 = repo.git("rev-parse", "HEAD");
     const atV2 = (await syncs("dev", "web")).filter((r) => r.revision.sha === v2);
     assert.equal(atV2.at(-1)?.outcome, "succeeded");
@@ -120,11 +122,12 @@ describe("agent with a fake clock", () => {
     assert.ok(atV2.length <= 2, "a skip is recorded once per revision");
     const dbDone = (await syncs("dev", "db")).at(-1);
     assert.ok(dbDone !== undefined && atV2.at(-1)!.startedAt >= dbDone.startedAt, "web applied after db succeeded");
-    // v3: db fails once; no timer is needed for web to follow once db has recovered.
+    // v3: db fails once; web follows as soon as db has recovered and is healthy, not on a retry timer.
     target.failApply = 1;
     const v3 = repo.commit(files("v3"), "v3");
     await advance(60 * second);
-    await advance(1 * second);
+    await advance(1 * second); // db's retry succeeds
+    await advance(1 * second); // the next health read finds db healthy: web goes
     assert.deepEqual((await syncs("dev", "db")).filter((r) => r.revision.sha === v3).map((r) => r.outcome), ["failed", "succeeded"]);
     const webV3 = (await syncs("dev", "web")).filter((r) => r.revision.sha === v3).map((r) => r.outcome);
     assert.equal(webV3.at(-1), "succeeded", JSON.stringify(webV3));

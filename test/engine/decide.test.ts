@@ -75,7 +75,7 @@ describe("decide: Gate, auto/manual, at-revision, dependencies, drift", () => {
 });
 
 describe("dependencyState", () => {
-  const table: { last: { revision: string; outcome: string } | undefined; state: string }[] = [
+  const table: { last: { revision: string; outcome: string; health?: string } | undefined; state: string }[] = [
     { last: undefined, state: "pending" },
     { last: { revision: old, outcome: "succeeded" }, state: "pending" },
     { last: { revision: rev, outcome: "succeeded" }, state: "ready" },
@@ -83,9 +83,13 @@ describe("dependencyState", () => {
     { last: { revision: rev, outcome: "skipped" }, state: "failed" },
     { last: { revision: rev, outcome: "running" }, state: "pending" },
     { last: { revision: rev, outcome: "cancelled" }, state: "pending" },
+    { last: { revision: rev, outcome: "succeeded", health: "progressing" }, state: "pending" },
+    { last: { revision: rev, outcome: "succeeded", health: "healthy" }, state: "ready" },
+    { last: { revision: rev, outcome: "succeeded", health: "degraded" }, state: "failed" },
+    { last: { revision: rev, outcome: "succeeded", health: "timed-out" }, state: "failed" },
   ];
   for (const t of table) {
-    it(`${t.last === undefined ? "never synced" : `${t.last.outcome} at ${t.last.revision === rev ? "this" : "another"} revision`}: ${t.state}`, () => {
+    it(`${t.last === undefined ? "never synced" : `${t.last.outcome}${t.last.health === undefined ? "" : ` (${t.last.health})`} at ${t.last.revision === rev ? "this" : "another"} revision`}: ${t.state}`, () => {
       assert.equal(dependencyState(t.last, rev), t.state);
     });
   }

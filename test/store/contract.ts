@@ -128,6 +128,19 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
         await assert.rejects(store.finishSync("no-such-id", result), /does not exist/);
       });
 
+      it("records the health of a finished sync's objects, replacing what was there, redacted", async () => {
+        const done = await sync({});
+        assert.equal(done.health, undefined);
+        const progressing = await store.recordHealth(done.id, { state: "progressing", at: "2026-12-01T00:00:00Z" });
+        assert.deepEqual(progressing.health, { state: "progressing", at: "2026-12-01T00:00:00.000Z" });
+        await store.recordHealth(done.id, { state: "timed-out", at: "2026-12-01T00:05:00Z", message: "Deployment/a/web: 0 of 1 ready; password=hunter2" });
+        const read = await store.getSync(done.id);
+        assert.equal(read?.health?.state, "timed-out");
+        assert.doesNotMatch(read?.health?.message ?? "", /hunter2/);
+        await assert.rejects(store.recordHealth("999999", { state: "healthy", at: "2026-12-01T00:00:00Z" }), /does not exist/);
+        await assert.rejects(store.recordHealth(done.id, { state: "fine" as "healthy", at: "2026-12-01T00:00:00Z" }), /unknown health/);
+      });
+
       it("answers undefined for an unknown id", async () => {
         assert.equal(await store.getSync("424242"), undefined);
         assert.equal(await store.getSync("not an id"), undefined);

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { KObject } from "../../src/core/object.ts";
 import { refKey } from "../../src/core/objref.ts";
 import type {
-  ChangeSetEntry, DesiredObject, DiffEntry, Inventory, Provider, StackRef, TargetSession,
+  ChangeSetEntry, DesiredObject, DiffEntry, Health, Inventory, Provider, StackRef, TargetSession,
 } from "../../src/providers/provider.ts";
 
 /**
@@ -18,6 +18,10 @@ export class MemoryTarget {
   failApply = 0;
   /** Opens left to fail. */
   failOpen = 0;
+  /** Health of objects by refKey; unlisted objects are healthy. */
+  readonly health = new Map<string, Health>();
+  /** Health reads, each one call for all the refs asked. */
+  healthReads = 0;
   applies = 0;
   opens = 0;
   closes = 0;
@@ -57,7 +61,11 @@ export class MemoryTarget {
         if (!opts.dryRun) this.objects.delete(refKey(r.ref));
         return { ref: r.ref, apiVersion: r.apiVersion, action: "deleted" };
       })),
-      wait: (refs) => Promise.resolve({ entries: refs.map((ref) => ({ ref, health: "healthy" as const })), timedOut: false }),
+      wait: (refs, opts) => {
+        this.healthReads++;
+        const entries = refs.map((ref) => ({ ref, health: this.health.get(refKey(ref)) ?? ("healthy" as const) }));
+        return Promise.resolve({ entries, timedOut: opts.timeoutMs <= 0 && entries.some((e) => e.health !== "healthy") });
+      },
       readInventory: (stack: StackRef) => Promise.resolve(this.inventories.get(`${stack.environment}/${stack.stack}`)),
       writeInventory: (inv) => {
         this.inventories.set(`${inv.stack.environment}/${inv.stack.stack}`, inv);

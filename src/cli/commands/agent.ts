@@ -22,6 +22,8 @@ interface AgentFlags extends BaseFlags {
   state?: string;
   listen?: string;
   kubeconfig?: string;
+  healthTimeout?: string;
+  concurrency?: string;
 }
 
 const envList = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), ...v.split(",").map((s) => s.trim()).filter((s) => s !== "")];
@@ -37,6 +39,8 @@ export function agentCommand(run: Run<AgentFlags>): Command {
     .option("--state <url>", "where history and audit are kept: sqlite:PATH (default sqlite:gitward-state.db)")
     .option("--listen <host:port>", "address of the API, webhooks and metrics (default 127.0.0.1:8080)")
     .option("--kubeconfig <file>", "kubeconfig for kubernetes targets the agent configuration gives none for")
+    .option("--health-timeout <duration>", "how long a synced stack has to become healthy, e.g. 90s, 5m (over the configuration's healthTimeout)")
+    .option("--concurrency <n>", "stacks synced at once (over the configuration's concurrency)")
     .option("--debug", "log at debug level")
     .addHelpText("after", `
 Examples:
@@ -49,7 +53,13 @@ Exit codes: 0 stopped cleanly, 1 could not start.`)
       const { loadAgentConfig } = await import("../../agent/config.ts");
       const { runAgent } = await import("../../agent/run.ts");
       const { agentLogger } = await import("../../agent/logger.ts");
-      const config = await loadAgentConfig(flags.config);
+      const { parseDuration } = await import("../../core/duration.ts");
+      const loaded = await loadAgentConfig(flags.config);
+      const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+      if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)) {
+        throw new GitwardError(ErrorCode.Config, `--concurrency ${flags.concurrency}: expected a whole number from 1 to 256`);
+      }
+      const config = concurrency === undefined ? loaded : { ...loaded, concurrency };
       const running = await runAgent({
         config, logger: agentLogger({ ...(flags.debug === true ? { level: "debug" } : {}) }),
         ...(flags.repo === undefined ? {} : { repo: flags.repo }),
@@ -58,6 +68,7 @@ Exit codes: 0 stopped cleanly, 1 could not start.`)
         ...(flags.state === undefined ? {} : { state: flags.state }),
         ...(flags.listen === undefined ? {} : { listen: flags.listen }),
         ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
+        ...(flags.healthTimeout === undefined ? {} : { healthTimeoutSeconds: parseDuration(flags.healthTimeout) / 1000 }),
       });
       io.progress(`agent running at ${running.url} (Ctrl-C stops it)`);
       await untilSignal();

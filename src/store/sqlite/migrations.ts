@@ -80,6 +80,11 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: rows cannot be deleted'); END;
     `,
   },
+  {
+    version: 2,
+    name: "health of a sync's objects",
+    sql: `ALTER TABLE syncs ADD COLUMN health TEXT;  -- JSON: SyncHealth`,
+  },
 ];
 
 /** The schema version this code writes: the last migration's. */

@@ -1,9 +1,9 @@
 import type { SQLOutputValue } from "node:sqlite";
 import type { ObjRef } from "../../core/objref.ts";
 import type { ChangeSetEntry, CommandOutput, Drift } from "../../providers/provider.ts";
-import { compact, isSyncOutcome, isTriggerKind } from "../prepare.ts";
+import { compact, isHealthState, isSyncOutcome, isTriggerKind } from "../prepare.ts";
 import { stateError } from "../store-error.ts";
-import type { ActionSummary, AuditEvent, DriftRow, RevisionInfo, SyncRow, SyncTrigger } from "../store.ts";
+import type { ActionSummary, AuditEvent, DriftRow, RevisionInfo, SyncHealth, SyncRow, SyncTrigger } from "../store.ts";
 
 /**
  * Reading rows back: every column is checked for the type the schema promises, so a file
@@ -101,6 +101,7 @@ export function syncFromRow(location: string, row: Row): SyncRow {
     summary: c.json("summary", "an object of counts", isSummary),
     objects: c.json("objects", "a list of object results", isEntries),
     commands: row["commands"] === null ? undefined : c.json("commands", "a list of command outputs", isCommands),
+    health: row["health"] === null || row["health"] === undefined ? undefined : c.json("health", "a health record", isHealth),
   });
 }
 
@@ -153,6 +154,12 @@ function isRef(v: unknown): v is ObjRef {
 
 function isEntries(v: unknown): v is ChangeSetEntry[] {
   return Array.isArray(v) && v.every((e) => isObject(e) && isRef(e["ref"]) && typeof e["apiVersion"] === "string" && typeof e["action"] === "string");
+}
+
+function isHealth(v: unknown): v is SyncHealth {
+  if (typeof v !== "object" || v === null) return false;
+  const h = v as Record<string, unknown>;
+  return isHealthState(h["state"]) && typeof h["at"] === "string" && (h["message"] === undefined || typeof h["message"] === "string");
 }
 
 function isCommands(v: unknown): v is CommandOutput[] {

@@ -1,0 +1,113 @@
+import type { Logger } from "pino";
+import type { Clock } from "../core/clock.ts";
+import { refKey, type ObjRef } from "../core/objref.ts";
+import type { StackInstance } from "../config/stack-instances.ts";
+import { stackHealth } from "../engine/health-state.ts";
+import type { Recorder } from "../engine/recorder.ts";
+import type { TargetPool } from "../engine/target-pool.ts";
+import type { HealthState } from "../store/store.ts";
+import { errorText } from "./scheduler.ts";
+
+interface Followed {
+  readonly instance: StackInstance;
+  readonly syncId: string;
+  readonly refs: readonly ObjRef[];
+  /** On the clock's monotonic scale. */
+  readonly deadline: number;
+  state: HealthState;
+}
+
+/** What a {@link HealthWatch} works with. */
+export interface HealthWatchOptions {
+  readonly pool: TargetPool;
+  readonly recorder: Recorder;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** A followed stack reached a final state (healthy, degraded, timed out): its dependents may go on. */
+  readonly settled: (environment: string, stack: string, state: HealthState) => void;
+}
+
+/**
+ * Health followed after a sync without holding a worker: each synced stack's objects are
+ * registered with a deadline, and one check reads the health of every followed object of a
+ * target in one call (the Kubernetes provider reads a LIST per kind and namespace), records
+ * each stack's state on its sync (progressing, then healthy, degraded or timed out), and
+ * forgets the stacks that reached a final state.
+ */
+export class HealthWatch {
+  readonly #o: HealthWatchOptions;
+  readonly #followed = new Map<string, Followed>();
+
+  constructor(opts: HealthWatchOptions) {
+    this.#o = opts;
+  }
+
+  /** Stacks being followed. */
+  get size(): number {
+    return this.#followed.size;
+  }
+
+  /** Follows a stack's objects after its sync `syncId`, replacing what was followed for it; records `progressing`. */
+  async follow(instance: StackInstance, syncId: string, refs: readonly ObjRef[], timeoutMs: number): Promise<void> {
+    const key = `${instance.environment}/${instance.stack}`;
+    if (refs.length === 0) {
+      this.#followed.delete(key);
+      return;
+    }
+    this.#followed.set(key, { instance, syncId, refs, deadline: this.#o.clock.now() + timeoutMs, state: "progressing" });
+    await this.#o.recorder.health(syncId, { state: "progressing", at: this.#o.clock.date().toISOString() });
+  }
+
+  /** Stops following a stack (a new sync of it started). */
+  forget(environment: string, stack: string): void {
+    this.#followed.delete(`${environment}/${stack}`);
+  }
+
+  /** One round: reads the health of every followed object, target by target, and records what changed. */
+  async check(signal?: AbortSignal): Promise<void> {
+    const byTarget = new Map<string, Followed[]>();
+    for (const f of this.#followed.values()) {
+      const k = `${f.instance.environment}/${f.instance.targetName}`;
+      byTarget.set(k, [...(byTarget.get(k) ?? []), f]);
+    }
+    let failure: Error | undefined;
+    for (const group of byTarget.values()) {
+      try {
+        await this.#checkTarget(group, signal);
+      } catch (e: unknown) {
+        // One unreachable target does not stop the others; the loop reports it.
+        this.#o.logger.warn({ target: group[0]?.instance.targetName, err: errorText(e) }, "health check failed");
+        failure ??= e instanceof Error ? e : new Error(errorText(e));
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  async #checkTarget(group: readonly Followed[], signal: AbortSignal | undefined): Promise<void> {
+    const first = group[0];
+    if (first === undefined) return;
+    const session = await this.#o.pool.session(first.instance);
+    const refs = new Map<string, ObjRef>();
+    for (const f of group) for (const r of f.refs) refs.set(refKey(r), r);
+    const report = await session.wait([...refs.values()], { timeoutMs: 0, ...(signal === undefined ? {} : { signal }) });
+    const byRef = new Map(report.entries.map((e) => [refKey(e.ref), e]));
+    const now = this.#o.clock.now();
+    for (const f of group) {
+      const key = `${f.instance.environment}/${f.instance.stack}`;
+      if (this.#followed.get(key) !== f) continue; // replaced by a newer sync meanwhile
+      const entries = f.refs.map((r) => byRef.get(refKey(r)) ?? { ref: r, health: "unknown" as const, message: "not read" });
+      const h = stackHealth({ entries, timedOut: false }, now >= f.deadline);
+      const final = h.state !== "progressing";
+      if (h.state !== f.state || final) {
+        f.state = h.state;
+        await this.#o.recorder.health(f.syncId, { state: h.state, at: this.#o.clock.date().toISOString(), ...(h.message === undefined ? {} : { message: h.message }) });
+      }
+      if (final) {
+        this.#followed.delete(key);
+        const log = h.state === "healthy" ? "info" : "warn";
+        this.#o.logger[log]({ environment: f.instance.environment, stack: f.instance.stack, health: h.state, detail: h.message }, `stack ${h.state}`);
+        this.#o.settled(f.instance.environment, f.instance.stack, h.state);
+      }
+    }
+  }
+}
