@@ -76,7 +76,16 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     },
   });
   const [host, portText] = splitListen(o.listen ?? c.listen ?? "127.0.0.1:8080");
-  const address = await server.listen({ host, port: Number(portText) });
+  const address = await server.listen({ host, port: Number(portText) }).catch(async (e: unknown) => {
+    await server.close();
+    await store.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+      const why = code === "EADDRINUSE" ? "the address is in use (another agent?)" : code === "EACCES" ? "permission denied" : "no such local address";
+      throw new GitwardError(ErrorCode.Config, `cannot listen on ${host}:${portText}: ${why}`, { hint: "pass --listen HOST:PORT with a free port, e.g. --listen 127.0.0.1:8081" });
+    }
+    throw e;
+  });
   logger.info({ url: address, repo: maskUserinfo(repo), branch, environments: environments ?? "all" }, "agent listening");
   try {
     await agent.start();

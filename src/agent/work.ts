@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
-import { formatRef } from "../core/objref.ts";
+import { formatRef, refKey } from "../core/objref.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import { actionSummary } from "../engine/change-set.ts";
 import { dependencyState, type Job, type RecordedOutcome } from "../engine/decide.ts";
@@ -41,6 +41,7 @@ export interface WorkContext {
   readonly healthTimeoutMs: number;
   readonly dependencyWaitMs: number;
   remember(memory: DriftMemory): void;
+  recall(): DriftMemory | undefined;
   requeue(job: Job, trigger: SyncTrigger, opts: { explicit: boolean; delayMs: number }): void;
   queueDependency(stack: string): void;
   /** Queues the stacks of the environment that depend on this one (it just synced). */
@@ -66,7 +67,7 @@ export async function reconcileWork(ctx: WorkContext, item: WorkItem, signal: Ab
     const health = { timeoutMs: sync?.timeout === undefined ? ctx.healthTimeoutMs : parseDuration(sync.timeout), blocking: sync?.wait === true };
     const outcome = await reconcileStack({
       instance, ...(await reconcileFacts(ctx, instance, ev)),
-      job: item.job, explicit: item.explicit, trigger: item.trigger, gate: ev.gate,
+      job: item.job, explicit: item.explicit, trigger: triggerOf(item, ctx.watch.head?.commit, ev.sha), gate: ev.gate,
       // Health is followed in the background, unless the environment asks to hold the worker for it.
       apply: { dryRun: false, forceConflicts: false, waitMs: health.blocking ? health.timeoutMs : undefined },
       pool: ctx.pool, recorder: ctx.recorder, clock: ctx.clock, stopping: () => ctx.scheduler.closed, signal,
@@ -111,12 +112,14 @@ async function followUp(ctx: WorkContext, item: WorkItem, revision: string, outc
   const { environment, stack } = item;
   const key = `${environment}/${stack}`;
   if (outcome.checkedAt !== undefined) {
-    const healed = outcome.decision.kind === "heal" && outcome.result === "succeeded";
-    ctx.remember({ drift: healed ? 0 : outcome.drifted ?? 0, checkedAt: outcome.checkedAt });
-    if ((outcome.drifted ?? 0) > 0) {
-      const objects = (outcome.compared ?? []).filter((e) => e.action !== "no-op").map((e) => formatRef(e.ref));
-      const heal = outcome.decision.kind === "heal";
-      ctx.logger.warn({ environment, stack, objects, selfHeal: heal }, heal ? "drift found: correcting" : "drift found: reported (self-heal is off)");
+    const drifted = (outcome.compared ?? []).filter((e) => e.action !== "no-op");
+    const heal = outcome.decision.kind === "heal";
+    const signature = JSON.stringify(drifted.map((e) => [refKey(e.ref), e.drift ?? []]));
+    const previous = ctx.recall()?.signature;
+    ctx.remember({ drift: heal && outcome.result === "succeeded" ? 0 : drifted.length, checkedAt: outcome.checkedAt, ...(heal || drifted.length === 0 ? {} : { signature }) });
+    // The same drift left in place is logged once, not at every check.
+    if (drifted.length > 0 && (heal || previous !== signature)) {
+      ctx.logger.warn({ environment, stack, objects: drifted.map((e) => formatRef(e.ref)), selfHeal: heal }, heal ? "drift found: correcting" : "drift found: reported (self-heal is off)");
     }
   }
   switch (outcome.result) {
@@ -142,6 +145,16 @@ async function followUp(ctx: WorkContext, item: WorkItem, revision: string, outc
     default:
       return;
   }
+}
+
+/** A new revision that is a rollback of this environment (or stack) is synced as a rollback, by its author. */
+function triggerOf(item: WorkItem, head: Commit | undefined, sha: string): SyncTrigger {
+  const automatic = item.trigger.kind === "poll" || item.trigger.kind === "webhook" || item.trigger.kind === "startup";
+  if (!automatic || head?.sha !== sha) return item.trigger;
+  const rolledBack = rollbackOf(head);
+  if (rolledBack === undefined || rolledBack.environment !== item.environment) return item.trigger;
+  if (rolledBack.stack !== undefined && rolledBack.stack !== item.stack) return item.trigger;
+  return { kind: "rollback", by: head.author.name, detail: head.subject };
 }
 
 function lastOutcome(row: SyncRow | undefined): RecordedOutcome | undefined {

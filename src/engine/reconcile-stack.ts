@@ -111,8 +111,14 @@ export async function reconcileStack(input: ReconcileInput): Promise<ReconcileOu
     case "sync":
     case "heal":
     case "report":
-      return { decision, ...(await sync(input, input.trigger)) };
+      return { decision, ...(await sync(input, syncTrigger(input, facts))) };
   }
+}
+
+/** What started a sync: the trigger, except that a drift check finding the stack behind the revision names that. */
+function syncTrigger(input: ReconcileInput, facts: DecideInput): SyncTrigger {
+  if (input.job !== "drift") return input.trigger;
+  return { kind: facts.good === undefined ? "startup" : "poll", detail: "behind the revision at a drift check" };
 }
 
 /** Compares, records what drifted, then heals or reports as {@link decide} says. */

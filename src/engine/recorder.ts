@@ -56,6 +56,8 @@ export function noopRecorder(): Recorder {
  */
 export function storeRecorder(store: Store, opts: { readonly clock?: Clock; readonly observer?: RecordObserver } = {}): Recorder & { readonly store: Store } {
   const rows = new Map<string, RecordedSyncs>();
+  /** The last drift recorded per stack, so the same uncorrected drift is recorded once, not at every check. */
+  const lastDrift = new Map<string, string>();
   const recorded = async (environment: string, stack: string): Promise<RecordedSyncs> => {
     const k = `${environment}/${stack}`;
     let r = rows.get(k);
@@ -98,7 +100,22 @@ export function storeRecorder(store: Store, opts: { readonly clock?: Clock; read
     },
     async drift(environment, stack, events) {
       opts.observer?.drift?.(environment, stack, events.length);
-      if (events.length > 0) await store.recordDrift(events);
+      const k = `${environment}/${stack}`;
+      const signature = driftSignature(events);
+      const corrected = events.some((e) => e.corrected);
+      if (events.length === 0 || (!corrected && lastDrift.get(k) === signature)) {
+        if (events.length === 0) lastDrift.delete(k);
+        return;
+      }
+      await store.recordDrift(events);
+      if (corrected) lastDrift.delete(k);
+      else lastDrift.set(k, signature);
     },
   };
+}
+
+/** What identifies a drift: the objects and fields that differ, and who changed them when. */
+export function driftSignature(events: readonly NewDrift[]): string {
+  return JSON.stringify(events.map((e) => [e.ref, e.fields.map((f) => [f.field, f.manager ?? "", f.time ?? ""])])
+    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)));
 }

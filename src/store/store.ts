@@ -25,6 +25,8 @@ export const TriggerKind = {
   Startup: "startup",
   /** A pipeline or a person ran `gitward apply` (push mode); `by` says who. */
   Push: "push",
+  /** The revision is a rollback commit (`gitward rollback`); `by` is its author. */
+  Rollback: "rollback",
 } as const;
 /** One of {@link TriggerKind}. */
 export type TriggerKind = (typeof TriggerKind)[keyof typeof TriggerKind];

@@ -21,15 +21,15 @@ environments:
     targets: { cluster: { provider: kubernetes } }
     sync: { auto: false, prune: true }
 stacks:
-  db: { target: cluster, path: db }
-  web: { target: cluster, path: web, dependsOn: [db] }
+  db: { target: cluster, path: db, environments: { dev: { namespace: dev }, prod: { namespace: prod } } }
+  web: { target: cluster, path: web, dependsOn: [db], environments: { dev: { namespace: dev }, prod: { namespace: prod } } }
 `;
 
 function files(text: string): Record<string, string> {
   return {
     "gitward.yaml": configYaml,
-    "db/cm.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: db, namespace: apps }\ndata: { text: "${text}" }\n`,
-    "web/cm.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: web, namespace: apps }\ndata: { text: "${text}" }\n`,
+    "db/cm.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: db }\ndata: { text: "${text}" }\n`,
+    "web/cm.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: web }\ndata: { text: "${text}" }\n`,
   };
 }
 
@@ -140,7 +140,11 @@ describe("agent with a fake clock", () => {
     assert.equal((await syncs("prod", "db")).at(-1)?.outcome, "succeeded");
     assert.equal((await syncs("prod", "db")).at(-1)?.trigger.by, "alice");
     // Someone edits both environments' db ConfigMap by hand.
-    for (const [k, v] of target.objects) if (k.includes("/db")) target.objects.set(k, { ...v, data: { text: "edited" } });
+    const edit = (text: string): void => {
+      for (const [k, v] of target.objects) if (k.endsWith("_db")) target.objects.set(k, { ...v, data: { text } });
+    };
+    assert.deepEqual([...target.objects.keys()].filter((k) => k.endsWith("_db")).sort(), ["_ConfigMap_dev_db", "_ConfigMap_prod_db"]);
+    edit("edited");
     await advance(300 * second);
     const heal = (await syncs("dev", "db")).at(-1);
     assert.equal(heal?.trigger.kind, "drift");
@@ -155,6 +159,16 @@ describe("agent with a fake clock", () => {
     assert.equal(prodDb?.inSync, false);
     assert.equal(devDb?.drift, 0);
     assert.equal(devDb?.inSync, true);
+    // The same drift left in place is recorded once, not at every check.
+    const prodEvents = (await store.listDrift({ environment: "prod", limit: 100 })).length;
+    await advance(300 * second);
+    await advance(300 * second);
+    assert.equal((await store.listDrift({ environment: "prod", limit: 100 })).length, prodEvents);
+    // Healed drift that comes back is recorded again, each time.
+    const devEvents = (await store.listDrift({ environment: "dev", limit: 100 })).length;
+    edit("edited again");
+    await advance(300 * second);
+    assert.equal((await store.listDrift({ environment: "dev", limit: 100 })).length, devEvents + 1);
   });
 
   it("the target is opened once per (environment, target) and the audit chain holds", async () => {

@@ -210,13 +210,15 @@ ${extra}`,
   });
 
   it("rollback: a bad commit is synced, `gitward rollback --steps 1 --push` reverts it, the agent syncs the revert; history shows both", async () => {
-    const bad = repo.commit({ "site/index.yaml": "apiVersion: host.gitward.dev/v1alpha1\nkind: File\nmetadata: { name: index }\nspec:\n  path: index.html\n  content: \"<h1>broken page</h1>\\n\"\n" }, "a bad page");
+    // A change to dev alone (its variable, used by both its stacks): a rollback of dev reverts it without touching prod.
+    const fixed = config("Fixed")["gitward.yaml"] ?? "";
+    const bad = repo.commit({ "gitward.yaml": fixed.replace('vars: { greeting: "Fixed" }', 'vars: { greeting: "broken page" }') }, "dev: a bad page");
     remote.push();
     await hook({ ref: "refs/heads/main", after: bad });
     await until("the bad page synced", async () => (await running.agent.idle(), live("dev") === "<h1>broken page</h1>\n"));
     // git http-backend accepts pushes only when the repository allows them.
     execFileSync("git", ["-C", remote.dir, "config", "http.receivepack", "true"]);
-    const r = await runCli(["rollback", "--repo", `${server.url}/${remote.name}`, "--env", "dev", "--stack", "site", "--steps", "1", "--reason", "the page is broken", "--push", "-o", "json"], {
+    const r = await runCli(["rollback", "--repo", `${server.url}/${remote.name}`, "--env", "dev", "--steps", "1", "--reason", "the page is broken", "--push", "-o", "json"], {
       env: { GIT_AUTHOR_NAME: "Rolling Back", GIT_AUTHOR_EMAIL: "sre@example.com", GIT_COMMITTER_NAME: "Rolling Back", GIT_COMMITTER_EMAIL: "sre@example.com" },
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -226,7 +228,8 @@ ${extra}`,
     const rows = await history("&environment=dev&stack=site");
     assert.equal(rows[0]?.revision.sha, revert);
     assert.equal(rows[0]?.revision.author, "Rolling Back");
-    assert.match(rows[0]?.revision.message ?? "", /^Rollback dev\/site: revert /);
+    assert.match(rows[0]?.revision.message ?? "", /^Rollback dev: revert /);
+    assert.deepEqual([rows[0]?.trigger.kind, rows[0]?.trigger.by], ["rollback", "Rolling Back"], "the revert's sync is recorded as a rollback, by its author");
     assert.equal(rows.find((x) => x.revision.sha === bad)?.outcome, "succeeded", "the bad commit's sync stays in history");
     const audit = await running.store.listAudit({ limit: 1000 });
     assert.ok(audit.some((a) => a.kind === "rollback" && a.revision === revert && a.actor === "Rolling Back"), "the rollback is audited");
