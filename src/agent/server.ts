@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Store } from "../store/store.ts";
 import type { Agent } from "./agent.ts";
 import type { AgentMetrics } from "./metrics.ts";
+import { indexPage } from "./index-page.ts";
 import { verifyWebhook, webhookBodyLimitBytes } from "./webhooks.ts";
 
 /** What the HTTP server serves. */
@@ -32,6 +33,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     done(null, body);
   });
 
+  app.get("/", async (_req, reply) => reply
+    .type("text/html; charset=utf-8")
+    .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")
+    .send(indexPage(await o.agent.status())));
   app.get("/healthz", (_req, reply) => reply.send({ ok: true }));
   app.get("/readyz", async (_req, reply) => {
     const r = o.agent.readiness();

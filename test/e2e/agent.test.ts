@@ -119,6 +119,16 @@ ${extra}`,
     assert.equal(rows[0]?.revision.author, "Test Author");
   });
 
+  it("answers a browser at / with a page of every stack, escaped, without scripts", async () => {
+    const res = await fetch(`${running.url}/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/html/);
+    assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+    const html = await res.text();
+    for (const cell of ["<td>dev</td><td>site</td>", "<td>dev</td><td>app</td>", "<td>prod</td><td>site</td>"]) assert.ok(html.includes(cell), cell);
+    assert.doesNotMatch(html, /<script/i);
+  });
+
   it("a forged webhook is refused with 401 and triggers nothing", async () => {
     repo.commit(config("Forged"), "not announced");
     remote.push();
