@@ -11,6 +11,7 @@ export { reexecForLongRun } from "./long-run.ts";
  * start the compile cache ({@link startCompileCache}) before they load.
  */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  quietOnClosedPipe();
   const { CommanderError } = await import("commander");
   const { buildProgram } = await import("./program.ts");
   let code: number = ExitCode.Ok;
@@ -25,6 +26,20 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     if (!(e instanceof CommanderError)) process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
   }
   process.exitCode = code;
+}
+
+/**
+ * `gitward --help | head`: when the reader of stdout (or stderr) has gone, what is left to write
+ * is for nobody. Node reports the closed pipe as an unhandled EPIPE with a stack trace; gitward
+ * stops quietly instead, with exit code 0, as `head` asked for no more.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(ExitCode.Ok);
+      throw e;
+    });
+  }
 }
 
 if (import.meta.main) {

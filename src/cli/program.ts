@@ -44,6 +44,19 @@ export function buildProgram(setExit: (code: number) => void, makeIO: typeof pro
   program.addCommand(auditCommand(run));
   program.addCommand(quickstartCommand(run));
   program.addCommand(rollbackCommand(run));
+  refuseUnknownCommands(program);
   program.exitOverride();
   return program;
+}
+
+/**
+ * Makes an unknown command an error (`unknown command 'pr'`, exit 1) even when `--help` follows
+ * it. By default commander answers `gitward pr comment --help` with the general help and exit
+ * 0, as if `pr` existed: it reads `--help` before it looks at the command. With pass-through
+ * options, what follows an unknown command stays an operand of it, so the command is looked at
+ * first; options given before a command (`gitward --help`) still work.
+ */
+function refuseUnknownCommands(program: Command): void {
+  program.enablePositionalOptions().passThroughOptions();
+  for (const cmd of program.commands) if (cmd.commands.length > 0) cmd.passThroughOptions();
 }
