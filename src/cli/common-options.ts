@@ -90,6 +90,7 @@ export function verificationFrom(flags: CommonFlags): SignatureVerification | un
   return undefined;
 }
 
-function looksLikeUrl(repo: string): boolean {
+/** True for a repository given as a URL (scheme://… or scp-like user@host:path), not a local path. */
+export function looksLikeUrl(repo: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\s]+@[^/\s]+:/.test(repo);
 }

@@ -1,4 +1,8 @@
+import { resolve } from "node:path";
 import { Command } from "commander";
+import { ProcessRunner } from "../core/command-runner.ts";
+import { looksLikeUrl } from "./common-options.ts";
+import { repositoryTopLevel } from "./local-repository.ts";
 import { reportError } from "./report-error.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { processIO, type CliIO } from "./io.ts";
@@ -45,8 +49,19 @@ export function buildProgram(setExit: (code: number) => void, makeIO: typeof pro
   program.addCommand(quickstartCommand(run));
   program.addCommand(rollbackCommand(run));
   refuseUnknownCommands(program);
+  program.hook("preAction", findTopLevel);
   program.exitOverride();
   return program;
+}
+
+/**
+ * A local `--repo` (`.` by default) may be anywhere in a clone: as git does, the command reads
+ * the clone whose work tree it is in, from its top level, where paths in gitward.yaml start.
+ */
+async function findTopLevel(_program: Command, action: Command): Promise<void> {
+  const repo: unknown = action.getOptionValue("repo");
+  if (typeof repo !== "string" || looksLikeUrl(repo)) return;
+  action.setOptionValue("repo", await repositoryTopLevel(new ProcessRunner(), resolve(repo)));
 }
 
 /**
