@@ -3,8 +3,10 @@
  * any other change, so Git stays the only truth and the agent syncs it as usual.
  *
  * The repository is cloned into a temporary directory with the git CLI (source's working
- * clone); rollback-undo.ts works out what to undo and undoes it there, rollback-message.ts
- * writes the message. docs/rollback.md states the semantics.
+ * clone); rollback-undo.ts works out what to undo and undoes it there (rollback-steps.ts picks
+ * the commits, rollback-render.ts renders revisions of the clone with the engine, so that a
+ * rollback changes only what its environment or stack renders), rollback-message.ts writes
+ * the message. docs/rollback.md states the semantics.
  */
 import type { CommandRunner } from "../core/command-runner.ts";
 import { ProcessRunner } from "../core/command-runner.ts";
@@ -14,10 +16,11 @@ import type { GitIdentity } from "../source/git-identity.ts";
 import { userIdentity } from "../source/git-identity.ts";
 import { locationMask, parseLocation } from "../source/source-location.ts";
 import type { WorkingClone, WorkingCloneOptions } from "../source/working-clone.ts";
-import { withWorkingClone } from "../source/working-clone.ts";
+import { PushRefusal, withWorkingClone } from "../source/working-clone.ts";
 import { rollbackMessage } from "./rollback-message.ts";
-import type { RevertedCommit, RollbackTarget } from "./rollback-undo.ts";
+import type { RevertedCommit, RollbackTarget, Undone } from "./rollback-undo.ts";
 import { stackPaths, undo } from "./rollback-undo.ts";
+import { openWorkspace } from "./workspace.ts";
 
 export type { GitIdentity } from "../source/git-identity.ts";
 export type { RevertedCommit, RollbackTarget } from "./rollback-undo.ts";
@@ -48,6 +51,11 @@ export interface RollbackOptions {
   readonly tmpDir?: string;
   /** Time limit of each git command (the clone and the push included) in milliseconds; default 300 000. */
   readonly timeoutMs?: number;
+  /**
+   * Where rendered stacks are cached between runs (the render cache `gitward render` and the
+   * agent keep, by content); default none: renders are kept in memory for this rollback only.
+   */
+  readonly cacheDir?: string;
   readonly runner?: CommandRunner;
   readonly progress?: (message: string) => void;
   readonly signal?: AbortSignal;
@@ -95,17 +103,18 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     branch: opts.sourceBranch, missingBranchHint: "name the branch to roll back with --source-branch",
     env, tmpDir: opts.tmpDir, prefix: "gitward-rollback-", timeoutMs: opts.timeoutMs ?? 300_000, signal: opts.signal,
   };
-  return withWorkingClone(clone, (git) => rollbackInClone(git, author, opts));
+  return withWorkingClone(clone, (git) => rollbackInClone(git, author, opts, runner));
 }
 
-async function rollbackInClone(git: WorkingClone, author: GitIdentity, opts: RollbackOptions): Promise<RollbackResult> {
+async function rollbackInClone(git: WorkingClone, author: GitIdentity, opts: RollbackOptions, runner: CommandRunner): Promise<RollbackResult> {
   const progress = opts.progress ?? (() => undefined);
   const sourceBranch = git.branch;
   if (opts.publish.kind === "branch") await checkNewBranch(git, opts.publish.name);
   const base = (await git.text(["rev-parse", "--verify", "HEAD"], "reading HEAD")).trim();
-  const paths = await stackPaths(git, { configPath: opts.configPath ?? "gitward.yaml", environment: opts.environment, stack: opts.stack });
+  const configPath = opts.configPath ?? "gitward.yaml";
+  const paths = await stackPaths(git, { configPath, environment: opts.environment, stack: opts.stack });
   const where = `${opts.environment}${opts.stack === undefined ? "" : `/${opts.stack}`}`;
-  const { reverted, to } = await undo(git, opts.target, paths, where);
+  const { reverted, to } = await undoRendering(git, opts, { configPath, paths, runner, progress });
   progress(`reverted ${reverted.length} commit(s) of ${where}: ${reverted.map((c) => shortSha(c.sha)).join(" ")}`);
   const message = rollbackMessage({ where, environment: opts.environment, stack: opts.stack, reverted, to, paths, reason: opts.reason });
   const commit = await git.commit(message, author, "committing the rollback");
@@ -121,6 +130,24 @@ async function rollbackInClone(git: WorkingClone, author: GitIdentity, opts: Rol
     commit, base, sourceBranch, branch, pushed: opts.publish.kind !== "none", publish: opts.publish.kind, repository: git.displayName,
     environment: opts.environment, stack: opts.stack, to, reverted, paths, files, diffStat, message, author,
   };
+}
+
+/** Undoes what the options ask in the clone, rendering its revisions as the agent would (no remote bases unless gitward.yaml allows them). */
+async function undoRendering(
+  git: WorkingClone,
+  opts: RollbackOptions,
+  how: { readonly configPath: string; readonly paths: readonly string[]; readonly runner: CommandRunner; readonly progress: (m: string) => void },
+): Promise<Undone> {
+  const workspace = await openWorkspace({
+    repo: git.dir, cacheDir: opts.cacheDir ?? "", noCache: opts.cacheDir === undefined, allowRemoteBases: false, noSchema: true, runner: how.runner,
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  });
+  try {
+    const scope = { environment: opts.environment, stack: opts.stack };
+    return await undo(git, opts.target, { scope, paths: how.paths, render: { workspace, configPath: how.configPath, signal: opts.signal }, progress: how.progress });
+  } finally {
+    await workspace.close();
+  }
 }
 
 function checkOptions(opts: RollbackOptions): void {
@@ -159,15 +186,22 @@ async function checkNewBranch(git: WorkingClone, name: string): Promise<void> {
 async function push(git: WorkingClone, publish: RollbackPublish, branch: string): Promise<void> {
   const rejected = await git.pushHead(branch, { mustNotExist: publish.kind === "branch" });
   if (rejected === undefined) return;
+  const rejectedBy = `push to ${branch} of ${git.displayName} was rejected`;
+  if (rejected.refusal === PushRefusal.CheckedOut) {
+    // The server's own lines are git's advice on receive.denyCurrentBranch, said here in one.
+    throw new GitwardError(ErrorCode.Git, `${rejectedBy}: ${branch} is checked out there, and git refuses to update the checked-out branch of a non-bare repository (receive.denyCurrentBranch); nothing was pushed`, {
+      hint: `give --repo the bare repository it is pushed to (for a clone, its origin: git -C ${git.displayName} remote get-url origin), or push the rollback to a new branch with --branch NAME and merge it there`,
+    });
+  }
   const said = rejected.remoteSaid.length === 0 ? "" : `: ${rejected.remoteSaid.join("; ")}`;
-  throw new GitwardError(ErrorCode.Git, `push to ${branch} of ${git.displayName} was rejected: ${rejected.summary}${said}; nothing was pushed`, {
-    hint: pushHint(publish, rejected.summary, branch, git.branch),
+  throw new GitwardError(ErrorCode.Git, `${rejectedBy}: ${rejected.summary}${said}; nothing was pushed`, {
+    hint: pushHint(publish, rejected.refusal, branch, git.branch),
   });
 }
 
-function pushHint(publish: RollbackPublish, summary: string, branch: string, sourceBranch: string): string {
+function pushHint(publish: RollbackPublish, refusal: PushRefusal, branch: string, sourceBranch: string): string {
   if (publish.kind === "branch") return `branch ${branch} may have been created meanwhile: choose another --branch name`;
-  if (summary.startsWith("[remote rejected]")) {
+  if (refusal === PushRefusal.Refused) {
     return `${sourceBranch} is protected or the server refused the push: push the rollback to a new branch for a pull request with --branch NAME`;
   }
   return `${sourceBranch} moved while the rollback was prepared: run it again, or push it for a pull request with --branch NAME`;

@@ -18,7 +18,7 @@ export { normalizeRepoPath } from "./repo-path.ts";
 export type { GitIdentity, UserIdentityOptions } from "./git-identity.ts";
 export { committerFor, userIdentity } from "./git-identity.ts";
 export type { PushRejection, WorkingCloneOptions, WorkingCloneSettings } from "./working-clone.ts";
-export { WorkingClone, withWorkingClone } from "./working-clone.ts";
+export { PushRefusal, WorkingClone, withWorkingClone } from "./working-clone.ts";
 export type { Trailer } from "./trailers.ts";
 export { parseTrailers } from "./trailers.ts";
 export type { RollbackScope } from "./rollback-trailer.ts";

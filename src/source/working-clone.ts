@@ -52,8 +52,24 @@ export async function withWorkingClone<T>(opts: WorkingCloneOptions, use: (clone
   }
 }
 
-/** A push the remote refused: git's porcelain summary (`[rejected] (fetch first)`) and what the server said, masked. */
+/** Why a remote refused a push, from the status git reports for the ref. */
+export const PushRefusal = {
+  /** The branch is not where the clone saw it (`[rejected] (fetch first)`, `(non-fast-forward)`, a failed lease). */
+  Moved: "moved",
+  /**
+   * The remote is a non-bare repository with the branch checked out, and git refuses to update it
+   * (`receive.denyCurrentBranch`): `[remote rejected] (branch is currently checked out)`.
+   */
+  CheckedOut: "checked-out",
+  /** The server refused it: a hook (a protected branch), permissions, its own rules (`[remote rejected] (...)`). */
+  Refused: "refused",
+} as const;
+/** One of {@link PushRefusal}. */
+export type PushRefusal = (typeof PushRefusal)[keyof typeof PushRefusal];
+
+/** A push the remote refused: why, git's porcelain summary (`[rejected] (fetch first)`) and what the server said, masked. */
 export interface PushRejection {
+  readonly refusal: PushRefusal;
   readonly summary: string;
   /** The first `remote:` lines of git's output, without the prefix. */
   readonly remoteSaid: readonly string[];
@@ -153,8 +169,32 @@ export class WorkingClone extends GitRepo {
       .filter((l) => l.startsWith("remote: ") && l.trim() !== "remote:")
       .slice(0, 3)
       .map((l) => this.mask(l.slice(8).trim()));
-    return { summary: this.mask(status.split("\t")[2] ?? "rejected"), remoteSaid };
+    const summary = this.mask(status.split("\t")[2] ?? "rejected");
+    return { refusal: refusalOf(summary), summary, remoteSaid };
   }
+
+  /**
+   * Records the index as a commit on top of HEAD that no branch points to, and returns its SHA:
+   * a state of the work in progress that readers of commits (a GitSource over the clone) can
+   * read. Never signed; its identity is gitward's, as it never leaves the clone.
+   */
+  async indexCommit(what: string): Promise<string> {
+    const tree = (await this.text(["write-tree"], what)).trim();
+    const env = { GIT_AUTHOR_NAME: "gitward", GIT_AUTHOR_EMAIL: "gitward@localhost", GIT_COMMITTER_NAME: "gitward", GIT_COMMITTER_EMAIL: "gitward@localhost" };
+    const r = await this.run({ args: ["commit-tree", "--no-gpg-sign", "-p", "HEAD", tree], input: `${what}\n`, env });
+    if (r.exitCode !== 0) throw this.failure(what, r);
+    return r.stdout.toString("utf8").trim();
+  }
+}
+
+/**
+ * Classifies git's porcelain status of a refused ref: `[rejected] (<why>)` is git's own check
+ * against what it knows of the remote, `[remote rejected] (<why>)` the receiving side's refusal
+ * with receive-pack's fixed reason for a checked-out branch.
+ */
+function refusalOf(summary: string): PushRefusal {
+  if (summary.startsWith("[rejected]")) return PushRefusal.Moved;
+  return summary.startsWith("[remote rejected] (branch is currently checked out)") ? PushRefusal.CheckedOut : PushRefusal.Refused;
 }
 
 /** git in the clone's directory, with its environment, time limit and signal. */

@@ -28,11 +28,12 @@ describe("gitward rollback", () => {
   let remote: BareRemote;
   let server: GitServer;
   let bad: string;
-  const env = { ...gitTestEnv, GIT_AUTHOR_NAME: "Olga Oncall", GIT_AUTHOR_EMAIL: "olga@example.com" };
+  let env: Record<string, string>;
   const remoteGit = (...args: string[]): string => execFileSync("git", [`--git-dir=${remote.dir}`, ...args], { encoding: "utf8" }).trim();
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), "gitward-e2e-rollback-"));
+    env = { ...gitTestEnv, GIT_AUTHOR_NAME: "Olga Oncall", GIT_AUTHOR_EMAIL: "olga@example.com", GITWARD_CACHE_DIR: join(root, "cache") };
     repo = makeRepo();
     repo.commit({ "gitward.yaml": config, "apps/web/web.yaml": "image: web:1\n", "apps/api/api.yaml": "image: api:1\n" }, "initial");
     bad = repo.commit({ "apps/web/web.yaml": "image: web:2\n" }, "web 2");
@@ -83,5 +84,25 @@ describe("gitward rollback", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Rollback of prod\/api: commit [0-9a-f]{12} on main, undoing 1 commit\(s\):\n {2}[0-9a-f]{7} api 2\n apps\/api\/api\.yaml \| 2 \+-\n 1 file changed, 1 insertion\(\+\), 1 deletion\(-\)\nDry run: nothing was pushed/);
     assert.equal(remoteGit("rev-parse", "main"), head);
+  });
+
+  it("pushes to a new branch with --branch, and the output names that branch", async () => {
+    const r = await runCli(["rollback", "--repo", remote.dir, "--env", "prod", "--stack", "api", "--steps", "1", "--reason", "api 2 leaks", "--branch", "rollback/api-2"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const commit = /^Rollback of prod\/api: commit ([0-9a-f]{12}) on rollback\/api-2 \(a new branch from main\), undoing 1 commit\(s\):\n/.exec(r.stdout)?.[1];
+    assert.ok(commit !== undefined, r.stdout);
+    assert.match(r.stdout, /\nPushed to the new branch rollback\/api-2 of .+infra\.git: open a pull request into main\.\n$/);
+    assert.match(r.stderr, /gitward: pushing to new branch rollback\/api-2\n/);
+    assert.ok(remoteGit("rev-parse", "rollback/api-2").startsWith(commit));
+  });
+
+  it("says why a local non-bare repository refuses the push to its checked-out branch", async () => {
+    const head = repo.git("rev-parse", "main");
+    const r = await runCli(["rollback", "--repo", repo.dir, "--env", "prod", "--stack", "api", "--steps", "1", "--reason", "api 2 leaks", "--push"], { env });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /\nerror: push to main of .+ was rejected: main is checked out there, and git refuses to update the checked-out branch of a non-bare repository \(receive\.denyCurrentBranch\); nothing was pushed\n/);
+    assert.match(r.stderr, /\nhint: give --repo the bare repository it is pushed to .*or push the rollback to a new branch with --branch NAME/);
+    assert.equal(r.stdout, "");
+    assert.equal(repo.git("rev-parse", "main"), head);
   });
 });

@@ -30,6 +30,8 @@ stacks:
   api:
     target: cluster
     path: apps/api
+    environments:
+      prod: { enabled: false }
 `;
 
 const initial = {
@@ -98,7 +100,7 @@ describe("rollback", () => {
     assert.fail("expected the rollback to fail");
   };
 
-  it("--steps 1 reverts the branch's last commit and pushes it, authored by the invoking user", async () => {
+  it("--steps 1 reverts the last commit that changed what the environment renders and pushes it, authored by the invoking user", async () => {
     const { repo, url, remote, remoteGit } = setup();
     repo.commit({ "apps/web/base/web.yaml": "image: web:2\n" }, "web 2");
     const bad = repo.commit({ "apps/api/api.yaml": "image: api:2\n", "apps/api/naïve file.yaml": "x: 1\n" }, "api 2");
@@ -215,9 +217,8 @@ describe("rollback", () => {
     repo.commit({}, "an empty commit");
     remote.push();
     const head = remoteGit("rev-parse", "main");
-    await rejects(run({ repo: url, publish: { kind: "push" } }), /^nothing to roll back for dev: their changes are already undone$/);
     await rejects(run({ repo: url, target: { kind: "to", rev: "HEAD" }, publish: { kind: "push" } }), /^nothing to roll back for dev: main has no commit after [0-9a-f]{7}$/);
-    await rejects(run({ repo: url, target: { kind: "steps", steps: 5 }, stack: "api" }), /--steps 5: only 1 commit\(s\) on main changed anything in apps\/api, gitward.yaml/);
+    await rejects(run({ repo: url, target: { kind: "steps", steps: 5 }, stack: "api" }), /^--steps 5: only 1 commit\(s\) on main changed what dev\/api renders$/);
     assert.equal(remoteGit("rev-parse", "main"), head);
   });
 
@@ -264,6 +265,23 @@ describe("rollback", () => {
     assert.equal(remoteGit("rev-parse", "rollback/api-2~1"), head);
   });
 
+  it("explains a push refused by a non-bare repository with the branch checked out, and pushes a new branch there", async () => {
+    const { repo } = setup();
+    repo.commit({ "apps/api/api.yaml": "image: api:2\n" }, "api 2");
+    const head = repo.git("rev-parse", "main");
+    const error = await rejects(
+      run({ repo: repo.dir, publish: { kind: "push" } }),
+      /^push to main of .+ was rejected: main is checked out there, and git refuses to update the checked-out branch of a non-bare repository \(receive\.denyCurrentBranch\); nothing was pushed$/,
+      /^give --repo the bare repository it is pushed to \(for a clone, its origin: git -C .+ remote get-url origin\), or push the rollback to a new branch with --branch NAME and merge it there$/,
+    );
+    assert.doesNotMatch(error.hint ?? "", /protected/);
+    assert.equal(repo.git("rev-parse", "main"), head);
+    const r = await run({ repo: repo.dir, publish: { kind: "branch", name: "rollback/api-2" } });
+    assert.equal(r.branch, "rollback/api-2");
+    assert.equal(repo.git("rev-parse", "rollback/api-2"), r.commit);
+    assert.equal(repo.git("rev-parse", "rollback/api-2~1"), head);
+  });
+
   it("explains a push rejected because the branch moved", async () => {
     const { repo, url, remote } = setup();
     repo.commit({ "apps/api/api.yaml": "image: api:2\n" }, "api 2");
@@ -305,7 +323,9 @@ describe("rollback", () => {
   });
 
   it("takes the author from git config when the environment names none, and says how to set one when neither does", async () => {
-    const { url } = setup();
+    const { repo, url, remote } = setup();
+    repo.commit({ "apps/api/api.yaml": "image: api:2\n" }, "api 2");
+    remote.push();
     const home = mkdtempSync(join(tmpdir(), "gitward-home-"));
     try {
       const gitconfig = join(home, "gitconfig");
@@ -332,9 +352,11 @@ describe("rollback", () => {
   it("marks its commit with the trailer rollbackOf reads, also beside a Signed-off-by added later", async () => {
     const { repo, remote } = setup();
     repo.commit({ "apps/web/prod/web.yaml": "image: web:2\nreplicas: 3\n" }, "prod web 2");
+    const devApi = repo.commit({ "apps/api/api.yaml": "image: api:2\n" }, "dev api 2");
     remote.push();
     const stack = await run({ repo: remote.dir, environment: "prod", stack: "web", publish: { kind: "push" } });
-    const whole = await run({ repo: remote.dir, environment: "dev", reason: "undo the undo", publish: { kind: "push" } });
+    const whole = await run({ repo: remote.dir, environment: "dev", reason: "api 2 too", publish: { kind: "push" } });
+    assert.deepEqual(whole.reverted.map((c) => c.sha), [devApi], "prod's rollback changed nothing dev renders: no step of dev's");
     const cache = mkdtempSync(join(tmpdir(), "gitward-rollback-cache-"));
     const source = await openSource(remote.dir, { cacheDir: cache });
     try {
@@ -344,6 +366,7 @@ describe("rollback", () => {
       assert.deepEqual(rollbackOf(head), { environment: "dev" });
       assert.deepEqual(rollbackOf(await source.resolve(stack.commit)), { environment: "prod", stack: "web" });
       assert.equal(rollbackOf(await source.resolve(`${stack.commit}~1`)), undefined);
+      assert.equal((await source.resolve(`${stack.commit}~1`)).sha, devApi);
       // Amended with a sign-off, as a reviewer might before merging it.
       repo.git("pull", "--quiet", "--ff-only", remote.dir, "main");
       repo.git("commit", "--quiet", "--amend", "--no-edit", "--signoff");

@@ -8,8 +8,8 @@ import { ProcessRunner } from "../../src/core/command-runner.ts";
 import { GitwardError } from "../../src/core/errors.ts";
 import { userIdentity } from "../../src/source/git-identity.ts";
 import { locationMask, parseLocation } from "../../src/source/source-location.ts";
-import type { WorkingCloneOptions } from "../../src/source/working-clone.ts";
-import { withWorkingClone } from "../../src/source/working-clone.ts";
+import type { WorkingClone, WorkingCloneOptions } from "../../src/source/working-clone.ts";
+import { PushRefusal, withWorkingClone } from "../../src/source/working-clone.ts";
 import { createBareRemote, freePort, type BareRemote } from "../support/git-server.ts";
 import { gitTestEnv, makeRepo, type TestRepo } from "../support/repo.ts";
 
@@ -116,10 +116,54 @@ describe("working clone", () => {
       remoteGit("update-ref", "refs/heads/main", release);
       const moved = await clone.pushHead("main", { mustNotExist: false });
       assert.match(moved?.summary ?? "", /^\[rejected\]/);
+      assert.equal(moved?.refusal, PushRefusal.Moved);
       const exists = await clone.pushHead("release", { mustNotExist: true });
       assert.match(exists?.summary ?? "", /^\[rejected\] \(stale info\)/);
+      assert.equal(exists?.refusal, PushRefusal.Moved);
       assert.equal(await clone.pushHead("new-branch", { mustNotExist: true }), undefined);
       assert.equal(remoteGit("rev-parse", "release"), release);
+    });
+  });
+
+  it("tells a server's refusal from a non-bare repository's checked-out branch", async () => {
+    const { opts, remote } = setup();
+    const hook = join(remote.dir, "hooks", "pre-receive");
+    writeFileSync(hook, "#!/bin/sh\necho protected\nexit 1\n", { mode: 0o755 });
+    const change = async (clone: WorkingClone): Promise<void> => {
+      writeFileSync(join(clone.dir, "c.txt"), "c\n");
+      await clone.text(["add", "c.txt"], "adding a file");
+      await clone.commit("mine\n", author, "committing");
+    };
+    const refused = await withWorkingClone(opts, async (clone) => {
+      await change(clone);
+      return clone.pushHead("main", { mustNotExist: false });
+    });
+    assert.equal(refused?.refusal, PushRefusal.Refused);
+    assert.match(refused?.summary ?? "", /^\[remote rejected\] \(pre-receive hook declined\)$/);
+    assert.deepEqual(refused?.remoteSaid, ["protected"]);
+
+    const work = makeRepo();
+    repos.push(work);
+    work.commit({ "a.txt": "a\n" }, "first");
+    const checkedOut = await withWorkingClone({ ...opts, url: work.dir, displayName: work.dir }, async (clone) => {
+      await change(clone);
+      return clone.pushHead("main", { mustNotExist: false });
+    });
+    assert.equal(checkedOut?.refusal, PushRefusal.CheckedOut);
+  });
+
+  it("records the index as a commit on top of HEAD that no branch points to", async () => {
+    const { opts } = setup();
+    await withWorkingClone(opts, async (clone) => {
+      const head = (await clone.text(["rev-parse", "HEAD"], "reading HEAD")).trim();
+      writeFileSync(join(clone.dir, "c.txt"), "c\n");
+      await clone.text(["add", "c.txt"], "adding a file");
+      const sha = await clone.indexCommit("work in progress");
+      assert.equal((await clone.text(["rev-parse", `${sha}^`], "reading")).trim(), head);
+      assert.equal((await clone.text(["rev-parse", `${sha}^{tree}`], "reading")).trim(), (await clone.text(["write-tree"], "writing")).trim());
+      assert.equal((await clone.text(["rev-parse", "HEAD"], "reading HEAD")).trim(), head, "HEAD stays");
+      assert.equal((await clone.text(["branch", "--contains", sha], "listing")).trim(), "");
+      assert.equal((await clone.text(["log", "-1", "--format=%an|%s", sha], "reading")).trim(), "gitward|work in progress");
     });
   });
 

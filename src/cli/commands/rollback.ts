@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ErrorCode, GitwardError } from "../../core/errors.ts";
 import { rollback, type RollbackPublish, type RollbackResult, type RollbackTarget } from "../../engine/rollback.ts";
+import { defaultCacheDir } from "../../engine/workspace.ts";
 import { addOutputOption } from "../common-options.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { CliIO } from "../io.ts";
@@ -18,6 +19,8 @@ interface RollbackFlags {
   dryRun?: boolean;
   sourceBranch?: string;
   branchFrom?: string;
+  cacheDir?: string;
+  cache: boolean;
   output: "text" | "json";
   debug?: boolean;
   quiet?: boolean;
@@ -37,7 +40,7 @@ export function rollbackCommand(run: (action: (io: CliIO, flags: RollbackFlags) 
     .option("--config <path>", "path of gitward.yaml inside the repository", "gitward.yaml")
     .requiredOption("-e, --env <name>", "the environment to roll back")
     .option("-s, --stack <name>", "only this stack: its directory for the environment, and gitward.yaml")
-    .addOption(new Option("--steps <n>", "revert the last N commits that changed the environment (or the stack)").argParser(positiveInt).conflicts("to"))
+    .addOption(new Option("--steps <n>", "revert the last N commits that changed what the environment (or the stack) renders").argParser(positiveInt).conflicts("to"))
     .addOption(new Option("--to <rev>", "make the files (or the stack's) equal to this revision's, in one commit"))
     .requiredOption("--reason <text>", "why: written into the commit message")
     .addOption(new Option("--push", "push the commit to the branch rolled back").conflicts(["branch", "dryRun"]))
@@ -45,6 +48,8 @@ export function rollbackCommand(run: (action: (io: CliIO, flags: RollbackFlags) 
     .option("--dry-run", "make the commit in a temporary clone and show it; push nothing (the default without --push or --branch)")
     .addOption(new Option("--source-branch <name>", "the branch to roll back (default: the remote's default branch)").conflicts("branchFrom"))
     .addOption(new Option("--branch-from <name>", "same as --source-branch"))
+    .option("--cache-dir <dir>", "cache for render results (default $GITWARD_CACHE_DIR or ~/.cache/gitward)")
+    .option("--no-cache", "keep no cache on disk: render each revision afresh")
     .option("-q, --quiet", "no progress messages on stderr")
     .option("--no-color", "no colour, even on a terminal (NO_COLOR is honoured too)")
     .option("--debug", "show stack traces for errors")
@@ -56,7 +61,9 @@ Examples:
 
 The commit is authored by you (GIT_AUTHOR_NAME/EMAIL, else git config user.name/email). Without
 --push or --branch nothing is pushed: the commit is shown, then its temporary clone removed.
-Exit codes: 0 success, 1 error (nothing to roll back, a conflict, a rejected push, invalid flags).
+A rollback changes only what the environment (or the stack) renders: one that would change
+another environment or stack too is refused, naming the commit.
+Exit codes: 0 success, 1 error (nothing to roll back, a conflict, a refused rollback, a rejected push, invalid flags).
 Docs: docs/rollback.md`);
   addOutputOption(cmd, ["text", "json"]);
   return cmd.action(run(rollbackAction));
@@ -69,6 +76,7 @@ async function rollbackAction(io: CliIO, flags: RollbackFlags): Promise<number> 
     target: targetOf(flags), publish: publishOf(flags),
     ...(flags.stack === undefined ? {} : { stack: flags.stack }),
     ...(sourceBranch === undefined ? {} : { sourceBranch }),
+    ...(flags.cache ? { cacheDir: flags.cacheDir ?? defaultCacheDir() } : {}),
     progress: io.progress,
   });
   if (flags.output === "json") io.out(JSON.stringify(jsonOf(result), null, 2) + "\n");
@@ -102,7 +110,8 @@ function textOf(r: RollbackResult, io: CliIO): string {
   const c = io.colors;
   const where = `${r.environment}${r.stack === undefined ? "" : `/${r.stack}`}`;
   const to = r.to === undefined ? "" : ` to ${r.to.sha.slice(0, 7)} (${r.to.subject})`;
-  const lines = [c.bold(`Rollback of ${where}${to}: commit ${r.commit.slice(0, 12)} on ${r.sourceBranch}, undoing ${r.reverted.length} commit(s):`)];
+  const on = r.branch === r.sourceBranch ? r.branch : `${r.branch} (a new branch from ${r.sourceBranch})`;
+  const lines = [c.bold(`Rollback of ${where}${to}: commit ${r.commit.slice(0, 12)} on ${on}, undoing ${r.reverted.length} commit(s):`)];
   for (const x of r.reverted) lines.push(`  ${c.yellow(x.sha.slice(0, 7))} ${x.subject}`);
   lines.push(r.diffStat);
   if (r.publish === "push") lines.push(c.green(`Pushed to ${r.branch} of ${r.repository}: the agent syncs it like any commit.`));
