@@ -26,6 +26,11 @@ export interface Change {
   readonly previousStack?: string;
   /** A unified diff of the YAML, secret values masked; only for updates. */
   readonly diff?: string;
+  /**
+   * For a create in an offline plan: the new object as YAML, secret values masked, for the
+   * markdown comment. Not part of the JSON document (`render -o json` has the objects).
+   */
+  readonly yaml?: string;
 }
 
 /** Counts of changes by action. */

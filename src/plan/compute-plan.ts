@@ -10,7 +10,7 @@ import {
   addCounts, countChange, emptyCounts,
   type Change, type ChangeCounts, type EnvironmentPlan, type Plan, type RevisionInfo, type StackPlan,
 } from "./change.ts";
-import { diffObjects, sameObject } from "./object-diff.ts";
+import { diffObjects, objectYaml, sameObject } from "./object-diff.ts";
 
 /** One side of a plan: a revision and what it rendered. */
 export interface PlanSide {
@@ -79,7 +79,7 @@ function index(renders: readonly RenderResult[]): Map<string, Placed> {
 }
 
 function created(now: Placed): Change {
-  return { action: "create", ref: now.obj.ref, apiVersion: now.obj.apiVersion, source: now.obj.source };
+  return { action: "create", ref: now.obj.ref, apiVersion: now.obj.apiVersion, source: now.obj.source, yaml: objectYaml(now.obj.object) };
 }
 
 function updated(was: Placed, now: Placed): Change {

@@ -1,16 +1,18 @@
 import type { Finding } from "../check/finding.ts";
 import { formatLocation } from "../core/location.ts";
 import { formatRef } from "../core/objref.ts";
-import type { Change, ChangeCounts, Plan, RevisionInfo, StackPlan } from "./change.ts";
+import type { Change, ChangeCounts, EnvironmentPlan, Plan, RevisionInfo, StackPlan } from "./change.ts";
 
 /** GitHub refuses comments over 65 536 characters; stay well below with room for a note. */
 const maxLength = 60_000;
+/** Lines of one diff, or of one new object's YAML, shown before the rest is cut. */
 const maxDiffLines = 150;
 const icon = { create: "🟢 create", update: "🟡 update", delete: "🔴 delete", orphan: "⚪ orphan", "no-op": "no-op" } as const;
 
 /**
  * The plan as a pull-request comment, readable on GitHub and GitLab: a summary table per
- * environment, a collapsible section per stack with its changes and diffs, and the findings.
+ * environment, the findings, then per environment a collapsible section per stack that changes,
+ * with its diffs and the YAML of new objects, and one line naming the stacks that do not.
  */
 export function planToMarkdown(plan: Plan): string {
   const head = [
@@ -24,38 +26,49 @@ export function planToMarkdown(plan: Plan): string {
     "",
   ];
   const findings = [findingsMarkdown(plan.findings), exemptionsMarkdown(plan)].filter((s) => s !== "").join("\n");
-  const sections = plan.environments.map((e) => [`### ${e.environment}`, "", ...e.stacks.map((s) => stackSection(s, true)), ""].join("\n"));
+  const sections = plan.environments.map((e) => environmentSection(e, true));
   let body = [...head, findings, ...sections].join("\n");
   if (body.length > maxLength) {
-    const compact = plan.environments.map((e) => [`### ${e.environment}`, "", ...e.stacks.map((s) => stackSection(s, false)), ""].join("\n"));
+    const compact = plan.environments.map((e) => environmentSection(e, false));
     body = [...head, findings, ...compact, "_Diffs left out: the plan is too large for one comment. Run `gitward plan` for the full output._"].join("\n");
   }
   if (body.length > maxLength) body = body.slice(0, maxLength) + "\n\n_Truncated: run `gitward plan` for the full output._";
   return body + "\n";
 }
 
+/** An environment's stacks that change, each in its own section, then one line for those that do not. */
+function environmentSection(e: EnvironmentPlan, withDiffs: boolean): string {
+  const changing = e.stacks.filter((s) => s.changes.length > 0);
+  const quiet = e.stacks.filter((s) => s.changes.length === 0).map((s) => s.stack);
+  const lines = [`### ${e.environment}`, "", ...changing.map((s) => stackSection(s, withDiffs))];
+  if (quiet.length > 0) lines.push(`no changes: ${quiet.join(", ")}`, "");
+  return lines.join("\n");
+}
+
 function stackSection(s: StackPlan, withDiffs: boolean): string {
-  const total = s.counts.create + s.counts.update + s.counts.delete + s.counts.orphan;
-  const summary = total === 0 ? "no changes" : summaryText(s.counts);
-  const lines = [`<details><summary><b>${s.stack}</b> (${s.provider} target <code>${s.target}</code>): ${summary}</summary>`, ""];
-  if (s.changes.length > 0) {
-    lines.push("| Change | Object | Source |", "|---|---|---|");
-    for (const c of s.changes) lines.push(`| ${icon[c.action]} | \`${formatRef(c.ref)}\`${moved(c)} | \`${formatLocation(c.source)}\` |`);
-    lines.push("");
-    if (withDiffs) for (const c of s.changes) lines.push(...diffBlock(c));
-  }
+  const lines = [`<details><summary><b>${s.stack}</b> (${s.provider} target <code>${s.target}</code>): ${summaryText(s.counts)}</summary>`, ""];
+  lines.push("| Change | Object | Source |", "|---|---|---|");
+  for (const c of s.changes) lines.push(`| ${icon[c.action]} | \`${formatRef(c.ref)}\`${moved(c)} | \`${formatLocation(c.source)}\` |`);
+  lines.push("");
+  if (withDiffs) for (const c of s.changes) lines.push(...changeBlock(c));
   lines.push("</details>", "");
   return lines.join("\n");
 }
 
-function diffBlock(c: Change): string[] {
-  if (c.diff === undefined || c.diff === "") return [];
-  const all = c.diff.split("\n");
+/** What a change holds for a reviewer: the diff of an update, the YAML of a new object. */
+function changeBlock(c: Change): string[] {
+  if (c.diff !== undefined && c.diff !== "") return codeBlock(c, c.diff, "diff");
+  if (c.yaml !== undefined && c.yaml !== "") return codeBlock(c, c.yaml, "yaml");
+  return [];
+}
+
+function codeBlock(c: Change, text: string, language: string): string[] {
+  const all = text.split("\n");
   const shown = all.slice(0, maxDiffLines);
   const cut = all.length > shown.length ? [`... ${all.length - shown.length} more lines`] : [];
-  // A fence longer than any backtick run inside keeps the diff from closing it early.
-  const fence = "`".repeat(Math.max(3, ...(c.diff.match(/`+/g) ?? []).map((m) => m.length + 1)));
-  return [`\`${formatRef(c.ref)}\``, "", `${fence}diff`, ...shown, ...cut, fence, ""];
+  // A fence longer than any backtick run inside keeps the block from closing it early.
+  const fence = "`".repeat(Math.max(3, ...(text.match(/`+/g) ?? []).map((m) => m.length + 1)));
+  return [`\`${formatRef(c.ref)}\``, "", `${fence}${language}`, ...shown, ...cut, fence, ""];
 }
 
 function findingsMarkdown(findings: readonly Finding[]): string {
@@ -64,9 +77,10 @@ function findingsMarkdown(findings: readonly Finding[]): string {
     const sev = f.severity === "error" ? "❌ error" : f.severity === "warning" ? "⚠️ warning" : "ℹ️ info";
     const obj = f.ref === undefined || f.ref.kind === "" ? "" : `\`${formatRef(f.ref)}\``;
     const where = f.location === undefined ? "" : `\`${formatLocation(f.location)}\``;
-    return `| ${sev} | ${f.rule} | ${obj} | ${where} | ${escapeCell(f.message)} |`;
+    const scope = f.environment === undefined ? "" : `${f.environment}${f.stack === undefined ? "" : `/${f.stack}`}`;
+    return `| ${sev} | ${f.rule} | ${obj} | ${scope} | ${where} | ${escapeCell(f.message)} |`;
   });
-  return ["#### Findings", "", "| Severity | Rule | Object | Source | Message |", "|---|---|---|---|---|", ...rows, ""].join("\n");
+  return ["#### Findings", "", "| Severity | Rule | Object | Environment/stack | Source | Message |", "|---|---|---|---|---|---|", ...rows, ""].join("\n");
 }
 
 function exemptionsMarkdown(plan: Plan): string {

@@ -3,10 +3,14 @@ import { stringify } from "yaml";
 import { maskSecrets } from "../core/mask-secrets.ts";
 import type { KObject } from "../core/object.ts";
 import { unifiedHunks } from "../core/text-diff.ts";
+import { withProviderDefaults } from "./provider-defaults.ts";
 
-/** True when two objects hold the same desired state. */
+/**
+ * True when two objects hold the same desired state: equal once the provider's defaults are
+ * filled in on both sides ({@link withProviderDefaults}), so that writing a default is no change.
+ */
 export function sameObject(a: KObject, b: KObject): boolean {
-  return isDeepStrictEqual(a, b);
+  return isDeepStrictEqual(withProviderDefaults(a), withProviderDefaults(b));
 }
 
 /**
@@ -15,6 +19,11 @@ export function sameObject(a: KObject, b: KObject): boolean {
  */
 export function diffObjects(before: KObject, after: KObject): string {
   return unifiedHunks(toYaml(maskSecrets(before)), toYaml(maskSecrets(after, { before })));
+}
+
+/** An object as YAML, secret values masked: what a new object shows in a plan. */
+export function objectYaml(obj: KObject): string {
+  return toYaml(maskSecrets(obj)).trimEnd();
 }
 
 function toYaml(obj: KObject): string {

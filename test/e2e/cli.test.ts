@@ -65,7 +65,7 @@ describe("gitward CLI on the bundled example", () => {
     try {
       const r = await cli("plan", "--base", base, "--head", sha, "-o", "markdown", "--detailed-exitcode");
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stdout, /\| ❌ error \| policy.prod-high-availability \| `Deployment\/podinfo\/podinfo` \| `apps\/podinfo\/base\/deployment.yaml:\d+:\d+` \| prod needs at least 2 replicas, has 1 \|/);
+      assert.match(r.stdout, /\| ❌ error \| policy.prod-high-availability \| `Deployment\/podinfo\/podinfo` \| prod\/podinfo \| `apps\/podinfo\/base\/deployment.yaml:\d+:\d+` \| prod needs at least 2 replicas, has 1 \|/);
     } finally {
       repo.git("reset", "-q", "--hard", "HEAD~1");
     }

@@ -114,6 +114,19 @@ describe("plan between two revisions", () => {
     }
   });
 
+  it("shows a new object's YAML in the markdown comment, secret values masked", async () => {
+    const added = repo.commit({ "app/token.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\nstringData:\n  token: brand-new-token-value\n" }, "a new secret");
+    try {
+      const outcome = await planRevisions({ ...common(t), base: "HEAD~1", head: added, filter: { environments: ["dev"] } });
+      assert.ok(outcome.plan !== undefined);
+      const md = planToMarkdown(outcome.plan);
+      assert.match(md, /`Secret\/app\/token`\n\n```yaml\napiVersion: v1\nkind: Secret\nmetadata:\n {2}name: token\n {2}namespace: app\nstringData:\n {2}token: "\*\*\*"\n```/);
+      assert.doesNotMatch(md + planToJson(outcome.plan) + planToText(outcome.plan, plainStyle), /brand-new-token-value/);
+    } finally {
+      repo.git("reset", "-q", "--hard", "HEAD~1");
+    }
+  });
+
   it("renders markdown for a pull-request comment", () => {
     const md = planToMarkdown(plan);
     assert.match(md, /^## gitward plan/);
