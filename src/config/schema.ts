@@ -88,7 +88,10 @@ const stack = z.strictObject({
   path: relPath.describe("Directory of manifests or a kustomization, relative to gitward.yaml."),
   namespace: z.string().min(1).optional().describe("Default namespace for namespaced objects without one."),
   vars: vars.default({}),
-  substitute: z.boolean().default(true).describe("Apply ${var} substitution to rendered manifests."),
+  substitute: z
+    .union([z.boolean(), z.literal("strict", { error: 'expected true, false or "strict"' })])
+    .default(true)
+    .describe("${var} substitution: true (gitward's variables; other ${...} in multi-line text are left as written), strict (every ${...} is gitward's), false (off)."),
   forceConflicts: z.boolean().default(false).describe("Take ownership of fields other writers own when applying (as --force-conflicts)."),
   dependsOn: z.array(name).default([]),
   environments: z.record(name, stackEnvironment).default({}),

@@ -3,7 +3,7 @@ import type { YamlPath } from "../core/yaml-positions.ts";
 import { formatFieldPath } from "../core/yaml-positions.ts";
 import type { ConfigIssue } from "./config-error.ts";
 import type { LoadedConfig } from "./load-config.ts";
-import type { TargetSpec } from "./schema.ts";
+import type { StackSpec, TargetSpec } from "./schema.ts";
 
 /** One stack as deployed to one environment: the unit that is rendered, checked and planned. */
 export interface StackInstance {
@@ -18,7 +18,14 @@ export interface StackInstance {
   readonly namespace: string | undefined;
   /** Stack vars, overridden by environment vars, overridden by the stack's per-environment vars. */
   readonly vars: Readonly<Record<string, string>>;
-  readonly substitute: boolean;
+  /**
+   * Every variable name gitward.yaml declares for this stack in any environment: the built-in
+   * ones, the stack's and its per-environment vars, every environment's vars. Substitution
+   * treats these as gitward's even where they are not set. Absent: the names of `vars`.
+   */
+  readonly declaredVars?: readonly string[];
+  /** `substitute` of the stack: false (off), true (the default rule) or "strict". */
+  readonly substitute: boolean | "strict";
   /** Take over fields other writers own when applying. */
   readonly forceConflicts: boolean;
   /** render.allowRemoteBases of gitward.yaml. */
@@ -45,6 +52,7 @@ export function stackInstances(loaded: LoadedConfig, filter: InstanceFilter = {}
     checkNames("stack", filter.stacks, Object.keys(config.stacks));
   }
   const out: StackInstance[] = [];
+  const environmentVars = Object.values(config.environments).flatMap((e) => Object.keys(e.vars));
   for (const [env, envSpec] of Object.entries(config.environments)) {
     if (!selected(filter.environments, env)) continue;
     for (const [name, stack] of Object.entries(config.stacks)) {
@@ -70,6 +78,7 @@ export function stackInstances(loaded: LoadedConfig, filter: InstanceFilter = {}
           ...envSpec.vars,
           ...override?.vars,
         },
+        declaredVars: declaredVars(stack, environmentVars),
         substitute: stack.substitute,
         forceConflicts: stack.forceConflicts,
         allowRemoteBases: config.render.allowRemoteBases,
@@ -78,6 +87,13 @@ export function stackInstances(loaded: LoadedConfig, filter: InstanceFilter = {}
     }
   }
   return out;
+}
+
+const builtinVars = ["GITWARD_ENVIRONMENT", "GITWARD_STACK"];
+
+function declaredVars(stack: StackSpec, environmentVars: readonly string[]): string[] {
+  const perEnvironment = Object.values(stack.environments).flatMap((o) => Object.keys(o.vars));
+  return [...new Set([...builtinVars, ...Object.keys(stack.vars), ...environmentVars, ...perEnvironment])].sort();
 }
 
 /** Checks that each instance's directory exists at the commit; `isDir` answers from the snapshot. */

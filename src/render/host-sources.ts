@@ -4,7 +4,8 @@ import { getPath, isRecord } from "../core/object.ts";
 import type { Snapshot } from "../source/types.ts";
 import type { ParsedManifest } from "./parse-manifests.ts";
 import { hasSubstitutionDisabled } from "./parse-manifests.ts";
-import { substituteString, SubstitutionError, type Vars } from "./substitute.ts";
+import { SubstitutionError, type VarResolver } from "./substitute.ts";
+import { lineColumnAt, VariableError } from "./variable-error.ts";
 
 const hostFileApiVersion = "host.gitward.dev/v1alpha1";
 
@@ -27,7 +28,7 @@ export async function inlineHostSources(
   manifests: readonly ParsedManifest[],
   snapshot: Snapshot,
   dir: string,
-  vars: Vars | undefined,
+  resolver: VarResolver | undefined,
   signal?: AbortSignal,
 ): Promise<ParsedManifest[]> {
   const wanted = hostSourcePaths(manifests, dir);
@@ -51,12 +52,12 @@ export async function inlineHostSources(
       throw new GitwardError(ErrorCode.Render, `spec.source "${source}" is not UTF-8 text; host File content must be text`, { subject: { location: m.location } });
     }
     let content = text;
-    if (vars !== undefined && !hasSubstitutionDisabled(m.object)) {
+    if (resolver !== undefined && !hasSubstitutionDisabled(m.object)) {
       try {
-        content = substituteString(text, vars);
+        content = resolver.substitute(text);
       } catch (e: unknown) {
         if (!(e instanceof SubstitutionError)) throw e;
-        throw new GitwardError(ErrorCode.Variable, `${path}: ${e.message}`, { subject: { location: m.location } });
+        throw new VariableError(e, { file: path, ...lineColumnAt(text, e.index) });
       }
     }
     const spec = isRecord(m.object["spec"]) ? m.object["spec"] : {};

@@ -3,7 +3,7 @@ import { ErrorCode, GitwardError } from "../core/errors.ts";
 import { isRecord, type KObject } from "../core/object.ts";
 import type { SourceLocation } from "../core/location.ts";
 import { toLineColumn } from "../core/yaml-positions.ts";
-import { substituteDocument, substituteValue, type Vars } from "./substitute.ts";
+import { substituteDocument, substituteValue, VarResolver, type DocumentSource, type SubstituteOptions, type Vars } from "./substitute.ts";
 import { keepOverflowAsText } from "./yaml-core-scalar.ts";
 import { parseYamlFast, PlainTemplate } from "./yaml-fast.ts";
 
@@ -17,6 +17,12 @@ export interface ParsedManifest {
 export interface ParseOptions {
   /** Variables to substitute; undefined turns substitution off. */
   readonly vars: Vars | undefined;
+  /** Which other `${…}` are gitward's (declared names, strict); see {@link VarResolver}. */
+  readonly substitution?: SubstituteOptions;
+}
+
+function resolverFor(options: ParseOptions): VarResolver | undefined {
+  return options.vars === undefined ? undefined : new VarResolver(options.vars, options.substitution);
 }
 
 /** True for the file names the plain renderer reads. */
@@ -37,7 +43,8 @@ export function parseManifestFile(file: string, content: Buffer, options: ParseO
     throw new GitwardError(ErrorCode.Render, "binary file is not a manifest", { subject: { location: { file } } });
   }
   const text = content.toString("utf8");
-  return parseManifestsFast(file, text, options) ?? parseManifestsReference(file, text, options);
+  const resolver = resolverFor(options);
+  return readFast(file, text, resolver) ?? readReference(file, text, resolver);
 }
 
 /**
@@ -47,7 +54,11 @@ export function parseManifestFile(file: string, content: Buffer, options: ParseO
  * position the reference gives.
  */
 export function parseManifestsFast(file: string, text: string, options: ParseOptions): ParsedManifest[] | undefined {
-  const docs = parseYamlFast(text, { templates: options.vars !== undefined });
+  return readFast(file, text, resolverFor(options));
+}
+
+function readFast(file: string, text: string, resolver: VarResolver | undefined): ParsedManifest[] | undefined {
+  const docs = parseYamlFast(text, { templates: resolver !== undefined });
   if (docs === undefined) return undefined;
   const out: ParsedManifest[] = [];
   try {
@@ -55,7 +66,7 @@ export function parseManifestsFast(file: string, text: string, options: ParseOpt
       let value = doc.value;
       if (value === null) continue;
       if (value instanceof PlainTemplate || !isRecord(value) || doc.start === undefined) return undefined;
-      if (options.vars !== undefined) value = substituteValue(value, substitutionOff(value) ? undefined : options.vars);
+      if (resolver !== undefined) value = substituteValue(value, substitutionOff(value) ? undefined : resolver);
       if (!isRecord(value)) return undefined;
       const location = { file, line: doc.start.line, column: doc.start.column };
       if (!isListKind(value)) {
@@ -78,6 +89,10 @@ export function parseManifestsFast(file: string, text: string, options: ParseOpt
  * for every error message. Slower than {@link parseManifestsFast}.
  */
 export function parseManifestsReference(file: string, text: string, options: ParseOptions): ParsedManifest[] {
+  return readReference(file, text, resolverFor(options));
+}
+
+function readReference(file: string, text: string, resolver: VarResolver | undefined): ParsedManifest[] {
   const counter = new LineCounter();
   const docs = parseAllDocuments(text, {
     lineCounter: counter, version: "1.2", uniqueKeys: true, prettyErrors: false,
@@ -87,12 +102,13 @@ export function parseManifestsReference(file: string, text: string, options: Par
   });
   const out: ParsedManifest[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    out.push(...documentObjects(doc, text, file, counter, options));
+    out.push(...documentObjects(doc, { file, text, counter }, resolver));
   }
   return out;
 }
 
-function documentObjects(doc: Document, text: string, file: string, counter: LineCounter, options: ParseOptions): ParsedManifest[] {
+function documentObjects(doc: Document, source: DocumentSource, resolver: VarResolver | undefined): ParsedManifest[] {
+  const { file, text, counter } = source;
   const error = doc.errors[0];
   if (error !== undefined) {
     const pos = toLineColumn(counter, error.pos[0]);
@@ -107,7 +123,7 @@ function documentObjects(doc: Document, text: string, file: string, counter: Lin
   if (range === undefined || range === null) return [];
   const start = toLineColumn(counter, range[0]);
   const location = { file, line: start.line, column: start.column };
-  if (options.vars !== undefined && !substitutionDisabled(doc)) substituteDocument(doc, options.vars, file, counter);
+  if (resolver !== undefined && !substitutionDisabled(doc)) substituteDocument(doc, resolver, source);
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   if (value === null || value === undefined) return [];
   if (!isRecord(value)) {
@@ -131,20 +147,29 @@ function isListKind(obj: KObject): boolean {
   return obj["kind"] === "List" && obj["apiVersion"] === "v1" && Array.isArray(obj["items"]);
 }
 
-/** The annotation that turns substitution off for one object, as Flux users know it. */
+/** The annotation that turns substitution off for one object. */
 export const substituteAnnotation = "gitward.dev/substitute";
+/** Flux's annotation (or label) for the same, honoured so that repositories written for Flux keep their opt-outs. */
+export const fluxSubstituteAnnotation = "kustomize.toolkit.fluxcd.io/substitute";
+const optOutKeys = [substituteAnnotation, fluxSubstituteAnnotation];
 
 function substitutionDisabled(doc: Document): boolean {
-  return doc.getIn(["metadata", "annotations", substituteAnnotation]) === "disabled";
+  return ["annotations", "labels"].some((field) => optOutKeys.some((key) => doc.getIn(["metadata", field, key]) === "disabled"));
 }
 
-/** True when an object's `gitward.dev/substitute: disabled` annotation turns substitution off. */
+/**
+ * True when an object turns substitution off: `gitward.dev/substitute: disabled` or Flux's
+ * `kustomize.toolkit.fluxcd.io/substitute: disabled`, as an annotation or a label.
+ */
 export function hasSubstitutionDisabled(obj: KObject): boolean {
   return substitutionOff(obj);
 }
 
 function substitutionOff(obj: KObject): boolean {
   const metadata: unknown = obj["metadata"];
-  const annotations: unknown = isRecord(metadata) ? metadata["annotations"] : undefined;
-  return isRecord(annotations) && annotations[substituteAnnotation] === "disabled";
+  if (!isRecord(metadata)) return false;
+  return ["annotations", "labels"].some((field) => {
+    const map: unknown = metadata[field];
+    return isRecord(map) && optOutKeys.some((key) => map[key] === "disabled");
+  });
 }

@@ -11,12 +11,15 @@ import { findKustomizeTool, kustomizeBuild, type KustomizeTool } from "./kustomi
 import { kustomizeSourceFinder } from "./kustomize-sources.ts";
 import { hostSourcePaths, inlineHostSources } from "./host-sources.ts";
 import { applyDefaultNamespace } from "./namespaces.ts";
-import { isManifestFile, parseManifestFile, type ParsedManifest } from "./parse-manifests.ts";
+import { isManifestFile, parseManifestFile, type ParsedManifest, type ParseOptions } from "./parse-manifests.ts";
+import { relocateKustomizeFailure } from "./kustomize-references.ts";
+import { VarResolver } from "./var-resolver.ts";
+import { VariableError } from "./variable-error.ts";
 import type { ContentCache } from "../core/layered-cache.ts";
 import type { ScopeResolver } from "./scopes.ts";
 
 /** Bumped whenever rendering changes what it produces, so old cache entries are not reused. */
-const renderFormat = "gitward-render-7";
+const renderFormat = "gitward-render-8";
 
 /** What rendering a stack instance produced: its objects, or the error that stopped it. */
 export type RenderResult =
@@ -99,10 +102,15 @@ export class Renderer {
       ...(signal === undefined ? {} : { signal }),
     });
     const sourceOf = await kustomizeSourceFinder(snapshot, build.inputs, signal);
-    return parseManifestFile(build.kfile, out, { vars: varsFor(instance) }).map((p) => ({
-      ...p,
-      location: sourceOf(p.object) ?? { file: build.kfile },
-    }));
+    let parsed: ParsedManifest[];
+    try {
+      parsed = parseManifestFile(build.kfile, out, substitutionFor(instance));
+    } catch (e: unknown) {
+      // Positions in kustomize's output mean nothing to a reader: find the input that has the text.
+      if (!(e instanceof VariableError)) throw e;
+      throw await relocateKustomizeFailure({ error: e, output: out, kfile: build.kfile, snapshot, inputs: build.inputs, sourceOf }, signal);
+    }
+    return parsed.map((p) => ({ ...p, location: sourceOf(p.object) ?? { file: build.kfile } }));
   }
 
   async #renderPlain(snapshot: Snapshot, instance: StackInstance, signal?: AbortSignal): Promise<ParsedManifest[]> {
@@ -111,12 +119,12 @@ export class Renderer {
       .filter((f) => isManifestFile(f.path) && !f.path.slice(instance.dir.length).split("/").some((s) => s.startsWith(".")))
       .map((f) => f.path);
     const contents = await snapshot.readFiles(files, signal);
-    const vars = varsFor(instance);
+    const substitution = substitutionFor(instance);
     // A YAML or JSON file that a host File names as its source is data, not a manifest: parse
     // failures are held until it is known which files those are.
     const parsed = files.map((file) => {
       try {
-        return { file, manifests: parseManifestFile(file, contents.get(file) ?? Buffer.alloc(0), { vars }) };
+        return { file, manifests: parseManifestFile(file, contents.get(file) ?? Buffer.alloc(0), substitution) };
       } catch (e: unknown) {
         return { file, error: e };
       }
@@ -126,12 +134,15 @@ export class Renderer {
     const kept = parsed.filter((p) => !sources.has(p.file));
     const failed = kept.find((p) => p.error !== undefined);
     if (failed !== undefined) throw failed.error;
-    return inlineHostSources(kept.flatMap((p) => p.manifests ?? []), snapshot, instance.dir, vars, signal);
+    const resolver = substitution.vars === undefined ? undefined : new VarResolver(substitution.vars, substitution.substitution);
+    return inlineHostSources(kept.flatMap((p) => p.manifests ?? []), snapshot, instance.dir, resolver, signal);
   }
 }
 
-function varsFor(instance: StackInstance): StackInstance["vars"] | undefined {
-  return instance.substitute ? instance.vars : undefined;
+/** How an instance's manifests are substituted: not at all with `substitute: false`. */
+function substitutionFor(instance: StackInstance): ParseOptions {
+  if (instance.substitute === false) return { vars: undefined };
+  return { vars: instance.vars, substitution: { declared: instance.declaredVars ?? [], strict: instance.substitute === "strict" } };
 }
 
 /** The content key of a plain directory: every file's path and blob id, symlinks resolved. */
@@ -143,7 +154,9 @@ function plainDigest(snapshot: Snapshot, dir: string): string {
 
 function cacheKey(content: string, instance: StackInstance, scopesId: string): string {
   const vars = Object.entries(instance.vars).sort(([a], [b]) => a.localeCompare(b));
-  const material = JSON.stringify([renderFormat, scopesId, content, instance.substitute ? vars : null, instance.namespace ?? null]);
+  // Names declared for other environments decide what is gitward's, so they are part of the key.
+  const substitution = instance.substitute === false ? null : [instance.substitute, vars, [...(instance.declaredVars ?? [])].sort()];
+  const material = JSON.stringify([renderFormat, scopesId, content, substitution, instance.namespace ?? null]);
   return createHash("sha256").update(material).digest("hex");
 }
 

@@ -1,58 +1,42 @@
 import { parse, Scalar, visit, type Document, type LineCounter } from "yaml";
-import { ErrorCode, GitwardError } from "../core/errors.ts";
 import { toLineColumn } from "../core/yaml-positions.ts";
+import { SubstitutionError, VarResolver, type SubstituteOptions, type Vars } from "./var-resolver.ts";
+import { referenceOffset, VariableError } from "./variable-error.ts";
 import { keepOverflowAsText, resolveCoreScalar } from "./yaml-core-scalar.ts";
 import { PlainTemplate } from "./yaml-fast.ts";
 
-const pattern = /\$(\$?)\{([^}]*)\}/g;
-const varRef = /^([A-Za-z_][A-Za-z0-9_]*)(?::([=-])(.*))?$/s;
-
-/** Variables for substitution, by name. */
-export type Vars = Readonly<Record<string, string>>;
-
-/** Why a substitution failed, with the offending text; positions are added by the caller. */
-export class SubstitutionError extends Error {
-  readonly variable: string;
-  constructor(variable: string, message: string) {
-    super(message);
-    this.name = "SubstitutionError";
-    this.variable = variable;
-  }
-}
+export { SubstitutionError, VarResolver, type SubstituteOptions, type Vars } from "./var-resolver.ts";
 
 /**
- * Substitutes `${var}`, `${var:=default}` and `${var:-default}` in a string, the Flux
- * convention; `$${var}` is an escape that yields the literal `${var}`. An undefined
- * variable without a default is an error.
+ * Substitutes the references in one string by the rule of {@link VarResolver}; a convenience
+ * for single strings (a resolver built once serves a whole stack).
  */
-export function substituteString(text: string, vars: Vars): string {
-  if (!text.includes("${")) return text;
-  return text.replace(pattern, (whole, escape: string, inner: string) => {
-    if (escape === "$") return whole.slice(1);
-    const m = varRef.exec(inner);
-    if (m === null) throw new SubstitutionError(inner, `invalid substitution "\${${inner}}": expected \${name} or \${name:=default}`);
-    const name = m[1] ?? "";
-    const value = vars[name];
-    if (value !== undefined) return value;
-    if (m[2] !== undefined) return m[3] ?? "";
-    throw new SubstitutionError(name, `variable "${name}" is not defined and has no default`);
-  });
+export function substituteString(text: string, vars: Vars, options: SubstituteOptions = {}): string {
+  return new VarResolver(vars, options).substitute(text);
+}
+
+/** The text a document was parsed from, to point errors at the `${…}` that failed. */
+export interface DocumentSource {
+  readonly file: string;
+  readonly text: string;
+  readonly counter: LineCounter;
 }
 
 /**
  * Substitutes inside the string scalars of a parsed YAML document, so values cannot inject
  * YAML structure. A plain (unquoted) scalar is re-typed after substitution (`replicas: ${n}`
- * becomes a number), as it would be had the text been substituted before parsing.
+ * becomes a number), as it would be had the text been substituted before parsing. A failure
+ * is a {@link VariableError} at the line and column of the reference in the source.
  */
-export function substituteDocument(doc: Document, vars: Vars, file: string, counter: LineCounter): void {
+export function substituteDocument(doc: Document, resolver: VarResolver, source: DocumentSource): void {
   visit(doc, {
     Scalar(key, node) {
       if (typeof node.value !== "string" || !node.value.includes("${")) return undefined;
       let replaced: string;
       try {
-        replaced = substituteString(node.value, vars);
+        replaced = resolver.substitute(node.value);
       } catch (e: unknown) {
-        throw positioned(e, file, counter, node.range?.[0]);
+        throw positioned(e, source, node.range ?? undefined);
       }
       if (key === "key" || node.type !== Scalar.PLAIN) {
         node.value = replaced;
@@ -67,32 +51,32 @@ export function substituteDocument(doc: Document, vars: Vars, file: string, coun
 /**
  * Substitutes inside a value read by the fast parser, in place where it can: a
  * {@link PlainTemplate} is substituted and re-typed, any other string holding `${` (quoted
- * or block scalars, keys) is only substituted. Without vars, templates go back to their
+ * or block scalars, keys) is only substituted. Without a resolver, templates go back to their
  * text (an object that opted out). The result equals what {@link substituteDocument} and
  * `toJS` give; where keys would collide after substitution it throws, and the caller
  * leaves the file to the reference path.
  */
-export function substituteValue(value: unknown, vars: Vars | undefined): unknown {
-  if (typeof value === "string") return vars !== undefined && value.includes("${") ? substituteString(value, vars) : value;
+export function substituteValue(value: unknown, resolver: VarResolver | undefined): unknown {
+  if (typeof value === "string") return resolver !== undefined && value.includes("${") ? resolver.substitute(value) : value;
   if (value === null || typeof value !== "object") return value;
-  if (value instanceof PlainTemplate) return vars === undefined ? value.text : retypePlain(substituteString(value.text, vars));
+  if (value instanceof PlainTemplate) return resolver === undefined ? value.text : retypePlain(resolver.substitute(value.text));
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = substituteValue(value[i], vars);
+    for (let i = 0; i < value.length; i++) value[i] = substituteValue(value[i], resolver);
     return value;
   }
   const obj = value as Record<string, unknown>;
   let renamed = false;
   for (const key of Object.keys(obj)) {
-    obj[key] = substituteValue(obj[key], vars);
-    if (vars !== undefined && key.includes("${")) renamed = true;
+    obj[key] = substituteValue(obj[key], resolver);
+    if (resolver !== undefined && key.includes("${")) renamed = true;
   }
-  return renamed && vars !== undefined ? renameKeys(obj, vars) : obj;
+  return renamed && resolver !== undefined ? renameKeys(obj, resolver) : obj;
 }
 
-function renameKeys(obj: Record<string, unknown>, vars: Vars): Record<string, unknown> {
+function renameKeys(obj: Record<string, unknown>, resolver: VarResolver): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(obj)) {
-    const name = substituteString(key, vars);
+    const name = resolver.substitute(key);
     // Last-wins at the first position, `__proto__`: the reference path knows these rules.
     if (Object.hasOwn(out, name) || name === "__proto__") throw new Error(`key "${name}" is ambiguous after substitution`);
     out[name] = v;
@@ -125,12 +109,9 @@ export function retypeWithYaml(text: string): unknown {
   }
 }
 
-function positioned(e: unknown, file: string, counter: LineCounter, offset: number | undefined): unknown {
+function positioned(e: unknown, source: DocumentSource, range: readonly [number, number, number] | undefined): unknown {
   if (!(e instanceof SubstitutionError)) return e;
-  const pos = offset === undefined ? undefined : toLineColumn(counter, offset);
-  const location = pos === undefined ? { file } : { file, line: pos.line, column: pos.column };
-  return new GitwardError(ErrorCode.Variable, e.message, {
-    subject: { location },
-    hint: "define it in the environment's or stack's vars in gitward.yaml, or give a default: ${name:=value}",
-  });
+  const offset = range === undefined ? undefined : (referenceOffset(source.text, e, range[0], range[1]) ?? range[0]);
+  const pos = offset === undefined ? undefined : toLineColumn(source.counter, offset);
+  return new VariableError(e, pos === undefined ? { file: source.file } : { file: source.file, line: pos.line, column: pos.column });
 }

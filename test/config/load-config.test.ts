@@ -179,6 +179,27 @@ describe("stackInstances", () => {
     assert.equal(prodWeb?.vars["GITWARD_ENVIRONMENT"], "prod");
   });
 
+  it("declares, for each stack, every variable name gitward.yaml gives it in any environment", () => {
+    const all = stackInstances(loaded);
+    const devWeb = all.find((i) => i.environment === "dev" && i.stack === "web");
+    // image is set for web in prod only, and replicas and debug by the environments: all are web's in dev too.
+    assert.deepEqual(devWeb?.declaredVars, ["GITWARD_ENVIRONMENT", "GITWARD_STACK", "debug", "image", "replicas"]);
+    const prodWorker = all.find((i) => i.environment === "prod" && i.stack === "worker");
+    assert.deepEqual(prodWorker?.declaredVars, ["GITWARD_ENVIRONMENT", "GITWARD_STACK", "debug", "replicas"], "another stack's vars are not worker's");
+  });
+
+  it("reads substitute as true, false or strict", () => {
+    const modes = ["true", "false", "strict"].map((v) => {
+      const text = valid.replace("    dependsOn: [web]\n", `    dependsOn: [web]\n    substitute: ${v}\n`);
+      return stackInstances(parseConfig(text, "gitward.yaml")).find((i) => i.stack === "worker")?.substitute;
+    });
+    assert.deepEqual(modes, [true, false, "strict"]);
+    assert.equal(stackInstances(loaded).find((i) => i.stack === "worker")?.substitute, true, "true by default");
+    assert.deepEqual(issues(valid.replace("    dependsOn: [web]\n", "    dependsOn: [web]\n    substitute: lenient\n")), [
+      'gitward.yaml:25:17: stacks.worker.substitute: expected true, false or "strict"',
+    ]);
+  });
+
   it("filters by environment and stack", () => {
     assert.equal(stackInstances(loaded, { environments: ["prod"], stacks: ["worker"] }).length, 1);
   });

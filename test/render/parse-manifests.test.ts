@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { GitwardError } from "../../src/core/errors.ts";
 import {
-  isManifestFile, parseManifestFile, parseManifestsFast, parseManifestsReference, type ParsedManifest,
+  isManifestFile, parseManifestFile, parseManifestsFast, parseManifestsReference, type ParsedManifest, type ParseOptions,
 } from "../../src/render/parse-manifests.ts";
 import type { Vars } from "../../src/render/substitute.ts";
 
@@ -83,6 +83,9 @@ const corpusVars = {
   redisVersion: "7e12345", replicas: "3", x: "3", y: "7e12345", z: "a: b", sha: "00009e395456",
 };
 
+/** Strict substitution, with a name declared elsewhere: errors must agree too. */
+const strictCorpus: ParseOptions = { vars: corpusVars, substitution: { strict: true, declared: ["tier"] } };
+
 function corpusFiles(): { name: string; text: string }[] {
   const dirs = ["examples/infra", "test/policy/fixtures", "test/providers/kubernetes/fixtures"];
   return dirs.flatMap((dir) => readdirSync(join(root, dir), { recursive: true, encoding: "utf8" })
@@ -96,7 +99,8 @@ const scalarForms = [
   "7e12345", "-7E999", "00009e395456", "1e-400", "1" + "0".repeat(400), "0x" + "f".repeat(300), "9007199254740993", "1.", ".5",
   "v1", "${x}", "a-${x}", "${y}", "${sha}", "${z}", "$${x}", "${missing:=5}", "${missing:=a b}", "'${x}'", '"${x}"', "a b  c", "a#b",
   "a:b", "http://h/p?q=1&r", "-x", "'it''s'", '"\\x41\\u00e9\\U0001F600\\N\\_\\L\\0\\/\\ "', '"line\\\n  cont"',
-  "\"multi\n  line\n\n  quoted\"", "plain\n  multi\n  line", "|\n  lit ${x}\n   more\n\n", "|-\n  strip\n", "|+\n  keep\n\n",
+  "\"multi\n  line\n\n  quoted\"", "plain\n  multi\n  line", "|\n  lit ${x}\n   more\n\n",
+  "|\n  sh ${HOME} ${x:-1} ${nope:=d} ${#a[@]}\n", "|\n  ${hots}\n", "\"two\n\n  ${nope} ${x}\"", "plain\n\n  ${nope}", ">\n  ${HOME}\n  ${x}\n", "|-\n  strip\n", "|+\n  keep\n\n",
   ">\n  fold\n  ed\n\n  para\n   indented\n  back\n", "|2\n   two\n", "!!str 3", "!!int '7'", "!!float 7e12345", "&a x", '""', "''", "",
   "[]", "{}", "[a, ${x}, 'b']", "{a: 1, 'b': \"c\"}", "[a: 1]", "é😀", "<<", "=", "-", "---x",
 ];
@@ -125,8 +129,7 @@ function edgeCases(): string[] {
   return [...scalarForms.flatMap((s) => contexts.filter((c) => !(/^[[{]/.test(s) && asKey(c))).map((c) => c(s))), ...documents];
 }
 
-function assertAgree(name: string, text: string, vars: Vars | undefined): boolean {
-  const options = { vars };
+function assertAgree(name: string, text: string, options: ParseOptions): boolean {
   const reference = outcome(() => parseManifestsReference(name, text, options));
   assert.deepStrictEqual(outcome(() => parseManifestFile(name, Buffer.from(text), options)), reference, `${name}: ${JSON.stringify(text)}`);
   const fast = parseManifestsFast(name, text, options);
@@ -141,7 +144,7 @@ describe("fast and reference parsers", () => {
     assert.ok(files.length > 40, `corpus has ${files.length} files`);
     for (const { name, text } of files) {
       for (const vars of [undefined, corpusVars]) {
-        const fast = assertAgree(name, text, vars);
+        const fast = assertAgree(name, text, { vars });
         assert.ok(fast, `${name} should not need the reference parser`);
       }
     }
@@ -151,9 +154,9 @@ describe("fast and reference parsers", () => {
     let fast = 0;
     const cases = edgeCases();
     for (const text of cases) {
-      for (const vars of [undefined, corpusVars]) if (assertAgree("edge.yaml", text, vars)) fast++;
+      for (const options of [{ vars: undefined }, { vars: corpusVars }, strictCorpus]) if (assertAgree("edge.yaml", text, options)) fast++;
     }
-    assert.ok(fast > cases.length, `fast path took ${fast} of ${cases.length * 2}`);
+    assert.ok(fast > cases.length, `fast path took ${fast} of ${cases.length * 3}`);
   });
 
   it("agree on mutated manifests (seeded)", () => {
@@ -168,7 +171,7 @@ describe("fast and reference parsers", () => {
         const at = random(text.length + 1);
         text = random(3) === 0 ? text.slice(0, at) + text.slice(at + 1 + random(3)) : text.slice(0, at) + (bits[random(bits.length)] ?? "") + text.slice(at);
       }
-      if (assertAgree("fuzz.yaml", text, random(2) === 0 ? undefined : corpusVars)) fast++;
+      if (assertAgree("fuzz.yaml", text, { vars: random(2) === 0 ? undefined : corpusVars })) fast++;
     }
     assert.ok(fast > 200, `fast path took ${fast} of 1500`);
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { retypePlain, retypeWithYaml, substituteString, substituteValue } from "../../src/render/substitute.ts";
+import { retypePlain, retypeWithYaml, substituteString, SubstitutionError, substituteValue, VarResolver } from "../../src/render/substitute.ts";
 import { PlainTemplate } from "../../src/render/yaml-fast.ts";
 import { parseManifestFile } from "../../src/render/parse-manifests.ts";
 import { GitwardError } from "../../src/core/errors.ts";
@@ -32,6 +32,64 @@ describe("substituteString", () => {
   });
   it("refuses a malformed reference", () => {
     assert.throws(() => substituteString("${not valid}", vars), /invalid substitution/);
+  });
+});
+
+describe("which ${…} are gitward's", () => {
+  // greeting is set; tier is declared for the stack in another environment only.
+  const set = { greeting: "hello" };
+  const declared = ["tier"];
+  type Case = { text: string; expected?: string; error?: RegExp; strict?: boolean };
+  const cases: Case[] = [
+    // One line: a manifest field, where every ${…} is gitward's.
+    { text: "${greeting}", expected: "hello" },
+    { text: "${nope}", error: /^variable "nope" is not defined and has no default$/ },
+    { text: "${nope:=d}", expected: "d" },
+    { text: "${tier:-bronze}", expected: "bronze" },
+    { text: "${tier}", error: /^variable "tier" is not defined in this environment and has no default$/ },
+    { text: "${greting}", error: /^variable "greting" is not defined; did you mean \$\{greeting\}\?$/ },
+    { text: "${GREETING:=x}", error: /did you mean \$\{greeting\}/ },
+    { text: "${not valid}", error: /^invalid substitution "\$\{not valid\}"/ },
+    { text: "$${nope}", expected: "${nope}" },
+    // Several lines: a script or file, where only declared names (and names near them) are gitward's.
+    { text: "echo ${greeting}\n", expected: "echo hello\n" },
+    { text: "echo ${HOME} ${KEY}\n", expected: "echo ${HOME} ${KEY}\n" },
+    { text: "EXIT=${BACKUP_EXIT:-0}\nurl=${FRONTEND_URL:=http://frontend}\n", expected: "EXIT=${BACKUP_EXIT:-0}\nurl=${FRONTEND_URL:=http://frontend}\n" },
+    { text: "n=${#items[@]} base=${file%.*} ${1}\n", expected: "n=${#items[@]} base=${file%.*} ${1}\n" },
+    { text: "a ${x\ny}\n", expected: "a ${x\ny}\n" },
+    { text: "tier=${tier}\n", error: /^variable "tier" is not defined in this environment/ },
+    { text: "tier=${tier:-bronze}\n", expected: "tier=bronze\n" },
+    { text: "echo ${greting}\n", error: /did you mean \$\{greeting\}/ },
+    { text: "echo ${greting:-hi}\n", error: /did you mean \$\{greeting\}/ },
+    { text: "echo $${HOME}\n", expected: "echo ${HOME}\n" },
+    // substitute: strict: every ${…} is gitward's, as in one-line text.
+    { text: "echo ${HOME}\n", strict: true, error: /^variable "HOME" is not defined and has no default$/ },
+    { text: "EXIT=${BACKUP_EXIT:-0}\n", strict: true, expected: "EXIT=0\n" },
+    { text: "base=${file%.*}\n", strict: true, error: /^invalid substitution/ },
+  ];
+  for (const c of cases) {
+    it(`${c.strict === true ? "strict: " : ""}${JSON.stringify(c.text)}`, () => {
+      const resolver = new VarResolver(set, { declared, strict: c.strict === true });
+      if (c.error === undefined) assert.equal(resolver.substitute(c.text), c.expected);
+      else {
+        const error = c.error;
+        assert.throws(() => resolver.substitute(c.text), (e: unknown) => e instanceof SubstitutionError && error.test(e.message));
+      }
+    });
+  }
+
+  it("says which reference failed, where it is in the text, and what to do", () => {
+    const text = "a ${greeting}\nb ${greting} ${greting}\n";
+    assert.throws(() => new VarResolver(set, { declared }).substitute(text), (e: unknown) => {
+      assert.ok(e instanceof SubstitutionError);
+      assert.deepEqual([e.variable, e.reference, e.index, e.text], ["greting", "${greting}", 16, text]);
+      assert.match(e.hint, /write \$\$\{greting\} or annotate the object with gitward.dev\/substitute: disabled/);
+      return true;
+    });
+  });
+
+  it("does not take names from Object.prototype for variables", () => {
+    assert.throws(() => substituteString("${constructor}", {}), /variable "constructor" is not defined/);
   });
 });
 
@@ -73,7 +131,7 @@ describe("substitution in manifests", () => {
 describe("substitution on values from the fast parser", () => {
   it("re-types templates, substitutes other strings and keys without re-typing them", () => {
     const value = { [`\${replicas}`]: [new PlainTemplate("${replicas}"), "${replicas}", new PlainTemplate("x-${name}")], k: new PlainTemplate("${missing:=~}") };
-    assert.deepStrictEqual(substituteValue(value, vars), { 3: [3, "3", "x-web"], k: null });
+    assert.deepStrictEqual(substituteValue(value, new VarResolver(vars)), { 3: [3, "3", "x-web"], k: null });
   });
 
   it("gives templates back their text when an object opts out", () => {
@@ -81,7 +139,7 @@ describe("substitution on values from the fast parser", () => {
   });
 
   it("refuses keys that collide after substitution, for the reference path to decide", () => {
-    assert.throws(() => substituteValue({ "${name}": 1, web: 2 }, vars), /ambiguous/);
+    assert.throws(() => substituteValue({ "${name}": 1, web: 2 }, new VarResolver(vars)), /ambiguous/);
   });
 
   it("types block, quoted and flow scalars as before", () => {
