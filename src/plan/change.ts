@@ -53,11 +53,20 @@ export interface StackPlan {
   readonly counts: ChangeCounts;
 }
 
+/** A stack whose live state could not be read (`diff`): it is in no count. */
+export interface UnreadStack {
+  readonly stack: string;
+  /** Why, as the error said it. */
+  readonly message: string;
+}
+
 /** The changes of one environment. */
 export interface EnvironmentPlan {
   readonly environment: string;
   readonly stacks: readonly StackPlan[];
   readonly counts: ChangeCounts;
+  /** Stacks left out because their target could not be read (`diff` only). */
+  readonly unread?: readonly UnreadStack[];
 }
 
 /** A revision's identity as plans show it. */
@@ -97,6 +106,11 @@ export function addCounts(into: ChangeCounts, more: ChangeCounts): void {
   into.delete += more.delete;
   into.orphan += more.orphan;
   into.unchanged += more.unchanged;
+}
+
+/** How many stacks of the plan could not be read. */
+export function unreadCount(plan: Pick<Plan, "environments">): number {
+  return plan.environments.reduce((n, e) => n + (e.unread?.length ?? 0), 0);
 }
 
 /** True when applying the plan would change anything. */

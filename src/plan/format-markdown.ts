@@ -42,6 +42,7 @@ function environmentSection(e: EnvironmentPlan, withDiffs: boolean): string {
   const quiet = e.stacks.filter((s) => s.changes.length === 0).map((s) => s.stack);
   const lines = [`### ${e.environment}`, "", ...changing.map((s) => stackSection(s, withDiffs))];
   if (quiet.length > 0) lines.push(`no changes: ${quiet.join(", ")}`, "");
+  for (const u of e.unread ?? []) lines.push(`⚠️ could not read stack **${u.stack}**: ${escapeCell(u.message)}`, "");
   return lines.join("\n");
 }
 

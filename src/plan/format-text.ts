@@ -1,7 +1,7 @@
 import type { Finding } from "../check/finding.ts";
 import { formatLocation } from "../core/location.ts";
 import { formatRef } from "../core/objref.ts";
-import type { Change, ChangeCounts, Plan, RevisionInfo } from "./change.ts";
+import { unreadCount, type Change, type ChangeCounts, type Plan, type RevisionInfo } from "./change.ts";
 
 /** Colour functions; pass identity functions for plain text. */
 export interface TextStyle {
@@ -20,15 +20,16 @@ export function planToText(plan: Plan, style: TextStyle): string {
   const out: string[] = [];
   out.push(style.bold(`Plan: ${rev(plan.base)} -> ${rev(plan.head)}`));
   for (const env of plan.environments) {
-    out.push("", style.bold(`Environment ${env.environment}`) + style.dim(`  (${countsText(env.counts)})`));
+    out.push("", style.bold(`Environment ${env.environment}`) + style.dim(`  (${countsText(env.counts, env.unread?.length ?? 0)})`));
     for (const stack of env.stacks) {
       out.push(`  Stack ${style.cyan(stack.stack)} ${style.dim(`(${stack.provider} target ${stack.target}, ${stack.dir})`)}`);
       if (stack.changes.length === 0) out.push(style.dim(`    no changes (${stack.counts.unchanged} unchanged)`));
       for (const c of stack.changes) out.push(...changeLines(c, style));
     }
+    for (const u of env.unread ?? []) out.push(`  Stack ${style.cyan(u.stack)} ${style.red("could not be read")}: ${u.message.split("\n")[0] ?? ""}`);
   }
   const notes = (findingsText(plan.findings, style) + exemptionsText(plan.exemptions, style)).trimEnd();
-  out.push("", notes, ...(notes === "" ? [] : [""]), style.bold(`Summary: ${countsText(plan.counts)}`));
+  out.push("", notes, ...(notes === "" ? [] : [""]), style.bold(`Summary: ${countsText(plan.counts, unreadCount(plan))}`));
   return out.filter((l, i, a) => !(l === "" && a[i - 1] === "")).join("\n") + "\n";
 }
 
@@ -69,12 +70,18 @@ export function exemptionsText(exemptions: Plan["exemptions"], style: TextStyle)
   return lines.join("\n") + "\n";
 }
 
-/** `2 to create, 1 to update, 0 to delete, 5 unchanged`. */
-export function countsText(c: ChangeCounts): string {
+/**
+ * `2 to create, 1 to update, 0 to delete, 5 unchanged`, then `; could not read 1 stack(s)` when
+ * `unread` stacks are in no count. Counts that are all zero because nothing could be read are
+ * left out: they would read as "nothing to do".
+ */
+export function countsText(c: ChangeCounts, unread = 0): string {
   const parts = [`${c.create} to create`, `${c.update} to update`, `${c.delete} to delete`];
   if (c.orphan > 0) parts.push(`${c.orphan} orphaned`);
   parts.push(`${c.unchanged} unchanged`);
-  return parts.join(", ");
+  if (unread === 0) return parts.join(", ");
+  const unreadText = `could not read ${unread} stack(s)`;
+  return c.create + c.update + c.delete + c.orphan + c.unchanged === 0 ? unreadText : `${parts.join(", ")}; ${unreadText}`;
 }
 
 function rev(r: RevisionInfo | undefined): string {

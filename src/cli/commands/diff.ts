@@ -48,7 +48,10 @@ async function diff(io: CliIO, flags: DiffFlags): Promise<number> {
       io.err(findingsText(findings, io.errColors));
       return ExitCode.Error;
     }
-    const p = { ...outcome.plan, findings };
+    // Stacks whose target could not be read are in no count: the plan says so, rather than "0 to create".
+    const unread = outcome.errors.map((e) => ({ stack: e.stack, message: e.message }));
+    const environments = outcome.plan.environments.map((e) => (unread.length === 0 ? e : { ...e, unread }));
+    const p = { ...outcome.plan, findings, environments };
     // The plan formats, titled for what this is: live state against a revision.
     if (flags.output === "json") io.out(planToJson(p));
     else if (flags.output === "markdown") io.out(planToMarkdown(p).replace(/^## gitward plan\n\nBase _\(nothing\)_/, "## gitward diff\n\nLive state"));
