@@ -161,14 +161,12 @@ export class Agent {
     for (const i of await this.#scope(scope)) this.#enqueue(i.environment, i.stack, "sync", trigger);
   }
 
-  async #scope(scope: { environment?: string; stack?: string }): Promise<StackInstance[]> {
+  async #scope(scope: { environment?: string; stack?: string }): Promise<readonly StackInstance[]> {
     return (await this.#watch.instances(scope.environment)).filter((i) => scope.stack === undefined || i.stack === scope.stack);
   }
 
   async #queueDependents(environment: string, stack: string, trigger: SyncTrigger): Promise<void> {
-    for (const i of await this.#watch.instances(environment)) {
-      if (i.dependsOn.includes(stack)) this.#enqueue(environment, i.stack, "sync", trigger);
-    }
+    for (const dependent of await this.#watch.dependents(environment, stack)) this.#enqueue(environment, dependent, "sync", trigger);
   }
 
   #enqueue(environment: string, stack: string, job: Job, trigger: SyncTrigger, opts: { explicit?: boolean; delayMs?: number } = {}): boolean {

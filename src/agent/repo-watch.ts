@@ -50,6 +50,9 @@ export class RepoWatch {
   #evaluations = new Map<string, Promise<Evaluated>>();
   #fetching: Promise<boolean> | undefined;
   #configAt: { sha: string; loaded: LoadedConfig } | undefined;
+  /** Stack instances and dependents per environment filter, at the revision of #configAt. */
+  #instancesAt = new Map<string, StackInstance[]>();
+  #dependentsAt = new Map<string, ReadonlyMap<string, readonly string[]>>();
 
   constructor(opts: RepoWatchOptions) {
     this.#o = opts;
@@ -160,6 +163,8 @@ export class RepoWatch {
       const snapshot = await ws.source.snapshot(head.commit);
       const text = (await snapshot.readFile(this.#o.configPath)).toString("utf8");
       this.#configAt = { sha: head.commit.sha, loaded: parseConfig(text, this.#o.configPath) };
+      this.#instancesAt = new Map();
+      this.#dependentsAt = new Map();
     }
     return this.#configAt.loaded;
   }
@@ -169,12 +174,30 @@ export class RepoWatch {
     return all.filter((e) => this.#o.environments === undefined || this.#o.environments.includes(e));
   }
 
-  /** The stack instances of the served environments (all, or one), at the head revision. */
-  async instances(environment?: string): Promise<StackInstance[]> {
+  /** The stack instances of the served environments (all, or one), at the head revision; computed once per revision. */
+  async instances(environment?: string): Promise<readonly StackInstance[]> {
     const loaded = await this.config();
     if (loaded === undefined) return [];
-    const envs = this.served(Object.keys(loaded.config.environments)).filter((e) => environment === undefined || e === environment);
-    return stackInstances(loaded, { environments: envs, lenient: true });
+    const key = environment ?? "";
+    let found = this.#instancesAt.get(key);
+    if (found === undefined) {
+      const envs = this.served(Object.keys(loaded.config.environments)).filter((e) => environment === undefined || e === environment);
+      found = stackInstances(loaded, { environments: envs, lenient: true });
+      this.#instancesAt.set(key, found);
+    }
+    return found;
+  }
+
+  /** The stacks of an environment that depend on `stack`, at the head revision. */
+  async dependents(environment: string, stack: string): Promise<readonly string[]> {
+    let map = this.#dependentsAt.get(environment);
+    if (map === undefined) {
+      const built = new Map<string, string[]>();
+      for (const i of await this.instances(environment)) for (const d of i.dependsOn) built.set(d, [...(built.get(d) ?? []), i.stack]);
+      map = built;
+      this.#dependentsAt.set(environment, map);
+    }
+    return map.get(stack) ?? [];
   }
 
   /** Where the agent reads from, without credentials. */
