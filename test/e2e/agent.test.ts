@@ -228,7 +228,7 @@ ${extra}`,
     await until("the bad page synced", async () => (await running.agent.idle(), live("dev") === "<h1>broken page</h1>\n"));
     // git http-backend accepts pushes only when the repository allows them.
     execFileSync("git", ["-C", remote.dir, "config", "http.receivepack", "true"]);
-    const r = await runCli(["rollback", "--repo", `${server.url}/${remote.name}`, "--env", "dev", "--steps", "1", "--reason", "the page is broken", "--push", "-o", "json"], {
+    const r = await runCli(["rollback", "--repo", `${server.url}/${remote.name}`, "--env", "dev", "--steps", "1", "--reason", "the page is broken", "--push", "--no-cache", "-o", "json"], {
       env: { GIT_AUTHOR_NAME: "Rolling Back", GIT_AUTHOR_EMAIL: "sre@example.com", GIT_COMMITTER_NAME: "Rolling Back", GIT_COMMITTER_EMAIL: "sre@example.com" },
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);
