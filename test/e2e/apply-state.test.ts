@@ -86,6 +86,7 @@ describe("gitward apply --state", () => {
     const r = await cli(["apply", "--env", "dev", "--state", state, "--by", "alice"]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout, /Stack site \(web\): skipped: .*dependency base failed at this revision/);
+    assert.match(r.stdout, /Summary: .*; 1 stack\(s\) failed, 1 stack\(s\) skipped/);
     const store = await openStore(state);
     try {
       const site = (await store.listSyncs({ stack: "site", limit: 1 }))[0];

@@ -103,8 +103,18 @@ export function singleEnvironment(flags: CommonFlags): string {
   return env[0];
 }
 
+/** Stacks that failed or were skipped as a whole, which the object counts do not show. */
+function stacksNote(r: SyncResult): string {
+  const failed = r.stacks.filter((s) => !s.ok && s.skipped !== true).length;
+  const skipped = r.stacks.filter((s) => s.skipped === true).length;
+  const parts = [...(failed > 0 ? [`${failed} stack(s) failed`] : []), ...(skipped > 0 ? [`${skipped} stack(s) skipped`] : [])];
+  return parts.length === 0 ? "" : `; ${parts.join(", ")}`;
+}
+
 function jsonOf(r: SyncResult): object {
   return {
+    stacksFailed: r.stacks.filter((s) => !s.ok && s.skipped !== true).length,
+    stacksSkipped: r.stacks.filter((s) => s.skipped === true).length,
     revision: r.commit.sha, environment: r.environment, ok: r.ok,
     gate: { allowed: r.gate.allowed, overridden: r.gate.overridden, blockers: r.gate.blockers, denials: r.gate.denials },
     stacks: r.stacks.map((s) => ({ ...s, counts: countActions(s.entries) })),
@@ -145,6 +155,6 @@ function textOf(r: SyncResult, io: CliIO, dryRun: boolean): string {
     }
     if (s.health?.timedOut === true) lines.push(`    ${c.red("timed out")} waiting for health`);
   }
-  lines.push(c.bold(`Summary: ${summarizeActions(countActions(r.stacks.flatMap((s) => s.entries)))}`));
+  lines.push(c.bold(`Summary: ${summarizeActions(countActions(r.stacks.flatMap((s) => s.entries)))}${stacksNote(r)}`));
   return lines.join("\n") + "\n";
 }
