@@ -129,11 +129,23 @@ async function checkDrift(input: ReconcileInput, facts: DecideInput): Promise<Re
   const decision = decide({ ...facts, drifted: drifted.length, stopping: input.stopping?.() ?? false });
   const heal = decision.kind === "heal";
   const { environment, stack } = input.instance;
-  await input.recorder.drift(environment, stack, driftEvents(environment, stack, drifted, heal, checkedAt));
   const seen = { compared, drifted: drifted.length, checkedAt };
-  if (!heal) return { decision, result: drifted.length === 0 ? "in-sync" : "drift-reported", ...seen };
+  if (!heal) {
+    await input.recorder.drift(environment, stack, driftEvents(environment, stack, drifted, { corrected: false }, checkedAt));
+    return { decision, result: drifted.length === 0 ? "in-sync" : "drift-reported", ...seen };
+  }
+  // The drift is recorded whatever happens to its correction, with whether it was corrected.
   const trigger: SyncTrigger = { kind: "drift", detail: drifted.map((e) => refKey(e.ref)).slice(0, 5).join(", ") };
-  return { decision, ...seen, ...(await sync(input, trigger)) };
+  let healed: SyncPart | undefined;
+  try {
+    healed = await sync(input, trigger);
+  } finally {
+    const corrected = healed?.result === "succeeded";
+    await input.recorder.drift(environment, stack, driftEvents(environment, stack, drifted, {
+      corrected, ...(healed?.syncId === undefined ? {} : { syncId: healed.syncId }),
+    }, checkedAt));
+  }
+  return { decision, ...seen, ...healed };
 }
 
 /** Live state against the revision, through the stack's target; never writes. */

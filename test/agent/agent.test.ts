@@ -169,6 +169,21 @@ describe("agent with a fake clock", () => {
     edit("edited again");
     await advance(300 * second);
     assert.equal((await store.listDrift({ environment: "dev", limit: 100 })).length, devEvents + 1);
+    const corrected = (await store.listDrift({ environment: "dev", limit: 1 }))[0];
+    assert.equal(corrected?.corrected, true);
+    assert.equal(corrected?.syncId, (await syncs("dev", "db")).at(-1)?.id, "the drift names the sync that corrected it");
+  });
+
+  it("drift whose correction fails is recorded as found and not corrected", async () => {
+    target.failApply = 1;
+    for (const [k, v] of target.objects) if (k === "_ConfigMap_dev_web") target.objects.set(k, { ...v, data: { text: "by hand" } });
+    await advance(300 * second);
+    const event = (await store.listDrift({ environment: "dev", stack: "web", limit: 1 }))[0];
+    assert.equal(event?.corrected, false);
+    // The failed correction is retried with backoff (within the same 300 s) and then succeeds.
+    const last2 = (await syncs("dev", "web")).slice(-2);
+    assert.deepEqual(last2.map((r) => [r.outcome, r.trigger.kind]), [["failed", "drift"], ["succeeded", "drift"]]);
+    assert.equal(event?.syncId, last2[0]?.id, "the drift names the sync that tried to correct it");
   });
 
   it("the target is opened once per (environment, target) and the audit chain holds", async () => {
