@@ -250,6 +250,60 @@ const crdSteps: Step[] = [
 
 describe("05-crd replayed against the fake", { skip }, () => replay("05-crd", crdSteps));
 
+// Waits stand where the recording's controller had written before the next request, and only there.
+const normalizationSteps: Step[] = [
+  "01-apply-namespace-create-201",
+  "02-apply-deployment-noncanonical-quantities-create-201",
+  { wait: 100 },
+  "03-get-deployment-quantities-canonicalized",
+  "04-apply-configmap-quantity-like-strings-kept-as-sent-create-201",
+  "05-apply-deployment-same-noncanonical-body-writes-200",
+  "06-get-deployment-after-same-body-reapply",
+  "07-apply-deployment-same-noncanonical-body-2s-later-writes-again-200",
+  "08-get-deployment-after-second-same-body-reapply",
+  "09-apply-deployment-canonical-quantities-noop-200",
+  "10-get-deployment-after-canonical-apply",
+  "11-apply-configmap-unchanged-2s-later-noop-200",
+  "12-get-configmap-after-noop-apply",
+  "13-apply-deployment-minimal-create-201",
+  { wait: 100 },
+  "14-get-deployment-minimal-defaulted",
+  "15-apply-deployment-minimal-explicit-defaults-writes-200",
+  "16-get-deployment-explicit-defaults-now-owned-by-gitward",
+  "17-apply-service-targetport-string-digits-422",
+  "18-get-service-targetport-string-digits-404",
+  "19-apply-service-targetport-int-201",
+  "20-get-service-targetport-int",
+  "21-apply-deployment-maxsurge-percent-string-201",
+  "22-get-deployment-maxsurge-percent-string",
+  "23-apply-deployment-maxsurge-int-201",
+  "24-get-deployment-maxsurge-int",
+  "25-apply-deployment-minreadyseconds-3-create-201",
+  { wait: 100 },
+  "26-merge-patch-minreadyseconds-9-by-kubectl-patch-200",
+  "27-get-deployment-kubectl-patch-owns-minreadyseconds",
+  "28-apply-minreadyseconds-conflict-with-kubectl-patch-409",
+  { wait: 100 },
+  "29-apply-minreadyseconds-force-200",
+  "30-get-deployment-gitward-owns-minreadyseconds-again",
+  "31-apply-deployment-replicas-2-create-201",
+  { wait: 100 },
+  "32-merge-patch-scale-subresource-replicas-5-by-kubectl-scale-200",
+  "33-get-deployment-kubectl-scale-owns-replicas",
+  "34-apply-replicas-conflict-with-kubectl-scale-409",
+  { wait: 100 },
+  "35-apply-replicas-force-200",
+  "36-get-deployment-gitward-owns-replicas-again",
+  "37-apply-deployment-status-writes-create-201",
+  "38-get-deployment-right-after-create",
+  { wait: 100 },
+  "39-get-deployment-3s-later-status-written",
+  "40-apply-deployment-noncanonical-dryrun-200",
+  "41-get-deployment-after-dryrun",
+];
+
+describe("08-normalization replayed against the fake", { skip }, () => replay("08-normalization", normalizationSteps));
+
 
 
 function replay(folder: string, steps: readonly Step[]): void {

@@ -1,5 +1,5 @@
 import type { TypeNode, TypeRef, TypeResolver } from "./type-model.ts";
-import { atomicUntyped, deducedType } from "./type-model.ts";
+import { atomicUntyped, deducedType, quantityType } from "./type-model.ts";
 import type { JsonObject } from "./values.ts";
 import { isObject } from "./values.ts";
 
@@ -14,8 +14,8 @@ const keyDefaults: Readonly<Record<string, Readonly<Record<string, unknown>>>> =
   "io.k8s.api.core.v1.EndpointPort": { protocol: "TCP" },
 };
 
-// Definitions typed "string" in /openapi/v2 that accept numbers as well.
-const numberOrString = new Set(["io.k8s.apimachinery.pkg.api.resource.Quantity"]);
+// Typed "string" in /openapi/v2, but accepts numbers as well, and is stored canonical.
+const quantityDefinition = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 
 /**
  * The types of the built-in kinds, converted lazily from the /openapi/v2 definitions the way
@@ -58,7 +58,7 @@ export class OpenApiTypes implements TypeResolver {
     const ref = schema["$ref"];
     if (typeof ref === "string") return this.resolve({ ref: ref.replace("#/definitions/", "") });
     const type = schema["type"];
-    if (name !== undefined && numberOrString.has(name)) return atomicUntyped;
+    if (name === quantityDefinition) return quantityType;
     if (type === "object" || isObject(schema["properties"]) || isObject(schema["additionalProperties"])) {
       return this.convertObject(schema, name);
     }

@@ -20,12 +20,14 @@ export interface Answer {
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const timestamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+// Service addresses come from an allocator: like uids, one fake address per recorded one.
+const serviceIp = /^10\.96\.\d{1,3}\.\d{1,3}$/;
 
 /**
  * Replays recorded exchanges against a fake in order and compares the answers with the recorded
  * ones: status, Status bodies exactly, and objects structurally. Values the fake cannot share
- * with the recording are checked for consistency instead of equality: uids (one fake uid per
- * recorded uid), resourceVersions (they change exactly when the recorded ones change) and
+ * with the recording are checked for consistency instead of equality: uids and Service cluster
+ * IPs (one fake value per recorded one), resourceVersions (they change exactly when the recorded ones change) and
  * managedFields times (they change when the recorded ones change, and not without a write).
  */
 export class ReplaySession {
@@ -158,7 +160,7 @@ export class ReplaySession {
     }
     if (isObject(value)) return this.normalizeObject(value, isObject(other) ? other : undefined, path, identity);
     if (typeof value !== "string") return value;
-    if (uuid.test(value)) return other === undefined ? `<uid:${this.fakeUids.get(value) ?? value}>` : `<uid:${this.matchUid(value, other)}>`;
+    if (uuid.test(value) || serviceIp.test(value)) return other === undefined ? `<uid:${this.fakeUids.get(value) ?? value}>` : `<uid:${this.matchUid(value, other)}>`;
     if (timestamp.test(value)) return "<time>";
     // uids inside messages: the fake's are written as the recorded ones they stand for.
     const text = other === undefined ? value.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (u) => this.fakeUids.get(u) ?? u) : value;

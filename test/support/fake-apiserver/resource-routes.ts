@@ -7,6 +7,7 @@ import { readBody, sendJson, sendPageNotFound, sendStatus } from "./http.ts";
 import type { Answer, ResourceRequest } from "./resource-request.ts";
 import type { ResourceType } from "./resources.ts";
 import type { Route, RouteContext } from "./router.ts";
+import { serveScale } from "./scale.ts";
 import type { WatchHub } from "./watch.ts";
 
 // The Warning headers of deprecated group versions this build serves.
@@ -80,6 +81,7 @@ async function request(ctx: RouteContext, r: ResourceType): Promise<ResourceRequ
 }
 
 function dispatch(cluster: Cluster, verb: string, req: ResourceRequest): Answer {
+  if (req.subresource === "scale") return serveScale(cluster, verb, req);
   switch (verb) {
     case "get":
       return getObject(cluster, req);

@@ -14,8 +14,8 @@ export interface FieldOwnership {
   readonly apiVersion: string;
   /** "" for the main resource, "status" for the status subresource. */
   readonly subresource: string;
-  /** The current time, formatted for managedFields. */
-  readonly time: string;
+  /** The current time, formatted for managedFields; undefined for writes the server records without one (scale). */
+  readonly time: string | undefined;
   /** Narrows a field set to what this endpoint may own (status is reset on the main resource). */
   readonly scope: (set: FieldSet) => FieldSet;
 }
@@ -82,8 +82,10 @@ export function applyConfig(own: FieldOwnership, live: unknown, config: unknown,
     if (!set.isEmpty()) out.set(otherId, { ...entry, set });
   }
   if (!applied.isEmpty()) {
-    // Only a write that changes the object stamps the applier's time (a no-op keeps it).
-    const time = isSame(c) && last !== undefined ? last.time : own.time;
+    // Only a write that changes the object or what the applier owns stamps its time: a no-op keeps
+    // it (08-normalization/09), spelling out defaulted values takes them and stamps it (15).
+    const sameFields = last !== undefined && last.set.difference(applied).isEmpty() && applied.difference(last.set).isEmpty();
+    const time = isSame(c) && sameFields ? last.time : own.time;
     out.set(id, { manager: own.manager, operation: "Apply", apiVersion: own.apiVersion, subresource: own.subresource, time, set: applied });
   }
   return { object: isSame(c) ? live : merged, managers: out };

@@ -30,10 +30,11 @@ export type TypeNode =
       readonly keys: readonly string[];
     }
   /**
-   * Any value. Atomic for int-or-string and raw JSON; "deduced" (maps granular, lists atomic)
-   * for x-kubernetes-preserve-unknown-fields.
+   * Any value. Atomic for int-or-string, quantities and raw JSON; "deduced" (maps granular,
+   * lists atomic) for x-kubernetes-preserve-unknown-fields. `quantity` marks resource.Quantity,
+   * which the server stores in canonical form.
    */
-  | { readonly kind: "untyped"; readonly atomic: boolean };
+  | { readonly kind: "untyped"; readonly atomic: boolean; readonly quantity?: true };
 
 /** A type, or a reference to a named OpenAPI definition. */
 export type TypeRef = TypeNode | { readonly ref: string };
@@ -47,6 +48,8 @@ export interface TypeResolver {
 export const deducedType: TypeNode = { kind: "untyped", atomic: false };
 /** The atomic untyped type of int-or-string and raw JSON values. */
 export const atomicUntyped: TypeNode = { kind: "untyped", atomic: true };
+/** resource.Quantity: a string or a number, stored as a canonical string. */
+export const quantityType: TypeNode = { kind: "untyped", atomic: true, quantity: true };
 
 /** The declared type of `key` in a map node, or its element type, or undefined when undeclared. */
 export function fieldType(node: TypeNode & { kind: "map" }, key: string): TypeRef | undefined {

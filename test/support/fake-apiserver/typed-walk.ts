@@ -2,6 +2,7 @@ import type { FieldPath } from "./field-path.ts";
 import { elementId, listItemElement, pathString } from "./field-path.ts";
 import { FieldSet } from "./field-set.ts";
 import type { TypeNode, TypeRef, TypeResolver } from "./type-model.ts";
+import { canonicalQuantity } from "./quantity.ts";
 import { deduceNode } from "./type-model.ts";
 import { isObject } from "./values.ts";
 
@@ -160,5 +161,24 @@ export function pruneUndeclared(types: TypeResolver, root: TypeRef, value: unkno
     return out;
   }
   if (node.kind === "list" && Array.isArray(value)) return value.map((item) => pruneUndeclared(types, node.element, item));
+  return value;
+}
+
+/**
+ * A copy in which every resource.Quantity holds the text the server stores ({@link canonicalQuantity}),
+ * as decoding into the Go types does; a value that is no quantity is left as it is.
+ */
+export function canonicalizeQuantities(types: TypeResolver, root: TypeRef, value: unknown): unknown {
+  const node = deduceNode(types.resolve(root), value);
+  if (node.kind === "untyped" && node.quantity === true) return canonicalQuantity(value) ?? value;
+  if (node.kind === "map" && isObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      const childType = node.fields?.get(key) ?? node.element;
+      out[key] = childType === undefined ? child : canonicalizeQuantities(types, childType, child);
+    }
+    return out;
+  }
+  if (node.kind === "list" && Array.isArray(value)) return value.map((item) => canonicalizeQuantities(types, node.element, item));
   return value;
 }

@@ -38,7 +38,32 @@ export function validateBuiltin(r: ResourceType, obj: JsonObject, live: JsonObje
     case "apps/StatefulSet":
       errors.push(...validateWorkload(obj, live));
       break;
+    case "/Service":
+      errors.push(...validateServicePorts(obj));
+      break;
   }
+  return errors;
+}
+
+// A Service's targetPort is an int-or-string: a number is a port, a string is a port name, never
+// converted to a number ("8080" is 422, 08-normalization/17). validation.IsValidPortName, with its
+// messages (the "at least one letter or number" check only looks for a letter).
+function validateServicePorts(obj: JsonObject): FieldError[] {
+  const ports = objectAt(obj, "spec")?.["ports"];
+  const errors: FieldError[] = [];
+  (Array.isArray(ports) ? ports : []).forEach((port, i) => {
+    const target = isObject(port) ? port["targetPort"] : undefined;
+    const field = `spec.ports[${i}].targetPort`;
+    if (typeof target === "number" && (target < 0 || target > 65535)) errors.push(fieldError.invalid(field, String(target), "must be between 1 and 65535, inclusive"));
+    if (typeof target !== "string") return;
+    const problems: string[] = [];
+    if (target.length > 15) problems.push("must be no more than 15 characters");
+    if (!/^[-a-z0-9]+$/.test(target)) problems.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+    if (!/[a-z]/.test(target)) problems.push("must contain at least one letter or number (a-z, 0-9)");
+    if (target.includes("--")) problems.push("must not contain consecutive hyphens");
+    if (target.startsWith("-") || target.endsWith("-")) problems.push("must not begin or end with a hyphen");
+    for (const p of problems) errors.push(fieldError.invalid(field, JSON.stringify(target), p));
+  });
   return errors;
 }
 

@@ -14,6 +14,7 @@ import type { FieldOwnership } from "./ssa.ts";
 import { recordUpdate } from "./ssa.ts";
 import { metadataOf } from "./store.ts";
 import { deducedType } from "./type-model.ts";
+import { canonicalizeQuantities } from "./typed-walk.ts";
 import { validateBuiltin } from "./validation.ts";
 import type { JsonObject } from "./values.ts";
 import { clone, deepEqual, isObject } from "./values.ts";
@@ -33,7 +34,8 @@ export interface WriteSpec {
   readonly r: ResourceType;
   readonly namespace: string;
   readonly name: string;
-  readonly subresource: "" | "status";
+  /** "" for the main resource; "scale" for a write of spec.replicas through the scale subresource. */
+  readonly subresource: "" | "status" | "scale";
   /** The stored object; undefined for a create. */
   readonly live: JsonObject | undefined;
   readonly next: JsonObject;
@@ -70,7 +72,8 @@ export function fieldOwnership(cluster: Cluster, r: ResourceType, subresource: s
     manager,
     apiVersion: groupVersion(r),
     subresource,
-    time: cluster.timestamp(),
+    // The server's scale handler moves the writer's entry onto the parent without its time (08-normalization/33).
+    time: subresource === "scale" ? undefined : cluster.timestamp(),
     scope: ownershipScope(r, subresource),
   };
 }
@@ -133,11 +136,15 @@ function prepare(cluster: Cluster, w: WriteSpec): JsonObject {
   } else {
     const liveMeta = metadataOf(live);
     for (const key of system) if (liveMeta[key] !== undefined) meta[key] = liveMeta[key];
-    if (w.subresource === "" && r.subresources.has("status")) setOrDelete(next, "status", clone(live["status"]));
+    if (w.subresource !== "status" && r.subresources.has("status")) setOrDelete(next, "status", clone(live["status"]));
   }
   if (r.crd !== undefined) {
     const schema = cluster.crdVersion(r)?.schema;
     if (schema !== undefined) next = pruneUnknown(schema, next) as JsonObject;
+  } else {
+    // Decoding into the Go types stores quantities canonical (08-normalization/02, 03).
+    const root = cluster.rootType(r);
+    if (root !== undefined) next = canonicalizeQuantities(cluster.types, root, next) as JsonObject;
   }
   applyDefaults(r, next, { uid: String(meta["uid"]), allocate: cluster.allocate, live });
   metadataOf(next)["name"] = w.name;
