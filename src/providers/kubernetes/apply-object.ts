@@ -1,22 +1,26 @@
 import type { KObject } from "../../core/object.ts";
-import { getPath } from "../../core/object.ts";
+import { getPath, isRecord } from "../../core/object.ts";
 import type { ChangeSetEntry, DesiredObject, StackRef } from "../provider.ts";
 import { UnknownKindError } from "./discovery.ts";
-import { isApiError } from "./errors.ts";
+import type { KubeApiError } from "./errors.ts";
+import { ApiErrorKind, isApiError } from "./errors.ts";
 import { entry, failedEntry, rethrowIfAborted } from "./failure.ts";
-import { jsonEqual } from "./json-equal.ts";
 import { normalizeForApply } from "./normalize.ts";
 import type { LiveIndex, Locator } from "./live-objects.ts";
-import { cleanForDiff } from "./object-diff.ts";
 import { environmentLabel, stackLabel } from "./ownership.ts";
 import type { ObjectLocation } from "./resource-path.ts";
 import type { SessionContext } from "./session-context.ts";
-import { compareWithLive } from "./up-to-date.ts";
+import type { ApplyResult } from "./object-requests.ts";
+import type { TakeBack } from "./take-back.ts";
+import { takeBackMessage, takeBackPlan } from "./take-back.ts";
+import { answerChanged, compareWithLive } from "./up-to-date.ts";
 
 /**
  * Applying one object: read what is live ({@link LiveIndex.find}: the shared LIST first), write
- * nothing when gitward's fields already hold the desired values, otherwise a server-side apply
- * whose answer says created, configured or unchanged. Failures are entries.
+ * nothing when the live object already holds the desired values ({@link compareWithLive}),
+ * otherwise a server-side apply of the desired object in the form the server stores, whose answer
+ * says created, configured or unchanged ({@link answerChanged}); fields that hand edits took
+ * over are taken back ({@link takeBackPlan}). Failures are entries.
  */
 
 /** What applying one object needs besides the object; shared by every object of one apply. */
@@ -62,11 +66,10 @@ export async function applyObject(run: ApplyRun, d: DesiredObject): Promise<Obje
         return { entry: entry(d.ref, d.apiVersion, "unchanged"), object: before };
       }
     }
-    const res = await ctx.client.applyPatch(loc, object, {
-      fieldManager: ctx.settings.fieldManager, force: run.force, dryRun: run.dryRun, ...(signal === undefined ? {} : { signal }),
-    });
-    const action = res.created ? "created" : changed(before, res.object, run.dryRun) ? "configured" : "unchanged";
-    return { entry: entry(d.ref, d.apiVersion, action), object: res.object };
+    const { result, tookBack } = await applyTakingBack(run, loc, object);
+    const changed = answerChanged(before, result.object, { dryRun: run.dryRun, manager: ctx.settings.fieldManager });
+    const action = result.created ? "created" : changed ? "configured" : "unchanged";
+    return { entry: entry(d.ref, d.apiVersion, action, tookBack === undefined ? undefined : takeBackMessage(tookBack, run.dryRun)), object: result.object };
   } catch (err: unknown) {
     rethrowIfAborted(signal);
     if (run.dryRun && isApiError(err, "NotFound") && loc.namespace !== undefined && run.pendingNamespaces.has(loc.namespace)) {
@@ -74,6 +77,53 @@ export async function applyObject(run: ApplyRun, d: DesiredObject): Promise<Obje
     }
     return { entry: failedEntry(d.ref, d.apiVersion, err) };
   }
+}
+
+/**
+ * A server-side apply. On a field conflict that Update-operation writers alone hold
+ * ({@link takeBackPlan}, read from the object as it is now), the same apply again with force,
+ * on the resourceVersion just read, so a writer that came in between is never overridden
+ * unseen (the server answers Conflict, and it starts over once). Any other conflict is thrown.
+ */
+async function applyTakingBack(run: ApplyRun, loc: ObjectLocation, object: KObject): Promise<{ result: ApplyResult; tookBack?: TakeBack }> {
+  const { ctx, signal } = run;
+  const manager = ctx.settings.fieldManager;
+  const opts = { fieldManager: manager, dryRun: run.dryRun, ...(signal === undefined ? {} : { signal }) };
+  for (let attempt = 1; ; attempt++) {
+    let conflict: KubeApiError;
+    try {
+      return { result: await ctx.client.applyPatch(loc, object, { ...opts, force: run.force }) };
+    } catch (err: unknown) {
+      if (run.force || !isApiError(err, ApiErrorKind.ApplyConflict)) throw err;
+      conflict = err;
+    }
+    const live = await readForTakeBack(run, loc);
+    const plan = live === undefined ? undefined : takeBackPlan(live, conflict.conflicts, manager);
+    const resourceVersion = getPath(live, ["metadata", "resourceVersion"]);
+    if (plan === undefined || typeof resourceVersion !== "string") throw conflict;
+    try {
+      return { result: await ctx.client.applyPatch(loc, withResourceVersion(object, resourceVersion), { ...opts, force: true }), tookBack: plan };
+    } catch (err: unknown) {
+      if (attempt < 2 && isApiError(err, ApiErrorKind.Conflict)) continue;
+      throw err;
+    }
+  }
+}
+
+// The object as it is now; when it cannot be read, nothing is taken back and the conflict stands.
+async function readForTakeBack(run: ApplyRun, loc: ObjectLocation): Promise<KObject | undefined> {
+  try {
+    return await run.ctx.client.get(loc, run.signal);
+  } catch {
+    rethrowIfAborted(run.signal);
+    return undefined;
+  }
+}
+
+// A resourceVersion in an applied object is a precondition: the apply fails with Conflict if the object moved on.
+function withResourceVersion(object: KObject, resourceVersion: string): KObject {
+  const meta = isRecord(object["metadata"]) ? object["metadata"] : {};
+  return { ...object, metadata: { ...meta, resourceVersion } };
 }
 
 // An unknown kind that a CRD of this apply defines is pending, not unknown.
@@ -93,9 +143,3 @@ export function otherOwner(live: KObject, stack: StackRef): string | undefined {
   return `stack ${typeof s === "string" ? s : "(none)"} in environment ${typeof e === "string" ? e : "(none)"}`;
 }
 
-// A real apply changed the object when its resourceVersion moved; a dry run never moves it, so compare contents.
-function changed(before: KObject | undefined, after: KObject, dryRun: boolean): boolean {
-  if (before === undefined) return true;
-  if (!dryRun) return getPath(before, ["metadata", "resourceVersion"]) !== getPath(after, ["metadata", "resourceVersion"]);
-  return !jsonEqual(cleanForDiff(before), cleanForDiff(after));
-}

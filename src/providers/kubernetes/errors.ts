@@ -95,6 +95,8 @@ export interface FieldConflict {
   readonly manager: string;
   /** Set for Update-operation managers (`kubectl-edit` using `v1`). */
   readonly apiVersion?: string;
+  /** Set when the manager wrote through a subresource (`kubectl-scale` with subresource `scale`). */
+  readonly subresource?: string;
   readonly field: string;
 }
 
@@ -183,16 +185,22 @@ function detailOf(init: KubeApiErrorInit, ctx: RequestContext): string {
   return `${what} failed (${init.kind}): ${init.text}`;
 }
 
-/** `conflict with "kubectl-edit" (using v1): .data.color; conflict with "other": .spec.replicas`. */
+/**
+ * `conflict with "kubectl-edit" (using v1): .data.color; conflict with "other": .spec.replicas`;
+ * a subresource writer reads `conflict with "kubectl-scale" (subresource scale, using apps/v1): .spec.replicas`.
+ */
 function formatConflicts(conflicts: readonly FieldConflict[]): string {
-  const groups: { manager: string; apiVersion: string | undefined; fields: string[] }[] = [];
+  const groups: { manager: string; apiVersion: string | undefined; subresource: string | undefined; fields: string[] }[] = [];
   for (const c of conflicts) {
-    const group = groups.find((g) => g.manager === c.manager && g.apiVersion === c.apiVersion);
+    const group = groups.find((g) => g.manager === c.manager && g.apiVersion === c.apiVersion && g.subresource === c.subresource);
     if (group !== undefined) group.fields.push(c.field);
-    else groups.push({ manager: c.manager, apiVersion: c.apiVersion, fields: [c.field] });
+    else groups.push({ manager: c.manager, apiVersion: c.apiVersion, subresource: c.subresource, fields: [c.field] });
   }
   return groups
-    .map((g) => `conflict with ${JSON.stringify(g.manager)}${g.apiVersion === undefined ? "" : ` (using ${g.apiVersion})`}: ${g.fields.join(", ")}`)
+    .map((g) => {
+      const how = [...(g.subresource === undefined ? [] : [`subresource ${g.subresource}`]), ...(g.apiVersion === undefined ? [] : [`using ${g.apiVersion}`])];
+      return `conflict with ${JSON.stringify(g.manager)}${how.length === 0 ? "" : ` (${how.join(", ")})`}: ${g.fields.join(", ")}`;
+    })
     .join("; ");
 }
 
@@ -293,18 +301,26 @@ export function classifyResponse(res: HttpFailure, ctx: RequestContext): KubeApi
   return new KubeApiError({ kind, status: code, text: oneLine(text), causes, conflicts, ...own, ...extra }, ctx);
 }
 
-// The cause message is the only place the manager is named: `conflict with "kubectl-edit" using v1`.
+// The cause message is the only place the manager is named, for the message:
+// `conflict with "kubectl-edit" using v1`, `conflict with "kubectl-scale" with subresource "scale" using apps/v1`.
+// Decisions about the owners of a field read managedFields instead (take-back.ts).
 function conflictOf(c: StatusCause): FieldConflict {
-  const m = /^conflict with ("(?:[^"\\]|\\.)*")(?: using (\S+))?$/.exec(c.message ?? "");
-  let manager = c.message ?? "unknown manager";
-  if (m?.[1] !== undefined) {
-    try {
-      manager = JSON.parse(m[1]) as string;
-    } catch {
-      manager = m[1];
-    }
+  const m = /^conflict with ("(?:[^"\\]|\\.)*")(?: with subresource ("(?:[^"\\]|\\.)*"))?(?: using (\S+))?$/.exec(c.message ?? "");
+  const manager = m?.[1] === undefined ? (c.message ?? "unknown manager") : unquote(m[1]);
+  return {
+    manager,
+    ...(m?.[3] === undefined ? {} : { apiVersion: m[3] }),
+    ...(m?.[2] === undefined ? {} : { subresource: unquote(m[2]) }),
+    field: c.field ?? "",
+  };
+}
+
+function unquote(text: string): string {
+  try {
+    return JSON.parse(text) as string;
+  } catch {
+    return text;
   }
-  return { manager, ...(m?.[2] === undefined ? {} : { apiVersion: m[2] }), field: c.field ?? "" };
 }
 
 /** `Retry-After` in seconds; HTTP dates are not sent by the API server and are ignored. */

@@ -241,11 +241,12 @@ function difference(path: PathElement[], kind: FieldDifference["kind"], desired:
 }
 
 /**
- * (c) The missing desired fields another manager owns now (it took them over with an update or
- * a forced apply), one per field and manager. Status writers are left out, as is `manager` itself.
+ * (c) The missing desired fields another manager owns now (it took them over with an update,
+ * through the scale subresource, or with a forced apply), one per field and manager. Status
+ * writers are left out, as is `manager` itself.
  */
 export function attributeDrift(differences: readonly FieldDifference[], entries: readonly ManagedFieldsEntry[], manager: string): Drift[] {
-  const others = entries.filter((e) => e.manager !== manager && e.subresource === undefined);
+  const others = entries.filter((e) => e.manager !== manager && e.subresource !== "status");
   const out: Drift[] = [];
   for (const d of differences) {
     if (d.kind !== "missing") continue;
@@ -262,9 +263,37 @@ export function detectDrift(live: KObject, desired: KObject, manager: string = g
   return driftOf(live, managedFieldsOf(live), desired, manager);
 }
 
-/** {@link detectDrift} with the managedFields entries already read from `live` ({@link managedFieldsOf}). */
+/**
+ * {@link detectDrift} with the managedFields entries already read from `live` ({@link managedFieldsOf}).
+ * A desired field the manager does not own but whose live value is the desired one (a default
+ * the server filled in, a value another writer set to the same) is no difference: applying it
+ * would change no value. Nor is an empty list or map the live object does not have: the server
+ * drops those (`env: []`, `annotations: {}`), so they can never be seen again.
+ */
 export function driftOf(live: KObject, entries: readonly ManagedFieldsEntry[], desired: KObject, manager: string): DriftReport {
   const owned = extractOwned(live, appliedFieldSet(entries, manager));
-  const differences = compareWithDesired(desired, owned, listShapesOf(entries));
+  const differences = compareWithDesired(desired, owned, listShapesOf(entries)).filter((d) => d.kind !== "missing" || !holds(valueAt(live, d.path), d.desired));
   return { owned, differences, drift: attributeDrift(differences, entries, manager) };
+}
+
+function holds(live: JsonValue | undefined, desired: JsonValue): boolean {
+  return jsonContains(live, desired) || (isEmptyCollection(desired) && (live === undefined || isEmptyCollection(live)));
+}
+
+function isEmptyCollection(value: JsonValue | undefined): boolean {
+  return Array.isArray(value) ? value.length === 0 : isRecord(value) && Object.keys(value).length === 0;
+}
+
+/** The value at a field path of an object; list items are found by their key fields, set items by value. */
+export function valueAt(value: JsonValue | undefined, path: readonly PathElement[]): JsonValue | undefined {
+  let cur = value;
+  for (const step of path) {
+    if ("field" in step) cur = isRecord(cur) && Object.hasOwn(cur, step.field) ? cur[step.field] : undefined;
+    else if (!Array.isArray(cur)) return undefined;
+    else if ("index" in step) cur = cur[step.index];
+    else if ("value" in step) cur = cur.find((v) => jsonEqual(v, step.value));
+    else cur = cur.find((item) => isRecord(item) && Object.entries(step.key).every(([k, v]) => jsonEqual(item[k], v)));
+    if (cur === undefined) return undefined;
+  }
+  return cur;
 }

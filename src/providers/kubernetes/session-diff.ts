@@ -6,21 +6,22 @@ import type { DesiredObject, DiffEntry, DiffOptions, DiffSet, Drift, StackRef } 
 import { definedKind } from "./crd-established.ts";
 import { UnknownKindError } from "./discovery.ts";
 import { ApiErrorKind, isApiError } from "./errors.ts";
-import { jsonEqual } from "./json-equal.ts";
 import { LiveIndex, Locator } from "./live-objects.ts";
 import { normalizeForApply } from "./normalize.ts";
-import { cleanForDiff, diffObjects } from "./object-diff.ts";
+import { diffObjects } from "./object-diff.ts";
 import { environmentLabel, stackLabel, stackSelector } from "./ownership.ts";
 import type { ObjectLocation } from "./resource-path.ts";
 import type { SessionContext } from "./session-context.ts";
-import { compareWithLive } from "./up-to-date.ts";
+import { answerChanged, compareWithLive } from "./up-to-date.ts";
 
 /**
  * Live state against desired, without writing: one LIST per kind and namespace finds what is
  * live, managedFields tell which objects are already as desired, and only the others get a
- * server-side dry-run apply, whose answer is what an apply would make of them. Objects of a
- * kind the batch's own CRDs define are creates. A failing read or dry run throws (naming the
- * object): a diff with holes would read as "nothing to do".
+ * server-side dry-run apply, whose answer is what an apply would make of them. The decision is
+ * apply's own ({@link compareWithLive}, then {@link answerChanged}), so `diff` shows a change
+ * exactly where `apply` would write. Objects of a kind the batch's own CRDs define are creates.
+ * A failing read or dry run throws (naming the object): a diff with holes would read as
+ * "nothing to do".
  */
 
 /** Diffs a batch against the cluster. */
@@ -53,12 +54,15 @@ async function diffOne(
   const before = await live.find(loc, signal);
   if (before === undefined) return { ...base, action: "create", diff: diffObjects(undefined, d.object) };
   const object = normalizeForApply(d.object);
-  const cmp = compareWithLive(before, object, d.apiVersion, ctx.settings.fieldManager);
+  const manager = ctx.settings.fieldManager;
+  const cmp = compareWithLive(before, object, d.apiVersion, manager);
   if (cmp.upToDate) return { ...base, action: "no-op" };
   const { object: after, conflicts } = await dryRunApply(ctx, loc, object, signal);
-  if (jsonEqual(cleanForDiff(before), cleanForDiff(after))) return { ...base, action: "no-op" };
+  if (!answerChanged(before, after, { dryRun: true, manager })) return { ...base, action: "no-op" };
   const drift = uniqueDrift([...cmp.drift, ...conflicts]);
-  return { ...base, action: "update", diff: diffObjects(before, after), ...(drift.length === 0 ? {} : { drift }) };
+  // An apply that would write only managedFields (an adoption, another API version) still writes.
+  const text = diffObjects(before, after) || `# no value changes; ${manager}'s field ownership changes (${cmp.reason ?? "managedFields"})`;
+  return { ...base, action: "update", diff: text, ...(drift.length === 0 ? {} : { drift }) };
 }
 
 /**

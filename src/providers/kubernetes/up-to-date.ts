@@ -1,14 +1,19 @@
 import type { JsonValue, KObject } from "../../core/object.ts";
-import { isRecord } from "../../core/object.ts";
+import { getPath, isRecord } from "../../core/object.ts";
 import type { Drift } from "../provider.ts";
 import type { FieldSet, PathElement } from "./field-path.ts";
 import { elementMatches, formatPath } from "./field-path.ts";
+import { jsonEqual } from "./json-equal.ts";
 import type { FieldDifference } from "./managed-fields.ts";
 import { appliedFieldSet, driftOf, managedFieldsOf } from "./managed-fields.ts";
+import { normalizeForApply } from "./normalize.ts";
+import { cleanForDiff } from "./object-diff.ts";
 
 /**
- * Whether an apply would change anything, from the live object alone (its managedFields): the
- * check that lets a no-op sync cost one LIST per kind and no write.
+ * Whether an object differs from its manifest: the one decision `apply` and `diff` share. First
+ * from the live object alone ({@link compareWithLive}, its managedFields and values in the form
+ * the server stores them), which lets a no-op sync cost one LIST per kind and no write; then, for
+ * an object that differs, from the server's answer to the apply or its dry run ({@link answerChanged}).
  */
 
 /** What {@link compareWithLive} found. */
@@ -26,15 +31,19 @@ export interface LiveComparison {
 }
 
 /**
- * Compares a live object with the desired one through the manager's Apply entries. Up to date
- * means: the manager applied this API version, every desired field is owned with the desired
- * value, nothing desired was taken over, and the manager owns nothing desired has dropped.
+ * Compares a live object with the desired one through the manager's Apply entries, the desired
+ * object taken in the form the server stores ({@link normalizeForApply}: canonical quantities,
+ * a Secret's stringData as data). Up to date means: the manager applied this API version, every
+ * desired field holds the desired value (owned by the manager, or a default or another writer's
+ * value that is the same), nothing desired was taken over, and the manager owns nothing desired
+ * has dropped.
  */
 export function compareWithLive(live: KObject, desired: KObject, apiVersion: string, manager: string): LiveComparison {
   const entries = managedFieldsOf(live);
   const mine = entries.filter((e) => e.manager === manager && e.operation === "Apply" && e.subresource === undefined);
-  const report = driftOf(live, entries, desired, manager);
-  const released = releasedFields(appliedFieldSet(entries, manager), desired);
+  const stored = normalizeForApply(desired);
+  const report = driftOf(live, entries, stored, manager);
+  const released = releasedFields(appliedFieldSet(entries, manager), stored);
   const base = { differences: report.differences, released, drift: report.drift };
   if (mine.length === 0) return { ...base, upToDate: false, reason: `never applied by ${manager}` };
   if (!mine.some((e) => e.apiVersion === undefined || e.apiVersion === apiVersion)) {
@@ -45,6 +54,25 @@ export function compareWithLive(live: KObject, desired: KObject, apiVersion: str
   const dropped = released[0];
   if (dropped !== undefined) return { ...base, upToDate: false, reason: `${dropped} no longer desired` };
   return { ...base, upToDate: true };
+}
+
+/**
+ * Whether the server's answer to an apply by `manager` changed the stored object, or for a dry
+ * run would: a real apply moved the resourceVersion; a dry run answers the object as it would be
+ * stored, so it would write when the object (status and server-written metadata aside) or the
+ * manager's own managedFields entry differs from the live one (a write stamps the entry's time,
+ * and taking fields over changes its field set).
+ */
+export function answerChanged(before: KObject | undefined, after: KObject, opts: { readonly dryRun: boolean; readonly manager: string }): boolean {
+  if (before === undefined) return true;
+  if (!opts.dryRun) return getPath(before, ["metadata", "resourceVersion"]) !== getPath(after, ["metadata", "resourceVersion"]);
+  return !jsonEqual(cleanForDiff(before), cleanForDiff(after)) || !jsonEqual(appliedEntry(before, opts.manager), appliedEntry(after, opts.manager));
+}
+
+function appliedEntry(obj: KObject, manager: string): JsonValue | undefined {
+  const entries = getPath(obj, ["metadata", "managedFields"]);
+  if (!Array.isArray(entries)) return undefined;
+  return entries.find((e) => isRecord(e) && e["manager"] === manager && e["operation"] === "Apply" && (e["subresource"] ?? "") === "");
 }
 
 /** The leaf paths of an owned field set that the desired object does not have (or sets to null). */

@@ -135,6 +135,12 @@ describe("classifyResponse over the recorded failures", () => {
     assert.match(err.hint ?? "", /force/);
   });
 
+  it("reads a conflict with a writer through the scale subresource", () => {
+    const err = classifyRecorded("08-normalization/34-apply-replicas-conflict-with-kubectl-scale-409.json");
+    assert.deepEqual(err.conflicts, [{ manager: "kubectl-scale", apiVersion: "apps/v1", subresource: "scale", field: ".spec.replicas" }]);
+    assert.equal(err.detail, 'conflict with "kubectl-scale" (subresource scale, using apps/v1): .spec.replicas');
+  });
+
   it("reads the field causes of Invalid", () => {
     const err = classifyRecorded("05-crd/09-apply-widget-missing-required-422.json");
     assert.deepEqual(err.causes.map((c) => [c.reason, c.field]), [["FieldValueRequired", "spec.size"], ["FieldValueRequired", "spec.color"]]);

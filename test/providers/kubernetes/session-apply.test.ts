@@ -55,20 +55,32 @@ describe("KubernetesSession.apply", () => {
     assert.equal(getPath(live, ["data", "password"]), Buffer.from("hunter2").toString("base64"));
   });
 
-  it("fails on a field another manager changed, naming it, and takes it over with force", async () => {
+  it("takes back a field a hand edit changed, and says so", async () => {
     const cm = desired(h, configMap(h, "app", { color: "green" }));
     await applyActions(h, [desired(h, namespaceObject(h)), cm]);
     await kubectlEdit(h, "app", { data: { color: "purple" } });
+    const [taken] = await h.session.apply([cm], { stack: h.stack, dryRun: false, force: false });
+    assert.equal(taken?.action, "configured");
+    assert.equal(taken?.message, "took back .data.color from kubectl-edit (Update)");
+    const live = await h.raw.get(configMapLocation(h, "app"));
+    assert.equal(getPath(live, ["data", "color"]), "green");
+    assert.ok(!managedFieldsOf(live).some((e) => e.manager === "kubectl-edit"), "kubectl-edit owns nothing any more");
+  });
+
+  it("fails on a field another applier owns, naming it, and takes it over only with force", async () => {
+    const cm = desired(h, configMap(h, "app", { color: "green" }));
+    await applyActions(h, [desired(h, namespaceObject(h)), cm]);
+    await h.raw.applyPatch(configMapLocation(h, "app"), { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "app", namespace: h.namespace }, data: { color: "purple" } }, { fieldManager: "other-tool", force: true, dryRun: false });
     const [failed] = await h.session.apply([cm], { stack: h.stack, dryRun: false, force: false });
     assert.equal(failed?.action, "failed");
-    assert.match(failed?.message ?? "", /conflict with "kubectl-edit".*\.data\.color/);
+    assert.match(failed?.message ?? "", /conflict with "other-tool": \.data\.color/);
     assert.match(failed?.message ?? "", /--force-conflicts/);
     assert.equal(getPath(await h.raw.get(configMapLocation(h, "app")), ["data", "color"]), "purple", "nothing was written");
 
     assert.deepEqual(await applyActions(h, [cm], { force: true }), { "ConfigMap/app": "configured" });
     const live = await h.raw.get(configMapLocation(h, "app"));
     assert.equal(getPath(live, ["data", "color"]), "green");
-    assert.ok(!managedFieldsOf(live).some((e) => e.manager === "kubectl-edit"), "kubectl-edit owns nothing any more");
+    assert.ok(!managedFieldsOf(live).some((e) => e.manager === "other-tool"), "other-tool owns nothing any more");
   });
 
   it("adopts an unlabelled object, but refuses one another stack owns unless forced", async () => {

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parse } from "yaml";
 import type { KObject } from "../../../src/core/object.ts";
 import { parseFieldsV1 } from "../../../src/providers/kubernetes/field-path.ts";
-import { compareWithLive, releasedFields } from "../../../src/providers/kubernetes/up-to-date.ts";
+import { answerChanged, compareWithLive, releasedFields } from "../../../src/providers/kubernetes/up-to-date.ts";
+import { recorded, recordedObject } from "./recordings.ts";
 
 const applied = (fieldsV1: object, apiVersion = "v1", manager = "gitward") => ({ manager, operation: "Apply", apiVersion, time: "2026-11-22T05:00:00Z", fieldsType: "FieldsV1", fieldsV1 });
 
@@ -57,4 +59,111 @@ describe("releasedFields", () => {
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(releasedFields(parseFieldsV1(c.fields), c.desired), c.released));
   }
+});
+
+/** The object an apply sent, from the YAML body of a recorded request. */
+function sentBody(relPath: string): KObject {
+  return parse(recorded(relPath).request.body as string) as KObject;
+}
+
+describe("compareWithLive on values the server normalizes (08-normalization)", () => {
+  const cases: { name: string; live: string; desired: KObject; apiVersion: string; upToDate: boolean }[] = [
+    {
+      name: "non-canonical quantities against the canonical ones stored (1000m, 1024Mi, 0.5)",
+      live: "08-normalization/03-get-deployment-quantities-canonicalized.json",
+      desired: sentBody("08-normalization/02-apply-deployment-noncanonical-quantities-create-201.json"),
+      apiVersion: "apps/v1",
+      upToDate: true,
+    },
+    {
+      name: "a quantity that really changed",
+      live: "08-normalization/03-get-deployment-quantities-canonicalized.json",
+      desired: withCpuLimit(sentBody("08-normalization/02-apply-deployment-noncanonical-quantities-create-201.json"), "2000m"),
+      apiVersion: "apps/v1",
+      upToDate: false,
+    },
+    {
+      name: "defaults spelled out in the manifest (imagePullPolicy, protocol)",
+      live: "08-normalization/14-get-deployment-minimal-defaulted.json",
+      desired: sentBody("08-normalization/15-apply-deployment-minimal-explicit-defaults-writes-200.json"),
+      apiVersion: "apps/v1",
+      upToDate: true,
+    },
+    {
+      name: "an int-or-string number as stored",
+      live: "08-normalization/20-get-service-targetport-int.json",
+      desired: sentBody("08-normalization/19-apply-service-targetport-int-201.json"),
+      apiVersion: "v1",
+      upToDate: true,
+    },
+    {
+      name: "an int-or-string percentage as stored",
+      live: "08-normalization/22-get-deployment-maxsurge-percent-string.json",
+      desired: sentBody("08-normalization/21-apply-deployment-maxsurge-percent-string-201.json"),
+      apiVersion: "apps/v1",
+      upToDate: true,
+    },
+    {
+      name: "an int-or-string written as a string of digits is another value",
+      live: "08-normalization/24-get-deployment-maxsurge-int.json",
+      desired: withMaxSurge(sentBody("08-normalization/23-apply-deployment-maxsurge-int-201.json"), "1"),
+      apiVersion: "apps/v1",
+      upToDate: false,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.equal(compareWithLive(recordedObject(c.live), c.desired, c.apiVersion, "gitward").upToDate, c.upToDate));
+  }
+
+  it("finds a default the manifest sets to another value", () => {
+    const desired = sentBody("08-normalization/15-apply-deployment-minimal-explicit-defaults-writes-200.json");
+    const container = (((desired["spec"] as KObject)["template"] as KObject)["spec"] as { containers: KObject[] }).containers[0] as KObject;
+    container["imagePullPolicy"] = "Always";
+    const r = compareWithLive(recordedObject("08-normalization/14-get-deployment-minimal-defaulted.json"), desired, "apps/v1", "gitward");
+    assert.equal(r.upToDate, false);
+    assert.match(r.reason ?? "", /imagePullPolicy missing/);
+  });
+});
+
+describe("answerChanged", () => {
+  const live = recordedObject("08-normalization/41-get-deployment-after-dryrun.json");
+  it("reads a dry run that would write (a new managedFields time) as a change", () => {
+    assert.equal(answerChanged(live, recordedObject("08-normalization/40-apply-deployment-noncanonical-dryrun-200.json"), { dryRun: true, manager: "gitward" }), true);
+  });
+  it("reads a dry run that answers the live object as no change, whatever the controllers wrote to status", () => {
+    const withStatus = { ...live, status: { observedGeneration: 9 } };
+    assert.equal(answerChanged(live, withStatus, { dryRun: true, manager: "gitward" }), false);
+  });
+  it("reads a real apply by its resourceVersion", () => {
+    const after = recordedObject("08-normalization/07-apply-deployment-same-noncanonical-body-2s-later-writes-again-200.json");
+    assert.equal(answerChanged(recordedObject("08-normalization/06-get-deployment-after-same-body-reapply.json"), after, { dryRun: false, manager: "gitward" }), true);
+    assert.equal(answerChanged(live, live, { dryRun: false, manager: "gitward" }), false);
+  });
+});
+
+function withCpuLimit(deployment: KObject, cpu: string): KObject {
+  const copy = structuredClone(deployment);
+  const container = (((copy["spec"] as KObject)["template"] as KObject)["spec"] as { containers: KObject[] }).containers[0] as { resources: { limits: Record<string, string> } };
+  container.resources.limits["cpu"] = cpu;
+  return copy;
+}
+
+function withMaxSurge(deployment: KObject, maxSurge: string | number): KObject {
+  const copy = structuredClone(deployment);
+  ((copy["spec"] as KObject)["strategy"] as { rollingUpdate: Record<string, unknown> }).rollingUpdate["maxSurge"] = maxSurge;
+  return copy;
+}
+
+describe("compareWithLive on empty values the server drops", () => {
+  it("finds `env: []` and `annotations: {}` unchanged when the live object has neither", () => {
+    const live = recordedObject("08-normalization/10-get-deployment-after-canonical-apply.json");
+    const desired = sentBody("08-normalization/09-apply-deployment-canonical-quantities-noop-200.json");
+    const meta = desired["metadata"] as KObject;
+    meta["annotations"] = {};
+    const container = (((desired["spec"] as KObject)["template"] as KObject)["spec"] as { containers: KObject[] }).containers[0] as KObject;
+    container["env"] = [];
+    assert.equal(compareWithLive(live, desired, "apps/v1", "gitward").upToDate, true);
+    container["env"] = [{ name: "A", value: "1" }];
+    assert.equal(compareWithLive(live, desired, "apps/v1", "gitward").upToDate, false);
+  });
 });
