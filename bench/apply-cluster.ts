@@ -12,6 +12,7 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import type { KObject } from "../src/core/object.ts";
 import { fakeReadyPrefix, type FakeEndpoint } from "./apply-fake-server.ts";
+import { benchKinds, collectionPathOf } from "./apply-fixture.ts";
 
 /** A cluster to measure against. */
 export interface BenchCluster {
@@ -198,7 +199,7 @@ export async function rawApply(api: RawApi, objects: readonly KObject[], concurr
     while (next < objects.length) {
       const o = objects[next++] as KObject;
       const meta = o["metadata"] as { name: string; namespace: string };
-      const path = `/api/v1/namespaces/${meta.namespace}/configmaps/${meta.name}?fieldManager=${fieldManager}`;
+      const path = `${collectionPathOf(o["kind"] as string, meta.namespace)}/${meta.name}?fieldManager=${fieldManager}`;
       const res = await api.request("PATCH", path, JSON.stringify(o), "application/apply-patch+yaml");
       if (res.status === 201) created++;
       else if (res.status === 200) updated++;
@@ -209,16 +210,36 @@ export async function rawApply(api: RawApi, objects: readonly KObject[], concurr
   return { created, updated };
 }
 
-/** One LIST of a namespace's ConfigMaps (one page of up to 500, as clients page), parsed; returns the item count. */
+/** The LISTs of a namespace's fixture kinds (pages of up to 500, as clients page), parsed; returns the item count. */
 export async function rawList(api: RawApi, namespace: string): Promise<number> {
   let items = 0;
+  for (const kind of Object.keys(benchKinds)) {
+    for (const _ of await listItems(api, collectionPathOf(kind, namespace))) items++;
+  }
+  return items;
+}
+
+/**
+ * The resourceVersion of every fixture object in a namespace, by `Kind/name`: taken before and
+ * after an unchanged re-apply, equal maps prove it wrote nothing.
+ */
+export async function objectVersions(api: RawApi, namespace: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const kind of Object.keys(benchKinds)) {
+    for (const item of await listItems(api, collectionPathOf(kind, namespace))) out.set(`${kind}/${item.metadata.name}`, item.metadata.resourceVersion);
+  }
+  return out;
+}
+
+async function listItems(api: RawApi, path: string): Promise<{ metadata: { name: string; resourceVersion: string } }[]> {
+  const items: { metadata: { name: string; resourceVersion: string } }[] = [];
   let cont: string | undefined;
   do {
     const q = `limit=500${cont === undefined ? "" : `&continue=${encodeURIComponent(cont)}`}`;
-    const res = await api.request("GET", `/api/v1/namespaces/${namespace}/configmaps?${q}`);
-    if (res.status !== 200) throw new Error(`list ${namespace}: ${res.status} ${res.body.slice(0, 300)}`);
-    const body = JSON.parse(res.body) as { items: unknown[]; metadata?: { continue?: string } };
-    items += body.items.length;
+    const res = await api.request("GET", `${path}?${q}`);
+    if (res.status !== 200) throw new Error(`list ${path}: ${res.status} ${res.body.slice(0, 300)}`);
+    const body = JSON.parse(res.body) as { items: { metadata: { name: string; resourceVersion: string } }[]; metadata?: { continue?: string } };
+    items.push(...body.items);
     cont = body.metadata?.continue === "" ? undefined : body.metadata?.continue;
   } while (cont !== undefined);
   return items;

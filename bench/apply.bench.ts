@@ -1,6 +1,7 @@
 /**
- * The apply benchmark: 1,000 ConfigMaps created in a fresh namespace, re-applied unchanged, and
- * checked for drift, by gitward (CLI as a whole process, and the provider session and the engine
+ * The apply benchmark: 1,000 objects (900 ConfigMaps, and 50 LimitRanges and 50 ResourceQuotas
+ * whose quantities are not written in the server's canonical form; see apply-fixture.ts) created
+ * in a fresh namespace, re-applied unchanged, and checked for drift, by gitward (CLI as a whole process, and the provider session and the engine
  * in this process) side by side with `kubectl apply --server-side` and a raw loop of concurrent
  * server-side-apply PATCH requests (the floor). Against the fake API server, run in its own
  * process, and, when `GITWARD_BENCH_KUBECONFIG` is set (`GITWARD_BENCH_CONTEXT` optional), a
@@ -13,6 +14,8 @@
  * deleted and awaited after the tool's runs, so the server's store is the same size for every
  * tool). gitward's render cache is warm (one `gitward validate` first), so the CLI figures are
  * the apply, not the render. The compiled runs start as the installed `bin/gitward.js` does.
+ * Every unchanged re-apply by gitward is checked to have written nothing: the resourceVersion of
+ * every object is the same before and after it (read outside the timed part).
  * `--cli-only` skips the in-process session and engine runs (kubectl, the raw loop and the CLI
  * only), for quick comparisons of start-up changes.
  */
@@ -26,9 +29,9 @@ import { parseArgs } from "node:util";
 import { openWorkspace } from "../src/engine/workspace.ts";
 import { inventoryName } from "../src/providers/kubernetes/inventory-name.ts";
 import {
-  createNamespace, deleteNamespace, deleteObject, rawApply, RawApi, rawList, realCluster, startFakeCluster, type BenchCluster,
+  createNamespace, deleteNamespace, deleteObject, objectVersions, rawApply, RawApi, rawList, realCluster, startFakeCluster, type BenchCluster,
 } from "./apply-cluster.ts";
-import { benchStack, configMaps, desiredObjects, generateApplyRepo, multiDocument } from "./apply-fixture.ts";
+import { benchObjects, benchStack, desiredObjects, generateApplyRepo, multiDocument } from "./apply-fixture.ts";
 import {
   cliApply, cliDiff, engineDiff, engineSync, kubectlApply, sessionApply, sessionDiff, timeProcess,
   type CliRun, type EngineRun, type KubectlRun, type SessionTuning,
@@ -87,7 +90,7 @@ class Results {
 const T = {
   kubectl: "`kubectl apply --server-side`",
   raw: "raw SSA PATCH loop",
-  rawList: "raw LIST of the namespace (1 request, parsed)",
+  rawList: "raw LISTs of the namespace (one per kind: 3 requests, parsed)",
   session: "gitward session.apply (defaults: 16 parallel, no client QPS limit)",
   session32: "gitward session.apply, 32 parallel",
   sessionDiff: "gitward session.diff (defaults)",
@@ -109,7 +112,7 @@ async function runCluster(cluster: BenchCluster, opts: BenchOptions, results: Re
   const n = opts.objects;
   const reps = Array.from({ length: opts.reps }, (_, i) => i + 1);
   const environments = ["warm", ...reps.flatMap((r) => [`sync${r}`, `cli${r}`, `bin${r}`])];
-  progress(`${cluster.label}: generating the repository (${n} ConfigMaps, ${environments.length} environments)`);
+  progress(`${cluster.label}: generating the repository (${n} objects, ${environments.length} environments)`);
   const repo = generateApplyRepo(join(work, "repo"), n, environments, ns);
   const cacheDir = join(work, "cache");
   const api = await RawApi.connect(cluster, 4);
@@ -117,13 +120,22 @@ async function runCluster(cluster: BenchCluster, opts: BenchOptions, results: Re
   const cli: CliRun = { entry: srcCli, repo: repo.dir, cacheDir, cluster };
   const compiled = opts.compiled ? { ...cli, entry: compiledEntry() } : undefined;
   const L = cluster.label;
+  // An unchanged re-apply, timed; the resourceVersions of the namespace's objects, read before and after, must not move.
+  const unchanged = async (namespace: string, run: () => Promise<number>): Promise<number> => {
+    const before = await objectVersions(api, namespace);
+    const ms = await run();
+    const after = await objectVersions(api, namespace);
+    const moved = [...before].filter(([k, rv]) => after.get(k) !== rv).map(([k]) => k);
+    if (moved.length > 0 || before.size < n) throw new Error(`the unchanged re-apply wrote ${moved.length} of ${before.size} objects in ${namespace}: ${moved.slice(0, 5).join(", ")}`);
+    return ms;
+  };
   const fresh = async (name: string): Promise<string> => {
     await createNamespace(api, ns(name));
     return ns(name);
   };
   const kubectlFile = (name: string): string => {
     const file = join(work, `${name}.yaml`);
-    writeFileSync(file, multiDocument(configMaps(n, "kubectl", ns(name))));
+    writeFileSync(file, multiDocument(benchObjects(n, "kubectl", ns(name))));
     return file;
   };
 
@@ -136,14 +148,14 @@ async function runCluster(cluster: BenchCluster, opts: BenchOptions, results: Re
   try {
     progress(`${L}: warm-up (not measured): raw loop, kubectl (fills its discovery cache), session, engine, CLI`);
     {
-      const objs = configMaps(n, "raw", await fresh("warm-raw"));
+      const objs = benchObjects(n, "raw", await fresh("warm-raw"));
       await rawApply(api, objs, 4, "bench-raw");
       await rawApply(api, objs, 4, "bench-raw");
       await deleteNamespace(api, ns("warm-raw"));
       await fresh("warm-kubectl");
       await kubectlApply(kubectl, kubectlFile("warm-kubectl"), n);
       await deleteNamespace(api, ns("warm-kubectl"));
-      await sessionApply(cluster, {}, desiredObjects(configMaps(n, "warm", await fresh("warm-session"))), "warm", "created");
+      await sessionApply(cluster, {}, desiredObjects(benchObjects(n, "warm", await fresh("warm-session"))), "warm", "created");
       await deleteNamespace(api, ns("warm-session"));
       await fresh("warm");
       await engineSync(engine, "warm", n, "created");
@@ -165,7 +177,7 @@ async function runCluster(cluster: BenchCluster, opts: BenchOptions, results: Re
       }
       step(`raw loop, ${opts.concurrency} concurrent`);
       {
-        const objs = configMaps(n, "raw", await fresh(`r${r}`));
+        const objs = benchObjects(n, "raw", await fresh(`r${r}`));
         const rawTool = `${T.raw}, ${opts.concurrency} concurrent, keep-alive`;
         for (const s of ["create", "unchanged"] as const) {
           const t0 = performance.now();
@@ -184,18 +196,18 @@ async function runCluster(cluster: BenchCluster, opts: BenchOptions, results: Re
       }
       if (!opts.cliOnly) {
         step("session apply (shipped defaults: no client QPS limit, 16 parallel; and 32 parallel)");
-        const desired = desiredObjects(configMaps(n, "bench", await fresh(`s${r}`)));
+        const desired = desiredObjects(benchObjects(n, "bench", await fresh(`s${r}`)));
         results.add(L, "create", T.session, "in-process", await sessionApply(cluster, {}, desired, "bench", "created"));
-        results.add(L, "unchanged", T.session, "in-process", await sessionApply(cluster, {}, desired, "bench", "unchanged"));
+        results.add(L, "unchanged", T.session, "in-process", await unchanged(ns(`s${r}`), () => sessionApply(cluster, {}, desired, "bench", "unchanged")));
         results.add(L, "drift", T.sessionDiff, "in-process", await sessionDiff(cluster, {}, desired));
         await deleteNamespace(api, ns(`s${r}`));
-        const desired32 = desiredObjects(configMaps(n, "bench", await fresh(`t${r}`)));
+        const desired32 = desiredObjects(benchObjects(n, "bench", await fresh(`t${r}`)));
         results.add(L, "create", T.session32, "in-process", await sessionApply(cluster, session32, desired32, "bench", "created"));
         await deleteNamespace(api, ns(`t${r}`));
         step("engine in-process (syncEnvironment, diffEnvironment)");
         await fresh(`sync${r}`);
         results.add(L, "create", T.sync, "in-process", await engineSync(engine, `sync${r}`, n, "created"));
-        results.add(L, "unchanged", T.sync, "in-process", await engineSync(engine, `sync${r}`, n, "unchanged"));
+        results.add(L, "unchanged", T.sync, "in-process", await unchanged(ns(`sync${r}`), () => engineSync(engine, `sync${r}`, n, "unchanged")));
         results.add(L, "drift", T.syncDiff, "in-process", await engineDiff(engine, `sync${r}`, n));
         await deleteNamespace(api, ns(`sync${r}`));
       }
@@ -203,14 +215,14 @@ async function runCluster(cluster: BenchCluster, opts: BenchOptions, results: Re
       {
         await fresh(`cli${r}`);
         results.add(L, "create", T.cli, "whole process", await cliApply(cli, `cli${r}`, n, "created"));
-        results.add(L, "unchanged", T.cli, "whole process", await cliApply(cli, `cli${r}`, n, "unchanged"));
+        results.add(L, "unchanged", T.cli, "whole process", await unchanged(ns(`cli${r}`), () => cliApply(cli, `cli${r}`, n, "unchanged")));
         results.add(L, "drift", T.cliDiff, "whole process", await cliDiff(cli, `cli${r}`, n));
         await deleteNamespace(api, ns(`cli${r}`));
       }
       if (compiled !== undefined) {
         await fresh(`bin${r}`);
         results.add(L, "create", T.cliCompiled, "whole process", await cliApply(compiled, `bin${r}`, n, "created"));
-        results.add(L, "unchanged", T.cliCompiled, "whole process", await cliApply(compiled, `bin${r}`, n, "unchanged"));
+        results.add(L, "unchanged", T.cliCompiled, "whole process", await unchanged(ns(`bin${r}`), () => cliApply(compiled, `bin${r}`, n, "unchanged")));
         results.add(L, "drift", T.cliDiffCompiled, "whole process", await cliDiff(compiled, `bin${r}`, n));
         await deleteNamespace(api, ns(`bin${r}`));
       }
@@ -358,7 +370,7 @@ async function main(): Promise<void> {
     for (const c of clusters) await c.close();
   }
   const out = process.stdout;
-  out.write(`\nApply benchmark: ${opts.objects} ConfigMaps, ${opts.reps} repetitions, raw loop ${opts.concurrency} concurrent; `);
+  out.write(`\nApply benchmark: ${opts.objects} objects (9 in 10 ConfigMaps, the rest LimitRanges and ResourceQuotas with non-canonical quantities), ${opts.reps} repetitions, raw loop ${opts.concurrency} concurrent; `);
   out.write(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB; ${kubectlVersion(opts.kubectl)}; `);
   out.write(`load average (1 min) ${loadBefore} before, ${loadAverage()} after; ${Math.round((performance.now() - started) / 1000)} s in all.\n\n`);
   out.write(figuresTable(results));
