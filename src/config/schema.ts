@@ -92,7 +92,7 @@ const stack = z.strictObject({
     .union([z.boolean(), z.literal("strict", { error: 'expected true, false or "strict"' })])
     .default(true)
     .describe("${var} substitution: true (gitward's variables; other ${...} in multi-line text are left as written), strict (every ${...} is gitward's), false (off)."),
-  forceConflicts: z.boolean().default(false).describe("Take ownership of fields other writers own when applying (as --force-conflicts)."),
+  forceConflicts: z.boolean().default(false).describe("Take over fields another applier owns (hand edits are taken back without it), and objects of another stack, when applying (as --force-conflicts)."),
   dependsOn: z.array(name).default([]),
   environments: z.record(name, stackEnvironment).default({}),
 });

@@ -91,7 +91,7 @@ export interface DiffOptions {
 export interface ApplyOptions {
   readonly stack: StackRef;
   readonly dryRun: boolean;
-  /** Take ownership of fields other writers own. */
+  /** Take over fields another applier owns (fields of Update-operation writers are taken back without it). */
   readonly force: boolean;
   /** Called after each object, for progress displays. */
   readonly onProgress?: (done: number, total: number) => void;

@@ -124,14 +124,22 @@ describe("gitward apply and diff against a cluster", () => {
     assert.ok((parsed.syncs[0]?.gateOverride?.by ?? "") !== "");
   });
 
-  it("reports a conflict with another writer, and takes over when the stack says so", async () => {
+  it("takes back a hand edit, reports a conflict with another applier, and takes over when the stack says so", async () => {
     await client.request({
       method: "PATCH", path: `/api/v1/namespaces/${ns}/configmaps/a`, query: { fieldManager: "kubectl-edit" },
       body: JSON.stringify({ data: { color: "purple" } }), contentType: "application/merge-patch+json",
     });
+    const healed = await cli("apply", "--override-policy", "test");
+    assert.equal(healed.code, 0, healed.stdout + healed.stderr);
+    assert.match(healed.stdout, /configured ConfigMap\/.*\/a: took back \.data\.color from kubectl-edit \(Update\)/);
+    await client.applyPatch(
+      { group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", namespace: ns, name: "a" },
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: ns }, data: { color: "purple" } },
+      { fieldManager: "other-tool", force: true, dryRun: false },
+    );
     const conflict = await cli("apply", "--override-policy", "test");
     assert.equal(conflict.code, 1);
-    assert.match(conflict.stdout, /failed ConfigMap\/.*\/a: app\/a.yaml:1:1: .*kubectl-edit/);
+    assert.match(conflict.stdout, /failed ConfigMap\/.*\/a: app\/a.yaml:1:1: conflict with "other-tool"/);
     const yaml = gitwardYaml(true).replace("    path: app\n", "    path: app\n    forceConflicts: true\n");
     repo.commit({ "gitward.yaml": yaml });
     const forced = await applyJson("--override-policy", "test");

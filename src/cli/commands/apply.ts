@@ -36,7 +36,7 @@ export function applyCommand(run: (action: (io: CliIO, flags: ApplyFlags) => Pro
     .option("--dry-run", "ask the targets what would change; write nothing")
     .addOption(new Option("--prune", "delete what the stack owned and Git no longer has (default: the environment's sync.prune)"))
     .addOption(new Option("--no-prune", "never delete"))
-    .option("--force-conflicts", "take ownership of fields other writers own")
+    .option("--force-conflicts", "take over fields another applier owns (hand edits are taken back without it), and objects of another stack")
     .option("--wait", "wait for the applied objects to become healthy")
     .option("--timeout <duration>", "how long --wait waits, e.g. 90s, 5m", "5m")
     .option("--override-policy <reason>", "apply despite policy denials; the override, who made it and why are recorded")
