@@ -169,6 +169,13 @@ export interface Inventory {
   readonly syncs: readonly SyncRecord[];
 }
 
+/** A stack's inventory in a target, in brief. */
+export interface InventorySummary {
+  readonly stack: string;
+  readonly revision: string;
+  readonly objects: number;
+}
+
 /** An open connection to one target (a cluster, a host root, a database). */
 export interface TargetSession {
   /** Live state against desired; never writes. */
@@ -189,6 +196,12 @@ export interface TargetSession {
     opts: TransactOptions,
   ): Promise<TransactResult>;
   readInventory(stack: StackRef, signal?: AbortSignal): Promise<Inventory | undefined>;
+  /**
+   * The stacks of an environment that have an inventory in this target, with how many objects
+   * each owns: what the target remembers, whatever gitward.yaml says now (a stack removed from
+   * it still owns its objects here). Optional; a provider without it reports no orphans.
+   */
+  listInventories?(environment: string, signal?: AbortSignal): Promise<readonly InventorySummary[]>;
   writeInventory(inventory: Inventory, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import type { CommandRunner } from "../../core/command-runner.ts";
 import type { ObjRef } from "../../core/objref.ts";
 import type {
-  ApplyOptions, ChangeSetEntry, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, RemoveOptions,
+  ApplyOptions, ChangeSetEntry, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, InventorySummary, RemoveOptions,
   StackRef, TargetSession, TransactOptions, TransactResult, WaitOptions,
 } from "../provider.ts";
 import type { HostCommands } from "./commands.ts";
@@ -12,6 +12,7 @@ import type { HostSessionContext } from "./session-context.ts";
 import { diffObjects } from "./session-diff.ts";
 import { removeObjects, transactObjects } from "./session-transact.ts";
 import { waitForHealth } from "./session-wait.ts";
+import { listHostInventories } from "./inventory-list.ts";
 import { readHostInventory, writeHostInventory } from "./state.ts";
 
 /** What a {@link HostSession} is opened with. */
@@ -66,6 +67,11 @@ export class HostSession implements TargetSession {
   /** The stack's inventory under the root, or undefined before its first sync. */
   readInventory(stack: StackRef): Promise<Inventory | undefined> {
     return readHostInventory(this.#ctx.root, stack);
+  }
+
+  /** The environment's inventories under the root. */
+  listInventories(environment: string): Promise<readonly InventorySummary[]> {
+    return listHostInventories(this.#ctx.root, environment);
   }
 
   /** Writes the stack's inventory atomically. */

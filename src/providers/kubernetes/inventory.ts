@@ -4,7 +4,7 @@ import type { KObject } from "../../core/object.ts";
 import { getPath, isRecord } from "../../core/object.ts";
 import type { ObjRef } from "../../core/objref.ts";
 import { formatRef } from "../../core/objref.ts";
-import type { Inventory, StackRef } from "../provider.ts";
+import type { Inventory, InventorySummary, StackRef } from "../provider.ts";
 import { isApiError } from "./errors.ts";
 import { inventoryName } from "./inventory-name.ts";
 import type { ObjectLocation } from "./resource-path.ts";
@@ -58,6 +58,31 @@ export async function readInventory(ctx: SessionContext, stack: StackRef, signal
     throw err;
   }
   return parseInventory(cm, stack, loc);
+}
+
+/** Every inventory of an environment in the inventory namespace: one LIST by the managed-by label. */
+export async function listInventories(ctx: SessionContext, environment: string, signal?: AbortSignal): Promise<InventorySummary[]> {
+  const loc = { group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", namespace: ctx.settings.inventoryNamespace };
+  let list;
+  try {
+    list = await ctx.client.list(loc, { labelSelector: "app.kubernetes.io/managed-by=gitward", ...(signal === undefined ? {} : { signal }) });
+  } catch (err: unknown) {
+    if (isApiError(err, "NotFound")) return [];
+    throw err;
+  }
+  const out: InventorySummary[] = [];
+  for (const cm of list.items) {
+    const raw = getPath(cm, ["data", inventoryKey]);
+    if (typeof raw !== "string") continue;
+    try {
+      const doc = JSON.parse(raw) as { stack?: { environment?: unknown; stack?: unknown }; revision?: unknown; entries?: unknown };
+      if (doc.stack?.environment !== environment || typeof doc.stack.stack !== "string") continue;
+      out.push({ stack: doc.stack.stack, revision: typeof doc.revision === "string" ? doc.revision : "", objects: Array.isArray(doc.entries) ? doc.entries.length : 0 });
+    } catch {
+      // An unreadable inventory is reported when its stack reads it; it is not an orphan to list.
+    }
+  }
+  return out;
 }
 
 /** The inventory a ConfigMap holds, checked against the stack it should belong to. */

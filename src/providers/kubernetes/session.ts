@@ -1,8 +1,8 @@
 import type { ObjRef } from "../../core/objref.ts";
 import type {
-  ApplyOptions, ChangeSetEntry, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, RemoveOptions, StackRef, TargetSession, WaitOptions,
+  ApplyOptions, ChangeSetEntry, InventorySummary, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, RemoveOptions, StackRef, TargetSession, WaitOptions,
 } from "../provider.ts";
-import { readInventory, writeInventory } from "./inventory.ts";
+import { listInventories, readInventory, writeInventory } from "./inventory.ts";
 import { applyObjects } from "./session-apply.ts";
 import type { SessionContext } from "./session-context.ts";
 import { diffAgainstLive } from "./session-diff.ts";
@@ -49,6 +49,11 @@ export class KubernetesSession implements TargetSession {
   /** The stack's inventory ConfigMap, validated; undefined when there is none. */
   readInventory(stack: StackRef, signal?: AbortSignal): Promise<Inventory | undefined> {
     return readInventory(this.ctx, stack, signal);
+  }
+
+  /** The environment's inventories in the inventory namespace. */
+  listInventories(environment: string, signal?: AbortSignal): Promise<readonly InventorySummary[]> {
+    return listInventories(this.ctx, environment, signal);
   }
 
   /** Writes the stack's inventory ConfigMap (and its namespace when missing). */
