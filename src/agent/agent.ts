@@ -3,6 +3,7 @@ import { systemClock, type Clock } from "../core/clock.ts";
 import { ProcessRunner, type CommandRunner } from "../core/command-runner.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import type { Job } from "../engine/decide.ts";
+import { orphanedStacks, type OrphanedStack } from "../engine/orphans.ts";
 import { storeRecorder, type Recorder } from "../engine/recorder.ts";
 import { TargetPool } from "../engine/target-pool.ts";
 import type { Provider } from "../providers/provider.ts";
@@ -64,6 +65,7 @@ export class Agent {
   readonly #recorder: Recorder;
   readonly #drift = new Map<string, DriftMemory>();
   readonly #health: HealthWatch;
+  #orphans: OrphanedStack[] = [];
   #started = false;
 
   constructor(opts: AgentOptions) {
@@ -126,12 +128,32 @@ export class Agent {
     return { ...(this.#watch.head === undefined ? {} : { revision: this.#watch.head.commit.sha }), queued };
   }
 
-  /** Queues a drift check of every served stack now, as the drift timer does. */
+  /** Queues a drift check of every served stack now, as the drift timer does, and looks for orphaned stacks. */
   async checkDrift(): Promise<void> {
     await this.#watch.refresh().catch(() => undefined);
     for (const i of await this.#watch.instances()) {
       if (!this.#scheduler.has(`${i.environment}/${i.stack}`)) this.#enqueue(i.environment, i.stack, "drift", { kind: "drift" });
     }
+    await this.#findOrphans();
+  }
+
+  /** Stacks a target still holds an inventory for that gitward.yaml no longer deploys there. */
+  async #findOrphans(): Promise<void> {
+    const loaded = await this.#watch.config();
+    if (loaded === undefined) return;
+    const found: OrphanedStack[] = [];
+    for (const env of this.#watch.served(Object.keys(loaded.config.environments))) {
+      try {
+        found.push(...await orphanedStacks(this.#pool, env, loaded.config.environments[env]?.targets ?? {}, await this.#watch.instances(env)));
+      } catch (e: unknown) {
+        this.#o.logger.warn({ environment: env, err: e instanceof Error ? e.message : String(e) }, "could not list the targets' inventories");
+      }
+    }
+    const known = new Set(this.#orphans.map((o) => `${o.environment}/${o.target}/${o.stack}`));
+    for (const o of found) {
+      if (!known.has(`${o.environment}/${o.target}/${o.stack}`)) this.#o.logger.warn({ environment: o.environment, target: o.target, stack: o.stack, objects: o.objects }, "orphaned stack: no longer in gitward.yaml, its objects are left in place");
+    }
+    this.#orphans = found;
   }
 
   /** Resolves when the queue has nothing running and nothing waiting (delayed retries included unless told). */
@@ -151,7 +173,10 @@ export class Agent {
 
   /** Everything `gitward status` shows. */
   status(): Promise<AgentStatus> {
-    return agentStatus({ branch: this.#o.branch, watch: this.#watch, recorder: this.#recorder, scheduler: this.#scheduler, drift: (e, s) => this.#drift.get(`${e}/${s}`) });
+    return agentStatus({
+      branch: this.#o.branch, watch: this.#watch, recorder: this.#recorder, scheduler: this.#scheduler,
+      drift: (e, s) => this.#drift.get(`${e}/${s}`), orphaned: this.#orphans,
+    });
   }
 
   /** Checks the branch head cheaply; on a new revision (or at startup), queues syncs. */

@@ -86,10 +86,9 @@ export class HealthWatch {
   async #checkTarget(group: readonly Followed[], signal: AbortSignal | undefined): Promise<void> {
     const first = group[0];
     if (first === undefined) return;
-    const session = await this.#o.pool.session(first.instance);
     const refs = new Map<string, ObjRef>();
     for (const f of group) for (const r of f.refs) refs.set(refKey(r), r);
-    const report = await session.wait([...refs.values()], { timeoutMs: 0, ...(signal === undefined ? {} : { signal }) });
+    const report = await this.#o.pool.use(first.instance, (session) => session.wait([...refs.values()], { timeoutMs: 0, ...(signal === undefined ? {} : { signal }) }));
     const byRef = new Map(report.entries.map((e) => [refKey(e.ref), e]));
     const now = this.#o.clock.now();
     for (const f of group) {

@@ -1,3 +1,4 @@
+import type { OrphanedStack } from "../engine/orphans.ts";
 import type { Recorder } from "../engine/recorder.ts";
 import type { SyncHealth, SyncRow } from "../store/store.ts";
 import type { RepoWatch } from "./repo-watch.ts";
@@ -40,6 +41,8 @@ export interface AgentStatus {
   }[];
   readonly queue: { readonly depth: number; readonly inFlight: number };
   readonly loops: Readonly<Record<string, LoopHealth>>;
+  /** Stacks no longer in gitward.yaml whose objects a target still holds, as the last drift pass found. */
+  readonly orphaned?: readonly OrphanedStack[];
 }
 
 /** What the last drift check of a stack found. */
@@ -57,6 +60,7 @@ export interface StatusSources {
   readonly recorder: Recorder;
   readonly scheduler: Scheduler;
   readonly drift: (environment: string, stack: string) => DriftMemory | undefined;
+  readonly orphaned: readonly OrphanedStack[];
 }
 
 /** The agent's status from its parts: the watched branch, the recorded syncs, drift checks and the queue. */
@@ -94,6 +98,7 @@ export async function agentStatus(s: StatusSources): Promise<AgentStatus> {
     environments,
     queue: { depth: s.scheduler.depth, inFlight: s.scheduler.inFlight },
     loops: s.scheduler.loops(),
+    ...(s.orphaned.length === 0 ? {} : { orphaned: s.orphaned }),
   };
 }
 

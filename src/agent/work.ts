@@ -7,7 +7,7 @@ import { dependencyState, type Job, type RecordedOutcome } from "../engine/decid
 import { reconcileStack, type ReconcileOutcome } from "../engine/reconcile-stack.ts";
 import type { RecordObserver, Recorder } from "../engine/recorder.ts";
 import { revisionInfo } from "../engine/sync-environment.ts";
-import type { TargetPool } from "../engine/target-pool.ts";
+import type { TargetPool, TargetRef } from "../engine/target-pool.ts";
 import type { ProviderContext } from "../providers/provider.ts";
 import { rollbackOf } from "../source/rollback-trailer.ts";
 import type { Commit } from "../source/types.ts";
@@ -199,7 +199,7 @@ export async function rollbackAudit(recorder: Recorder, commit: Commit): Promise
 }
 
 /** Credentials for a target from the agent configuration: `environment/target` first, then `target`. */
-export function targetContext(instance: StackInstance, opts: { readonly targets: AgentConfig["targets"]; readonly kubeconfig?: string }): ProviderContext {
+export function targetContext(instance: TargetRef, opts: { readonly targets: AgentConfig["targets"]; readonly kubeconfig?: string }): ProviderContext {
   const creds = opts.targets[`${instance.environment}/${instance.targetName}`] ?? opts.targets[instance.targetName];
   const kubeconfig = creds?.kubeconfig ?? opts.kubeconfig;
   return {

@@ -5,6 +5,7 @@ import { systemClock } from "../core/clock.ts";
 import type { DiffEntry } from "../providers/provider.ts";
 import { evaluateRevision } from "./evaluate-revision.ts";
 import type { GateOutcome } from "./gate.ts";
+import { orphanedStacks, orphanFinding } from "./orphans.ts";
 import { reconcileStack } from "./reconcile-stack.ts";
 import { noopRecorder } from "./recorder.ts";
 import { dependencyOrder, revisionInfo, type SyncOptions } from "./sync-environment.ts";
@@ -55,6 +56,15 @@ export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<Dif
         stacks.push(stackPlan(instance.stack, instance.targetName, instance.target.provider, instance.dir, entries, sources, policy.prune));
       } catch (e: unknown) {
         errors.push({ stack: instance.stack, message: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    // With every stack compared, what the targets still hold for stacks gitward.yaml dropped.
+    if (opts.stacks === undefined) {
+      try {
+        const targets = evaluation.config?.config.environments[opts.environment]?.targets ?? {};
+        notes.push(...(await orphanedStacks(pool, opts.environment, targets, evaluation.instances, opts.signal)).map(orphanFinding));
+      } catch (e: unknown) {
+        errors.push({ stack: "(inventories)", message: e instanceof Error ? e.message : String(e) });
       }
     }
   } finally {

@@ -151,13 +151,15 @@ async function checkDrift(input: ReconcileInput, facts: DecideInput): Promise<Re
 /** Live state against the revision, through the stack's target; never writes. */
 async function compare(input: ReconcileInput): Promise<readonly DiffEntry[]> {
   if (input.render?.ok !== true) return [];
-  const session = await input.pool.session(input.instance);
+  const objects = input.render.objects;
   const stack = { environment: input.instance.environment, stack: input.instance.stack };
-  const inventory = await session.readInventory(stack, input.signal);
-  const set = await session.diff(labelledObjects(input.render.objects, stack), {
-    ...(inventory === undefined ? {} : { inventory }), ...(input.signal === undefined ? {} : { signal: input.signal }),
+  return input.pool.use(input.instance, async (session) => {
+    const inventory = await session.readInventory(stack, input.signal);
+    const set = await session.diff(labelledObjects(objects, stack), {
+      ...(inventory === undefined ? {} : { inventory }), ...(input.signal === undefined ? {} : { signal: input.signal }),
+    });
+    return set.entries;
   });
-  return set.entries;
 }
 
 type SyncPart = Omit<ReconcileOutcome, "decision">;
@@ -201,13 +203,14 @@ async function syncOne(input: ReconcileInput): Promise<StackSyncResult> {
   const { instance } = input;
   try {
     if (input.render?.ok !== true) throw new Error("the stack did not render");
-    return await syncStack(await input.pool.session(instance), instance, input.render.objects, {
+    const objects = input.render.objects;
+    return await input.pool.use(instance, (session) => syncStack(session, instance, objects, {
       revision: input.revision.sha, dryRun: input.apply.dryRun, prune: input.policy.prune, force: input.apply.forceConflicts,
       waitMs: input.apply.waitMs, gate: input.gate, clock: input.clock,
       ...(input.apply.override === undefined ? {} : { override: input.apply.override }),
       ...(input.apply.onProgress === undefined ? {} : { onProgress: input.apply.onProgress }),
       ...(input.signal === undefined ? {} : { signal: input.signal }),
-    });
+    }));
   } catch (e: unknown) {
     const message = e instanceof GitwardError && e.hint !== undefined ? `${e.message} (hint: ${e.hint})` : e instanceof Error ? e.message : String(e);
     return { environment: instance.environment, stack: instance.stack, target: instance.targetName, entries: [], ok: false, error: message };

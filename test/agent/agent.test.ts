@@ -193,4 +193,31 @@ describe("agent with a fake clock", () => {
     assert.ok(audit.filter((a) => a.kind === "sync").length >= 8);
     assert.equal((await store.verifyAudit()).ok, true);
   });
+
+  it("a stack removed from gitward.yaml is reported as orphaned, its objects left in place", async () => {
+    const withoutWeb = files("v4");
+    delete withoutWeb["web/cm.yaml"];
+    withoutWeb["gitward.yaml"] = (withoutWeb["gitward.yaml"] ?? "").replace(/ {2}web: .*\n/, "");
+    repo.commit({ ...withoutWeb, "web/cm.yaml": null }, "drop web");
+    await advance(60 * second);
+    await advance(300 * second); // the drift pass looks at the targets' inventories
+    const status = await agent.status();
+    const orphaned = status.orphaned ?? [];
+    assert.ok(orphaned.some((o) => o.environment === "dev" && o.stack === "web" && o.objects === 1), JSON.stringify(orphaned));
+    assert.ok(orphaned.every((o) => o.stack === "web"), "only the removed stack");
+    assert.ok(target.objects.has("_ConfigMap_dev_web"), "nothing is deleted");
+  });
+
+  it("a change to a target's definition opens a new session without a restart", async () => {
+    const opens = target.opens;
+    const closes = target.closes;
+    const moved = files("v5");
+    delete moved["web/cm.yaml"];
+    moved["gitward.yaml"] = (moved["gitward.yaml"] ?? "").replace(/ {2}web: .*\n/, "").replace("targets: { cluster: { provider: kubernetes } }\n    sync: { auto: true", "targets: { cluster: { provider: kubernetes, context: other } }\n    sync: { auto: true");
+    repo.commit(moved, "dev's cluster: another context");
+    await advance(60 * second);
+    assert.equal(target.opens, opens + 1, "dev's target opened again with its new definition");
+    assert.equal(target.closes, closes + 1, "and the old session closed");
+    assert.equal((await syncs("dev", "db")).at(-1)?.outcome, "succeeded");
+  });
 });

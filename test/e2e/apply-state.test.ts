@@ -31,7 +31,7 @@ describe("gitward apply --state", () => {
   let repo: TestRepo;
   let state: string;
   const cli = ([command, ...args]: readonly string[], env: Record<string, string> = {}) =>
-    runCli(command === "apply" ? ["apply", "--repo", repo.dir, "--cache-dir", join(work, "cache"), ...args] : [command ?? "", ...args], { env });
+    runCli(command === "apply" || command === "diff" ? [command, "--repo", repo.dir, "--cache-dir", join(work, "cache"), ...args] : [command ?? "", ...args], { env });
 
   before(() => {
     work = mkdtempSync(join(tmpdir(), "gitward-apply-state-"));
@@ -123,5 +123,20 @@ describe("gitward apply --state", () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /PostgreSQL state is not implemented yet/);
     assert.doesNotMatch(r.stderr + r.stdout, /secret/);
+  });
+
+  it("gitward diff reports a stack gitward.yaml dropped whose files a target still holds, and leaves them", async () => {
+    const good = files(root, "v5");
+    repo.commit(good, "v5: back to good");
+    const applied = await cli(["apply", "--env", "dev"]);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    const dropped = { ...good, "gitward.yaml": (good["gitward.yaml"] ?? "").replace(/ {2}site: .*\n/, "") };
+    repo.commit({ ...dropped, "site/index.yaml": null }, "v6: drop the site stack");
+    const d = await cli(["diff", "--env", "dev", "-o", "json"]);
+    const doc = JSON.parse(d.stdout) as { findings: { rule: string; stack?: string; message: string }[] };
+    const orphan = doc.findings.find((f) => f.rule === "stack.orphaned");
+    assert.equal(orphan?.stack, "site", d.stdout);
+    assert.match(orphan?.message ?? "", /no longer deployed to dev\/web .* still owns 1 object/);
+    assert.equal(readFileSync(join(root, "web/index.html"), "utf8"), "v5\n", "nothing was removed");
   });
 });

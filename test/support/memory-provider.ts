@@ -67,6 +67,9 @@ export class MemoryTarget {
         return Promise.resolve({ entries, timedOut: opts.timeoutMs <= 0 && entries.some((e) => e.health !== "healthy") });
       },
       readInventory: (stack: StackRef) => Promise.resolve(this.inventories.get(`${stack.environment}/${stack.stack}`)),
+      listInventories: (environment: string) => Promise.resolve([...this.inventories.values()]
+        .filter((inv) => inv.stack.environment === environment)
+        .map((inv) => ({ stack: inv.stack.stack, revision: inv.revision, objects: inv.entries.length }))),
       writeInventory: (inv) => {
         this.inventories.set(`${inv.stack.environment}/${inv.stack.stack}`, inv);
         return Promise.resolve();

@@ -163,13 +163,17 @@ function statusText(s: AgentStatus, io: CliIO): string {
   if (s.refused !== undefined) lines.push(c.red(`revision ${s.refused.revision.slice(0, 12)} refused:`), ...s.refused.reasons.map((r) => `  ${r}`));
   for (const env of s.environments) {
     lines.push("", c.bold(`Environment ${env.name}`) + ` (auto: ${env.auto ? "on" : "off"}, prune: ${env.prune ? "on" : "off"}, self-heal: ${env.selfHeal ? "on" : "off"})`);
-    lines.push(table(["STACK", "TARGET", "STATE", "CURRENT", "LAST SYNC", "DRIFT", "ERROR"], env.stacks.map((st) => [
+    lines.push(table(["STACK", "TARGET", "STATE", "CURRENT", "LAST SYNC", "HEALTH", "DRIFT", "ERROR"], env.stacks.map((st) => [
       st.stack, st.target,
       st.inSync ? c.green("in sync") : st.lastSync?.outcome === "failed" ? c.red("failed") : st.queued ? "queued" : c.yellow("out of sync"),
       st.current?.slice(0, 12) ?? "-",
       st.lastSync === undefined ? "-" : `${st.lastSync.outcome} ${st.lastSync.at}`,
-      String(st.drift), firstLine(st.lastSync?.error),
+      st.health?.state ?? "-",
+      String(st.drift), firstLine(st.lastSync?.error ?? (st.health?.state === "healthy" ? undefined : st.health?.message)),
     ])).trimEnd());
+    for (const o of (s.orphaned ?? []).filter((x) => x.environment === env.name)) {
+      lines.push(c.yellow(`  orphaned: stack ${o.stack} (target ${o.target}) is no longer in gitward.yaml; ${o.objects} object(s) left in place`));
+    }
   }
   lines.push("", `Queue: ${s.queue.depth} waiting, ${s.queue.inFlight} running`);
   return lines.join("\n") + "\n";
