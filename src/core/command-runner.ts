@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 
 /** What to run: a program and its arguments, never a shell string. */
 export interface CommandSpec {
@@ -54,14 +54,21 @@ export class ProcessRunner implements CommandRunner {
     const maxErr = spec.maxStderrBytes ?? 64 * 1024;
     return new Promise((resolve, reject) => {
       spec.signal?.throwIfAborted();
-      // Its own process group, so a timeout kills what it started too (git's remote helpers
-      // hold its output open; killing git alone left the run waiting for them).
-      const child = spawn(spec.command, [...spec.args], {
-        cwd: spec.cwd,
-        env: spec.env === undefined ? process.env : { ...process.env, ...spec.env },
-        stdio: ["pipe", "pipe", "pipe"],
-        detached: true,
-      });
+      let child: ChildProcess;
+      try {
+        // Its own process group, so a timeout kills what it started too (git's remote helpers
+        // hold its output open; killing git alone left the run waiting for them).
+        child = spawn(spec.command, [...spec.args], {
+          cwd: spec.cwd,
+          env: spec.env === undefined ? process.env : { ...process.env, ...spec.env },
+          stdio: ["pipe", "pipe", "pipe"],
+          detached: true,
+        });
+      } catch (e: unknown) {
+        reject(new CommandStartError(spec.command, e as NodeJS.ErrnoException));
+        return;
+      }
+      const { stdout, stderr, stdin } = child;
       const out: Buffer[] = [];
       let outLen = 0;
       let err = "";
@@ -76,23 +83,37 @@ export class ProcessRunner implements CommandRunner {
         }
       };
       const onAbort = (): void => killGroup();
+      const settle = (): void => {
+        settled = true;
+        clearTimeout(timer);
+        spec.signal?.removeEventListener("abort", onAbort);
+      };
+      // A spawn that fails for lack of descriptors (EMFILE, ENFILE) or processes (EAGAIN) emits
+      // 'error' on the next tick and leaves the child without pipes. The listener is attached
+      // before anything can throw, and stays for a failed kill, so no 'error' is ever unhandled:
+      // the failure is this run's rejection, never the end of the process.
+      child.on("error", (e: NodeJS.ErrnoException) => {
+        if (settled) return;
+        settle();
+        reject(new CommandStartError(spec.command, e));
+      });
       spec.signal?.addEventListener("abort", onAbort, { once: true });
       const timer = setTimeout(() => {
         timedOut = true;
         killGroup();
       }, timeoutMs);
+      // Node leaves the pipes null (or, after EMFILE, undefined) when the spawn failed: 'error' follows.
+      if (!isStream(stdout) || !isStream(stderr) || !isStream(stdin)) return;
       const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
         if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        spec.signal?.removeEventListener("abort", onAbort);
+        settle();
         if (spec.signal?.aborted === true) {
           reject(spec.signal.reason instanceof Error ? spec.signal.reason : Object.assign(new Error("The operation was aborted"), { name: "AbortError" }));
           return;
         }
         resolve({ exitCode: code ?? (sig === null ? 1 : 128), stdout: Buffer.concat(out), stderr: err, timedOut, truncated });
       };
-      child.stdout.on("data", (chunk: Buffer) => {
+      stdout.on("data", (chunk: Buffer) => {
         outLen += chunk.length;
         if (outLen > maxOut) {
           truncated = true;
@@ -101,30 +122,27 @@ export class ProcessRunner implements CommandRunner {
         }
         out.push(chunk);
       });
-      child.stderr.on("data", (chunk: Buffer) => {
+      stderr.on("data", (chunk: Buffer) => {
         if (err.length < maxErr) err += chunk.toString("utf8").slice(0, maxErr - err.length);
-      });
-      child.on("error", (e: NodeJS.ErrnoException) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        spec.signal?.removeEventListener("abort", onAbort);
-        reject(new CommandStartError(spec.command, e));
       });
       child.on("close", finish);
       // A killed process whose output something else still holds open: do not wait for it.
       child.on("exit", (code, sig) => {
         if (!timedOut && !truncated && spec.signal?.aborted !== true) return;
         setTimeout(() => {
-          child.stdout.destroy();
-          child.stderr.destroy();
+          stdout.destroy();
+          stderr.destroy();
           finish(code, sig);
         }, 200).unref();
       });
-      child.stdin.on("error", () => {
+      stdin.on("error", () => {
         // The child may exit before reading its input; its exit code tells what happened.
       });
-      child.stdin.end(spec.input ?? "");
+      stdin.end(spec.input ?? "");
     });
   }
+}
+
+function isStream<T extends object>(s: T | null | undefined): s is T {
+  return s !== null && s !== undefined;
 }

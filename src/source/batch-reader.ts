@@ -89,6 +89,12 @@ export class CatFileBatch implements BlobReader {
     const child = spawn("git", [`--git-dir=${this.options.gitDir}`, "cat-file", "--batch"], {
       stdio: ["pipe", "pipe", "pipe"],
     });
+    // First: a spawn that fails (EMFILE, EAGAIN) emits 'error' on the next tick and leaves the
+    // pipes unset; unhandled, that 'error' would end the process.
+    child.on("error", (error) => this.ended(child, error));
+    if ((child.stdout as unknown) == null || (child.stdin as unknown) == null || (child.stderr as unknown) == null) {
+      throw new GitwardError("git", `reading objects from ${this.options.displayName} failed: cannot start git cat-file`);
+    }
     this.child = child;
     this.stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -100,7 +106,6 @@ export class CatFileBatch implements BlobReader {
     child.stdin.on("error", () => {
       // The process died; its close event rejects what is pending.
     });
-    child.on("error", (error) => this.ended(child, error));
     child.on("close", () => this.ended(child, undefined));
     return child;
   }
