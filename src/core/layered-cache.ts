@@ -40,12 +40,13 @@ export class LayeredCache<T> implements ContentCache<T> {
     this.#memory.set(key, value);
     if (this.#dir === undefined) return;
     const path = this.#path(key);
-    await mkdir(join(this.#dir, key.slice(0, 2)), { recursive: true });
+    // Entries may hold rendered Secrets: directories 0700 and files 0600 (whatever the umask says).
+    await mkdir(join(this.#dir, key.slice(0, 2)), { recursive: true, mode: 0o700 });
     // Unique per write: two writers of one key in one process (the agent evaluates environments
     // in parallel) must not rename each other's temporary file.
     const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
     try {
-      await writeFile(tmp, JSON.stringify({ key, value }));
+      await writeFile(tmp, JSON.stringify({ key, value }), { mode: 0o600 });
       await rename(tmp, path);
     } catch {
       // A cache that cannot be written is only slower next time; the value is still in memory.

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { ProcessRunner, type CommandRunner } from "../core/command-runner.ts";
@@ -10,7 +11,7 @@ import type { Config } from "../config/schema.ts";
 import { Renderer } from "../render/renderer.ts";
 import { builtinScopes, chainScopes, type ScopeResolver } from "../render/scopes.ts";
 import { openSource } from "../source/open-source.ts";
-import { maskUserinfo } from "../source/source-location.ts";
+import { maskUserinfo, parseLocation } from "../source/source-location.ts";
 import type { GitSource } from "../source/types.ts";
 
 /** Where gitward reads from and how: the options shared by validate, render and plan. */
@@ -66,6 +67,9 @@ export async function openWorkspace(opts: WorkspaceOptions): Promise<Workspace> 
   }
   if (opts.noSchema !== true) schemas.push(createOfflineValidator());
   progress(`opening ${maskUserinfo(opts.repo)}`);
+  // Renders and mirrors may hold what the repository keeps from others (rendered Secrets):
+  // a cache directory gitward creates is its user's alone. One that exists is left as it is.
+  if (opts.cacheDir !== "" && (!opts.noCache || parseLocation(opts.repo).kind === "remote")) await mkdir(opts.cacheDir, { recursive: true, mode: 0o700 });
   const source = await openSource(opts.repo, {
     cacheDir: opts.cacheDir, runner, ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   });
