@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
+import { hostCommandSetSchema, targetKeyPattern } from "../providers/host/command-definitions.ts";
 
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label");
 const seconds = z.number().positive().max(7 * 24 * 3600);
@@ -11,6 +12,8 @@ const targetCredentials = z.strictObject({
   kubeconfig: z.string().min(1).optional().describe("kubeconfig file for a kubernetes target."),
   context: z.string().min(1).optional().describe("kubeconfig context, over the one in gitward.yaml."),
   root: z.string().min(1).optional().describe("Root directory for a host target, over the one in gitward.yaml."),
+  commands: hostCommandSetSchema.optional()
+    .describe("The commands a host target may run, by the names gitward.yaml gives in check, reload and health: an argument array, or {command, timeoutSeconds}."),
 });
 
 /** A secret read from an environment variable or a file, never written in the config itself. */
@@ -39,7 +42,7 @@ export const agentConfigSchema = z.strictObject({
   }).default({ poll: 30, drift: 300, retryBase: 5, retryMax: 300, dependencyWait: 2, health: 5 }),
   healthTimeout: seconds.default(300).describe("Seconds a synced stack has to become healthy before it is recorded as timed out; an environment's sync.timeout overrides it; --health-timeout overrides this."),
   gracePeriodSeconds: seconds.default(30).describe("On SIGTERM: how long in-flight syncs may finish before they are cancelled."),
-  targets: z.record(name, targetCredentials).default({}),
+  targets: z.record(z.string().regex(targetKeyPattern, "must be a target name, or environment/target"), targetCredentials).default({}),
   webhook: z.strictObject({
     github: secretRef.optional(), gitlab: secretRef.optional(), gitea: secretRef.optional(), generic: secretRef.optional(),
   }).default({}),

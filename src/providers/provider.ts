@@ -214,7 +214,21 @@ export interface ProviderContext {
   readonly context?: string;
   /** Host target roots by target name, overriding gitward.yaml's (an agent's own layout, tests). */
   readonly hostRoots?: Readonly<Record<string, string>>;
+  /**
+   * The commands a host target may run, by target name, then by the name gitward.yaml gives in
+   * `check`, `reload` and `health`. Only the runner defines them (the agent configuration, or
+   * `--host-commands` for a push); a name missing here runs nothing and fails the sync.
+   */
+  readonly hostCommands?: Readonly<Record<string, Readonly<Record<string, HostCommandDefinition>>>>;
   readonly signal?: AbortSignal;
+}
+
+/** One command a runner lets a host target run: an exact argument array, and how long one run may take. */
+export interface HostCommandDefinition {
+  /** The program and its arguments; `{staged}` and `{root}` are replaced, nothing else is interpreted. */
+  readonly command: readonly string[];
+  /** Seconds one run may take before it and everything it started are killed; default 60 (check, reload). */
+  readonly timeoutSeconds?: number;
 }
 
 /** A kind of system gitward manages: opens sessions to its targets. */
