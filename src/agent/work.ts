@@ -198,7 +198,7 @@ export async function rollbackAudit(recorder: Recorder, commit: Commit): Promise
   });
 }
 
-/** Credentials for a target from the agent configuration: `environment/target` first, then `target`. */
+/** Credentials (and a host target's commands) from the agent configuration: `environment/target` first, then `target`. */
 export function targetContext(instance: TargetRef, opts: { readonly targets: AgentConfig["targets"]; readonly kubeconfig?: string }): ProviderContext {
   const creds = opts.targets[`${instance.environment}/${instance.targetName}`] ?? opts.targets[instance.targetName];
   const kubeconfig = creds?.kubeconfig ?? opts.kubeconfig;
@@ -206,5 +206,7 @@ export function targetContext(instance: TargetRef, opts: { readonly targets: Age
     ...(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig }),
     ...(creds?.context === undefined ? {} : { context: creds.context }),
     ...(creds?.root === undefined ? {} : { hostRoots: { [instance.targetName]: creds.root } }),
+    // Always given, empty when undefined: a host target's commands come from here, never from Git.
+    hostCommands: { [instance.targetName]: creds?.commands ?? {} },
   };
 }
