@@ -34,7 +34,7 @@ export function parseStateUrl(url: string): StateLocation {
   return { kind: "sqlite", path: text };
 }
 
-/** Opens the store a state URL names (see {@link parseStateUrl}). */
+/** Opens the store a state URL names (see {@link parseStateUrl}); `{ readOnly: true }` to read an existing one without creating it. */
 export async function openStore(url: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const where = parseStateUrl(url);
   return openSqliteStore(where.path, options);

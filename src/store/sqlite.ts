@@ -1,5 +1,4 @@
-import { mkdir } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { SQLInputValue, StatementSync } from "node:sqlite";
 import { DatabaseSync } from "node:sqlite";
 import { auditHash, canonicalJson, chainBreak, genesisHash } from "./audit-hash.ts";
@@ -7,10 +6,11 @@ import type { ChainHead } from "./audit-hash.ts";
 import type { Now, PreparedDrift, PreparedSync } from "./prepare.ts";
 import { compact, listLimit, prepareAudit, prepareDrift, prepareHealth, prepareNewSync, prepareResult } from "./prepare.ts";
 import { redact } from "./redact.ts";
-import { migrate } from "./sqlite/migrations.ts";
+import { checkSchema, migrate } from "./sqlite/migrations.ts";
 import { auditFromRow, driftFromRow, syncFromRow } from "./sqlite/rows.ts";
 import type { Row } from "./sqlite/rows.ts";
 import { sqliteCode, sqliteFailure, sqliteForeignKeyViolation } from "./sqlite/sqlite-errors.ts";
+import { preparePrivateFile, requireExistingFile } from "./sqlite/state-file.ts";
 import { immediate } from "./sqlite/transaction.ts";
 import { invalidCall } from "./store-error.ts";
 import type {
@@ -23,6 +23,11 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
   /** The clock for default timestamps; default the system clock. */
   readonly now?: Now;
+  /**
+   * Open an existing database to read it (`gitward status`, `history`, `audit verify`): a
+   * missing file is an error, nothing is created, migrated or written. Default false.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** The busy timeout when none is given, in milliseconds. */
@@ -31,7 +36,9 @@ export const defaultBusyTimeoutMs = 5000;
 /**
  * Opens (creating it and its directory if needed) an SQLite state database and brings its schema
  * up to date: WAL journal so readers never block the writer, a busy timeout so processes sharing
- * the file wait for each other, foreign keys on. `":memory:"` opens a private in-memory database.
+ * the file wait for each other, foreign keys on. The file and its directory are created private
+ * (0600, 0700). `":memory:"` opens a private in-memory database. With `readOnly`, the file must
+ * exist and be at this code's schema; nothing is written.
  *
  * node:sqlite is synchronous: a call blocks the event loop while SQLite works or waits for a
  * lock (at most the busy timeout). Statements are small and indexed, so this is brief.
@@ -40,23 +47,25 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   const memory = path === ":memory:";
   const location = memory ? "sqlite::memory:" : `sqlite:${resolve(path)}`;
   const busyTimeoutMs = options.busyTimeoutMs ?? defaultBusyTimeoutMs;
+  const readOnly = options.readOnly === true && !memory;
   if (path === "") throw invalidCall("the SQLite path is empty");
-  if (!memory) {
-    try {
-      await mkdir(dirname(resolve(path)), { recursive: true });
-    } catch (e: unknown) {
-      throw sqliteFailure(location, "create its directory", busyTimeoutMs, e);
-    }
-  }
+  if (readOnly) await requireExistingFile(resolve(path), location);
+  else if (!memory) await preparePrivateFile(resolve(path), location);
   let db: DatabaseSync | undefined;
   try {
-    db = new DatabaseSync(path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
-    db.exec("PRAGMA journal_mode = WAL");
-    // In WAL mode NORMAL is consistent after a crash and skips an fsync per transaction; a power
-    // loss may lose the last transactions, which the agent redoes (a sync is recorded again).
-    db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA foreign_keys = ON");
-    migrate(db, location);
+    db = new DatabaseSync(path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true, readOnly });
+    if (readOnly) {
+      checkSchema(db, location);
+    } else {
+      db.exec("PRAGMA journal_mode = WAL");
+      // In WAL mode NORMAL is consistent after a crash and skips an fsync per transaction; a power
+      // loss may lose the last transactions, which the agent redoes (a sync is recorded again).
+      db.exec("PRAGMA synchronous = NORMAL");
+      db.exec("PRAGMA foreign_keys = ON");
+      // A REPLACE deletes the row it conflicts with; with this, DELETE triggers see it.
+      db.exec("PRAGMA recursive_triggers = ON");
+      migrate(db, location);
+    }
     return new SqliteStore(db, location, busyTimeoutMs, options.now ?? (() => new Date()));
   } catch (e: unknown) {
     if (db?.isOpen === true) db.close();

@@ -85,6 +85,18 @@ export const migrations: readonly Migration[] = [
     name: "health of a sync's objects",
     sql: `ALTER TABLE syncs ADD COLUMN health TEXT;  -- JSON: SyncHealth`,
   },
+  {
+    version: 3,
+    name: "audit rows cannot be replaced",
+    // INSERT OR REPLACE (and REPLACE INTO) deletes the row it conflicts with without firing
+    // DELETE triggers unless recursive_triggers is on, a per-connection setting another
+    // program's connection does not have. A BEFORE INSERT trigger sees the old row still there.
+    sql: `
+      CREATE TRIGGER audit_events_no_replace BEFORE INSERT ON audit_events
+        WHEN EXISTS (SELECT 1 FROM audit_events WHERE seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: rows cannot be replaced'); END;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the last migration's. */
@@ -97,6 +109,26 @@ export interface MigrationReport {
   readonly to: number;
   /** The versions applied now, in order. */
   readonly applied: readonly number[];
+}
+
+/**
+ * Checks, without writing, that a database opened read-only is gitward's and at the schema this
+ * code reads: a reader cannot migrate, and must not guess at columns an older schema lacks.
+ */
+export function checkSchema(db: DatabaseSync, location: string, steps: readonly Migration[] = migrations): void {
+  const known = steps.at(-1)?.version ?? 0;
+  const hasTable = db.prepare("SELECT 1 AS x FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
+  if (!hasTable) throw stateError(location, "is not a gitward state database (it has no schema_migrations table)", { hint: "check the --state path" });
+  const row = db.prepare("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").get();
+  const version = typeof row?.["v"] === "number" ? row["v"] : 0;
+  if (version > known) {
+    throw stateError(location, `has schema version ${version}, newer than ${known}, the latest this gitward knows`, { hint: "a newer gitward wrote it: upgrade gitward" });
+  }
+  if (version < known) {
+    throw stateError(location, `has schema version ${version}, older than ${known}, which this gitward reads`, {
+      hint: "start the agent (or gitward apply --state) once on it with this gitward: it migrates the file",
+    });
+  }
 }
 
 /**
