@@ -133,7 +133,7 @@ export function statusCommand(run: Run<ClientFlags>): Command {
     .action(run(async (io, flags) => {
       if (flags.state !== undefined) {
         const { openStore } = await import("../../store/open.ts");
-        const store = await openStore(flags.state);
+        const store = await openStore(flags.state, { readOnly: true });
         try {
           const syncs = await store.listSyncs({ limit: 1000 });
           const latest = new Map<string, (typeof syncs)[number]>();
@@ -197,7 +197,7 @@ export function historyCommand(run: Run<HistoryFlags>): Command {
       let syncs: SyncRow[];
       if (flags.state !== undefined) {
         const { openStore } = await import("../../store/open.ts");
-        const store = await openStore(flags.state);
+        const store = await openStore(flags.state, { readOnly: true });
         try {
           syncs = await store.listSyncs(query);
         } finally {
@@ -267,7 +267,7 @@ export function auditCommand(run: Run<AuditFlags>): Command {
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .action(run(async (io, flags) => {
       const { openStore } = await import("../../store/open.ts");
-      const store = await openStore(flags.state);
+      const store = await openStore(flags.state, { readOnly: true });
       try {
         const v = await store.verifyAudit();
         if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, ...v }, null, 2) + "\n");

@@ -1,8 +1,9 @@
+import { existsSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ErrorCode, GitwardError } from "../../core/errors.ts";
 import { rollback, type RollbackPublish, type RollbackResult, type RollbackTarget } from "../../engine/rollback.ts";
 import { defaultCacheDir } from "../../engine/workspace.ts";
-import { addOutputOption } from "../common-options.ts";
+import { addOutputOption, looksLikeUrl } from "../common-options.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { CliIO } from "../io.ts";
 
@@ -70,6 +71,10 @@ Docs: docs/rollback.md`);
 }
 
 async function rollbackAction(io: CliIO, flags: RollbackFlags): Promise<number> {
+  // git run in a directory that does not exist fails as if git were missing ("install git").
+  if (!looksLikeUrl(flags.repo) && !existsSync(flags.repo)) {
+    throw new GitwardError(ErrorCode.Git, `repository ${flags.repo} does not exist`, { hint: "pass --repo with a clone, a bare repository, or a URL" });
+  }
   const sourceBranch = flags.sourceBranch ?? flags.branchFrom;
   const result = await rollback({
     repo: flags.repo, configPath: flags.config, environment: flags.env, reason: flags.reason,
