@@ -22,6 +22,29 @@ const secretRef = z.strictObject({
   file: z.string().min(1).optional(),
 }).refine((s) => (s.env === undefined) !== (s.file === undefined), "give exactly one of env or file");
 
+/**
+ * The keys the agent trusts commit signatures from, and the environments that must have them.
+ * The requirement is the agent's, not Git's: a commit cannot turn it off by editing gitward.yaml.
+ */
+const verification = z.strictObject({
+  allowedSigners: z.string().min(1).optional().describe("SSH allowed-signers file (as git's gpg.ssh.allowedSignersFile); --allowed-signers overrides."),
+  gpgKeyring: z.string().min(1).optional().describe("File of trusted GPG public keys; --gpg-keyring overrides."),
+  requireSignedCommits: z.array(z.union([name, z.literal("*")])).default([])
+    .describe("Environments whose head commit must be signed by a trusted key, or [\"*\"] for all; --require-signed-commits overrides."),
+}).refine((v) => v.allowedSigners === undefined || v.gpgKeyring === undefined, "give allowedSigners or gpgKeyring, not both");
+
+/** The HTTP server's limits: a flood of connections is turned away, not served until file descriptors run out. */
+const http = z.strictObject({
+  maxConnections: z.number().int().min(1).max(65536).default(512).describe("Connections open at once; more are closed as they arrive."),
+  idleTimeout: seconds.default(30).describe("Seconds a connection may stay silent before it is closed."),
+  headersTimeout: seconds.default(10).describe("Seconds a client has to send a request's headers."),
+  requestTimeout: seconds.default(30).describe("Seconds a client has to send a whole request."),
+  tls: z.strictObject({
+    cert: z.string().min(1).describe("PEM certificate chain file."),
+    key: z.string().min(1).describe("PEM private key file."),
+  }).optional().describe("Serve HTTPS instead of HTTP."),
+}).default({ maxConnections: 512, idleTimeout: 30, headersTimeout: 10, requestTimeout: 30 });
+
 /** The agent's own configuration (`--config agent.yaml`): outside Git, next to the credentials. */
 export const agentConfigSchema = z.strictObject({
   repo: z.string().min(1).optional().describe("Repository URL or path; --repo overrides."),
@@ -45,8 +68,16 @@ export const agentConfigSchema = z.strictObject({
   targets: z.record(z.string().regex(targetKeyPattern, "must be a target name, or environment/target"), targetCredentials).default({}),
   webhook: z.strictObject({
     github: secretRef.optional(), gitlab: secretRef.optional(), gitea: secretRef.optional(), generic: secretRef.optional(),
+    replayWindow: seconds.default(86400).describe("Seconds a delivery (its id and its body) is remembered, so a replay is ignored."),
+    replayMemory: z.number().int().min(100).max(1_000_000).default(10_000).describe("Deliveries remembered at most; the oldest are forgotten first."),
+  }).default({ replayWindow: 86400, replayMemory: 10_000 }),
+  api: z.strictObject({
+    token: secretRef.optional(),
+    tokenName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "letters, digits and . _ @ -, at most 64").optional()
+      .describe("Who the token stands for in the audit log (default api-token)."),
   }).default({}),
-  api: z.strictObject({ token: secretRef.optional() }).default({}),
+  verification: verification.default({ requireSignedCommits: [] }),
+  http,
 });
 
 /** The parsed agent configuration. */
