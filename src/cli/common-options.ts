@@ -4,6 +4,8 @@ import { ErrorCode, GitwardError } from "../core/errors.ts";
 import type { InstanceFilter } from "../config/stack-instances.ts";
 import type { SignatureVerification } from "../source/types.ts";
 import { defaultCacheDir, type WorkspaceOptions } from "../engine/workspace.ts";
+import type { ProviderContext } from "../providers/provider.ts";
+import { loadHostCommandsFile } from "./host-commands-file.ts";
 
 /** The flags every repository command shares, as commander parses them. */
 export interface CommonFlags {
@@ -47,6 +49,30 @@ export function addCommonOptions(cmd: Command): Command {
     .option("-q, --quiet", "no progress messages on stderr")
     .option("--no-color", "no colour, even on a terminal (NO_COLOR is honoured too)")
     .option("--debug", "show stack traces for errors");
+}
+
+/** The flags of the commands that reach targets (apply, diff). */
+export interface TargetFlags extends CommonFlags {
+  hostCommands?: string;
+}
+
+/** Adds `--host-commands FILE` (apply, diff): the commands host targets may run, defined by whoever runs the push. */
+export function addHostCommandsOption(cmd: Command): Command {
+  return cmd.option("--host-commands <file>", "YAML file defining the commands host targets may run (target → name → argument array); gitward.yaml only names them");
+}
+
+/**
+ * How apply and diff reach the environment's targets: --kubeconfig and --context for
+ * Kubernetes, and for host targets the commands --host-commands defines (none without it, so a
+ * command gitward.yaml names fails its stack and nothing runs).
+ */
+export async function pushProviderContext(flags: TargetFlags, environment: string): Promise<ProviderContext> {
+  const hostCommands = flags.hostCommands === undefined ? undefined : await loadHostCommandsFile(resolve(flags.hostCommands), environment);
+  return {
+    ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }),
+    ...(flags.context === undefined ? {} : { context: flags.context }),
+    ...(hostCommands === undefined ? {} : { hostCommands }),
+  };
 }
 
 /** Adds `-o, --output` with the given formats, the first being the default. */

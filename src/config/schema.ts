@@ -18,8 +18,6 @@ const relPath = z
   .refine((p) => !p.startsWith("/"), "must be relative to the directory of gitward.yaml")
   .refine((p) => !p.split("/").includes(".."), "must not contain '..'");
 
-const command = z.array(z.string().min(1)).min(1).describe("A program and its arguments; never a shell string.");
-
 const kubernetesTarget = z.strictObject({
   provider: z.literal("kubernetes"),
   context: z.string().min(1).optional().describe("kubeconfig context the agent uses; credentials never live in Git."),
@@ -27,19 +25,43 @@ const kubernetesTarget = z.strictObject({
   description: z.string().optional(),
 });
 
+/**
+ * Where an argument array that gitward.yaml used to hold now goes: the repository names a
+ * command, and whoever holds the target's credentials defines what the name runs.
+ */
+const inlineCommandMessage = (input: unknown): string =>
+  `commands are not written in gitward.yaml any more: write a command name here (e.g. nginx-test) and define that name as ${JSON.stringify(input)} `
+  + "under targets.<target>.commands in the agent configuration, or under <target>: in the --host-commands file of gitward apply (docs/host.md#commands)";
+
+/** A command name a host target runs; the runner's configuration defines what it runs. */
+const commandName = z
+  .string({ error: (issue) => (Array.isArray(issue.input) ? inlineCommandMessage(issue.input) : undefined) })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "must be a command name (letters, digits, '.', '_', '-'; at most 63)")
+  .describe("The name of a command defined by the runner (the agent configuration's targets.<target>.commands, or apply --host-commands); never an argument array.");
+
 const healthCheck = z.strictObject({
-  command,
+  command: commandName,
   attempts: z.number().int().min(1).max(1000).default(10).describe("Tries before the change is rolled back."),
   intervalSeconds: z.number().min(0).max(3600).default(1).describe("Pause between tries."),
-  timeoutSeconds: z.number().positive().max(3600).default(10).describe("Time limit of one try."),
+  timeoutSeconds: z.number().positive().max(3600).default(10).describe("Time limit of one try; the command's own timeoutSeconds, where the runner defines it, is a ceiling."),
 });
+
+/** An argument array where a union expects a name: refused with the migration message, not "expected string or object". */
+const refuseInline = (value: unknown, ctx: z.core.$RefinementCtx): unknown => {
+  if (Array.isArray(value)) {
+    ctx.addIssue({ code: "custom", message: inlineCommandMessage(value), input: value });
+    return z.NEVER;
+  }
+  return value;
+};
 
 const hostTarget = z.strictObject({
   provider: z.literal("host"),
   root: z.string().min(1).describe("Directory the files are written under (absolute, or relative to the working directory)."),
-  check: command.optional().describe("Run against the staged new tree before anything changes; {staged} is its directory, {root} the root."),
-  reload: command.optional().describe("Run after the files changed; a failure rolls the change back."),
-  health: z.union([command, healthCheck]).optional().describe("Run after reload until it succeeds; failing every try rolls the change back."),
+  check: commandName.optional().describe("Command name: run against the staged new tree before anything changes; a failure changes nothing."),
+  reload: commandName.optional().describe("Command name: run after the files changed; a failure rolls the change back."),
+  health: z.preprocess(refuseInline, z.union([commandName, healthCheck])).optional()
+    .describe("Command name, or {command, attempts, intervalSeconds, timeoutSeconds}: run after reload until it succeeds; failing every try rolls the change back."),
   description: z.string().optional(),
 });
 

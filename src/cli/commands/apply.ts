@@ -10,12 +10,12 @@ import { openWorkspace } from "../../engine/workspace.ts";
 import { findingsText } from "../../plan/format-text.ts";
 import { pushActor, pushDetail } from "../actor.ts";
 import { addKubernetesTuning, kubernetesTuning, type TuningFlags } from "../kubernetes-flags.ts";
-import { addCommonOptions, addOutputOption, verificationFrom, workspaceOptions, type CommonFlags } from "../common-options.ts";
+import { addCommonOptions, addHostCommandsOption, addOutputOption, pushProviderContext, verificationFrom, workspaceOptions, type CommonFlags, type TargetFlags } from "../common-options.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { CliIO } from "../io.ts";
 
-interface ApplyFlags extends CommonFlags, TuningFlags {
+interface ApplyFlags extends TargetFlags, TuningFlags {
   rev: string;
   output: "text" | "json";
   dryRun?: boolean;
@@ -43,6 +43,7 @@ export function applyCommand(run: (action: (io: CliIO, flags: ApplyFlags) => Pro
     .option("--state <url>", "also record history and audit in this state store, as the agent does: sqlite:PATH")
     .option("--by <name>", "who runs it, for history and audit (default: the CI actor, else the OS user)");
   addKubernetesTuning(cmd);
+  addHostCommandsOption(cmd);
   addOutputOption(addCommonOptions(cmd), ["text", "json"]);
   return cmd.action(run(apply));
 }
@@ -51,6 +52,8 @@ async function apply(io: CliIO, flags: ApplyFlags): Promise<number> {
   const environment = singleEnvironment(flags);
   const by = pushActor(flags.by);
   const detail = pushDetail();
+  // Read before anything else: a bad --host-commands file fails before the state or the repository is opened.
+  const providerContext = await pushProviderContext(flags, environment);
   // Opened first: a bad state URL fails before anything is applied.
   const store = flags.state === undefined ? undefined : await (await import("../../store/open.ts")).openStore(flags.state);
   const ws = await openWorkspace(workspaceOptions(flags, io.progress, { clusterSchemas: false })).catch(async (e: unknown) => {
@@ -71,7 +74,7 @@ async function apply(io: CliIO, flags: ApplyFlags): Promise<number> {
       trigger: { kind: "push", by, ...(detail === undefined ? {} : { detail }) },
       ...(verification === undefined ? {} : { verification }),
       providers: defaultProviders(kubernetesTuning(flags)),
-      providerContext: { ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) },
+      providerContext,
       onStack: (stack, phase) => { if (phase === "start") io.progress(`${flags.dryRun === true ? "dry-run: " : ""}syncing stack ${stack}`); },
       onProgress: progressDisplay(io, flags.quiet === true),
     });

@@ -8,12 +8,12 @@ import { planToJson } from "../../plan/format-json.ts";
 import { planToMarkdown } from "../../plan/format-markdown.ts";
 import { findingsText, planToText } from "../../plan/format-text.ts";
 import { addKubernetesTuning, kubernetesTuning, type TuningFlags } from "../kubernetes-flags.ts";
-import { addCommonOptions, addOutputOption, verificationFrom, workspaceOptions, type CommonFlags } from "../common-options.ts";
+import { addCommonOptions, addHostCommandsOption, addOutputOption, pushProviderContext, verificationFrom, workspaceOptions, type TargetFlags } from "../common-options.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { CliIO } from "../io.ts";
 import { singleEnvironment } from "./apply.ts";
 
-interface DiffFlags extends CommonFlags, TuningFlags {
+interface DiffFlags extends TargetFlags, TuningFlags {
   rev: string;
   output: "text" | "markdown" | "json";
   detailedExitcode?: boolean;
@@ -26,12 +26,15 @@ export function diffCommand(run: (action: (io: CliIO, flags: DiffFlags) => Promi
     .option("-r, --rev <rev>", "revision to compare with", "HEAD")
     .option("--detailed-exitcode", "exit 0 with no differences, 2 with differences, 1 on error");
   addKubernetesTuning(cmd);
+  addHostCommandsOption(cmd);
   addOutputOption(addCommonOptions(cmd), ["text", "markdown", "json"]);
   return cmd.action(run(diff));
 }
 
 async function diff(io: CliIO, flags: DiffFlags): Promise<number> {
   const environment = singleEnvironment(flags);
+  // diff runs no command; the same definitions are accepted so that apply's command line works here too.
+  const providerContext = await pushProviderContext(flags, environment);
   const ws = await openWorkspace(workspaceOptions(flags, io.progress, { clusterSchemas: false }));
   try {
     const verification = verificationFrom(flags);
@@ -40,7 +43,7 @@ async function diff(io: CliIO, flags: DiffFlags): Promise<number> {
       environment, ...(flags.stack === undefined ? {} : { stacks: flags.stack }),
       ...(verification === undefined ? {} : { verification }),
       providers: defaultProviders(kubernetesTuning(flags)),
-      providerContext: { ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }), ...(flags.context === undefined ? {} : { context: flags.context }) },
+      providerContext,
     });
     const findings = [...outcome.findings].sort(compareFindings);
     for (const e of outcome.errors) io.err(`${io.errColors.red("error")}: stack ${e.stack}: ${e.message}\n`);

@@ -4,49 +4,53 @@ import type { CommandOutput } from "../provider.ts";
 /** Bytes of a command's output kept in a sync record. */
 export const outputCap = 8 * 1024;
 
-/** A host target's commands, as gitward.yaml defines them. */
-export interface HostCommands {
-  readonly check?: readonly string[];
-  readonly reload?: readonly string[];
-  readonly health?: HealthCommand;
-}
-
-/** The health command and how long to keep trying it. */
-export interface HealthCommand {
-  readonly command: readonly string[];
-  readonly attempts: number;
-  readonly intervalMs: number;
+/** A command a host target runs: the name gitward.yaml gave it, the runner's argument array for it, and its time limit. */
+export interface HostCommand {
+  readonly name: string;
+  readonly argv: readonly string[];
+  /** Milliseconds one run may take before it and everything it started are killed. */
   readonly timeoutMs: number;
 }
 
-/** Timeout of check and reload. */
-const commandTimeoutMs = 60_000;
+/** A host target's commands, resolved: names from gitward.yaml, argument arrays from the runner. */
+export interface HostCommands {
+  readonly check?: HostCommand;
+  readonly reload?: HostCommand;
+  readonly health?: HealthCommand;
+}
+
+/** The health command (its `timeoutMs` is the limit of one try) and how long to keep trying it. */
+export interface HealthCommand {
+  readonly command: HostCommand;
+  readonly attempts: number;
+  readonly intervalMs: number;
+}
 
 /**
  * Runs one command: `{root}` and `{staged}` in its arguments are replaced, it runs in the root
  * with the runner's environment, and its output is captured, capped. A command that cannot
- * start is a failed result (exit -1), not an exception.
+ * start, or is killed for its time limit, is a failed result (exit -1), not an exception.
  */
 export async function runHostCommand(
   runner: CommandRunner,
   phase: CommandOutput["phase"],
-  argv: readonly string[],
+  cmd: HostCommand,
   places: { readonly root: string; readonly staged?: string },
-  opts: { readonly timeoutMs?: number; readonly signal?: AbortSignal } = {},
+  opts: { readonly signal?: AbortSignal } = {},
 ): Promise<CommandOutput> {
-  const command = argv.map((a) => a.replaceAll("{root}", places.root).replaceAll("{staged}", places.staged ?? places.root));
+  const command = cmd.argv.map((a) => a.replaceAll("{root}", places.root).replaceAll("{staged}", places.staged ?? places.root));
   const [program, ...args] = command;
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   if (program === undefined) return { phase, command, exitCode: -1, output: "empty command", durationMs: 0 };
   try {
     const r = await runner.run({
-      command: program, args, cwd: places.root, timeoutMs: opts.timeoutMs ?? commandTimeoutMs,
+      command: program, args, cwd: places.root, timeoutMs: cmd.timeoutMs,
       maxStdoutBytes: 1024 * 1024, maxStderrBytes: outputCap,
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     });
     const text = [r.stdout.toString("utf8"), r.stderr].filter((t) => t !== "").join("\n");
-    const note = r.timedOut ? `\n(killed after ${opts.timeoutMs ?? commandTimeoutMs} ms)` : "";
+    const note = r.timedOut ? `\n(killed after ${cmd.timeoutMs} ms, with every process it started)` : "";
     return { phase, command, exitCode: r.timedOut ? -1 : r.exitCode, output: cap(text) + note, durationMs: elapsed() };
   } catch (e: unknown) {
     if (e instanceof CommandStartError) return { phase, command, exitCode: -1, output: e.message, durationMs: elapsed() };
@@ -65,7 +69,7 @@ export async function runHealth(
   const started = performance.now();
   for (let attempt = 1; attempt <= health.attempts; attempt++) {
     if (attempt > 1) await sleep(health.intervalMs, signal);
-    last = await runHostCommand(runner, "health", health.command, { root }, { timeoutMs: health.timeoutMs, ...(signal === undefined ? {} : { signal }) });
+    last = await runHostCommand(runner, "health", health.command, { root }, signal === undefined ? {} : { signal });
     if (last.exitCode === 0) break;
   }
   if (last === undefined) throw new Error("health: no attempts");

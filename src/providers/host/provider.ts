@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { ProcessRunner, type CommandRunner } from "../../core/command-runner.ts";
 import { ErrorCode, GitwardError } from "../../core/errors.ts";
 import type { Provider, ProviderContext, TargetSession } from "../provider.ts";
-import type { HealthCommand, HostCommands } from "./commands.ts";
+import { resolveHostCommands } from "./resolve-commands.ts";
 import { RootLocks } from "./root-locks.ts";
 import { HostSession } from "./session.ts";
 
@@ -17,7 +17,9 @@ export interface HostProviderOptions {
 /**
  * The host provider: files and directories under a target's `root` on the machine gitward runs
  * on, with the target's `check`, `reload` and `health` commands around each change. The root
- * must exist: gitward does not guess where a service's configuration lives.
+ * must exist: gitward does not guess where a service's configuration lives. gitward.yaml only
+ * names the commands; their argument arrays come from `ctx.hostCommands` (the runner's own
+ * configuration), and a target whose names do not resolve can be read (diff) but not synced.
  */
 export function hostProvider(options: HostProviderOptions = {}): Provider {
   const runner = options.runner ?? new ProcessRunner();
@@ -37,30 +39,7 @@ export function hostProvider(options: HostProviderOptions = {}): Provider {
         });
       });
       if (!info.isDirectory()) throw new GitwardError(ErrorCode.Config, `target ${targetName}: root ${root} is not a directory`);
-      return new HostSession({ root, commands: commandsOf(target), runner, locks });
+      return new HostSession({ root, commands: resolveHostCommands(targetName, target, ctx.hostCommands?.[targetName]), runner, locks });
     },
   };
-}
-
-function commandsOf(target: Readonly<Record<string, unknown>>): HostCommands {
-  const argv = (v: unknown): readonly string[] | undefined => (Array.isArray(v) && v.every((a) => typeof a === "string") ? v : undefined);
-  const check = argv(target["check"]);
-  const reload = argv(target["reload"]);
-  const h = target["health"];
-  let health: HealthCommand | undefined;
-  const plain = argv(h);
-  if (plain !== undefined) health = { command: plain, attempts: 10, intervalMs: 1000, timeoutMs: 10_000 };
-  else if (typeof h === "object" && h !== null) {
-    const o = h as Record<string, unknown>;
-    const command = argv(o["command"]);
-    if (command !== undefined) {
-      health = {
-        command,
-        attempts: typeof o["attempts"] === "number" ? o["attempts"] : 10,
-        intervalMs: (typeof o["intervalSeconds"] === "number" ? o["intervalSeconds"] : 1) * 1000,
-        timeoutMs: (typeof o["timeoutSeconds"] === "number" ? o["timeoutSeconds"] : 10) * 1000,
-      };
-    }
-  }
-  return { ...(check === undefined ? {} : { check }), ...(reload === undefined ? {} : { reload }), ...(health === undefined ? {} : { health }) };
 }

@@ -1,5 +1,5 @@
 import type { ChangeSetEntry, CommandOutput, TransactOptions, TransactResult } from "../provider.ts";
-import { describeFailure, runHealth, runHostCommand } from "./commands.ts";
+import { describeFailure, runHealth, runHostCommand, type HostCommands } from "./commands.ts";
 import { stageTree } from "./fs/stage.ts";
 import { beginTransaction } from "./fs/transaction.ts";
 import type { HostPlan } from "./plan-sync.ts";
@@ -12,7 +12,7 @@ import { writeRegistry, type PathRegistry } from "./state.ts";
  * `reload` and `health`, and if either fails put the previous files and registry back and
  * reload again. A dry run stops after the check. The caller holds the root.
  */
-export async function runPlan(ctx: HostSessionContext, plan: HostPlan, before: PathRegistry, opts: TransactOptions): Promise<TransactResult> {
+export async function runPlan(ctx: HostSessionContext, cmds: HostCommands, plan: HostPlan, before: PathRegistry, opts: TransactOptions): Promise<TransactResult> {
   const commands: CommandOutput[] = [];
   const signal = opts.signal === undefined ? {} : { signal: opts.signal };
   const fail = (error: string): TransactResult => ({
@@ -21,10 +21,10 @@ export async function runPlan(ctx: HostSessionContext, plan: HostPlan, before: P
       : { ...e, action: "failed" as const, message: `not ${verb(e.action)}: ${error.split("\n")[0] ?? error}` }),
     commands, error,
   });
-  if (ctx.commands.check !== undefined) {
+  if (cmds.check !== undefined) {
     const staged = await stageTree(ctx.root, plan.ops);
     try {
-      const check = await runHostCommand(ctx.runner, "check", ctx.commands.check, { root: ctx.root, staged: staged.dir }, signal);
+      const check = await runHostCommand(ctx.runner, "check", cmds.check, { root: ctx.root, staged: staged.dir }, signal);
       commands.push(check);
       if (check.exitCode !== 0) return fail(`${describeFailure(check)}\nnothing was changed`);
     } finally {
@@ -41,12 +41,12 @@ export async function runPlan(ctx: HostSessionContext, plan: HostPlan, before: P
     return fail(`${e instanceof Error ? e.message : String(e)}\nthe files were put back`);
   }
   opts.onProgress?.(plan.entries.length, plan.entries.length);
-  const broken = await reloadAndCheckHealth(ctx, commands, opts.signal);
+  const broken = await reloadAndCheckHealth(ctx, cmds, commands, opts.signal);
   if (broken !== undefined) {
     await txn.rollback();
     await writeRegistry(ctx.root, before);
     let again = "";
-    const reload = ctx.commands.reload;
+    const reload = cmds.reload;
     if (reload !== undefined) {
       const r = await runHostCommand(ctx.runner, "rollback-reload", reload, { root: ctx.root }, signal);
       commands.push(r);
@@ -60,8 +60,10 @@ export async function runPlan(ctx: HostSessionContext, plan: HostPlan, before: P
 }
 
 /** Runs `reload`, then `health` if it passed, adding their outputs to `commands`; returns the one that failed. */
-async function reloadAndCheckHealth(ctx: HostSessionContext, commands: CommandOutput[], signal: AbortSignal | undefined): Promise<CommandOutput | undefined> {
-  const { reload, health } = ctx.commands;
+async function reloadAndCheckHealth(
+  ctx: HostSessionContext, cmds: HostCommands, commands: CommandOutput[], signal: AbortSignal | undefined,
+): Promise<CommandOutput | undefined> {
+  const { reload, health } = cmds;
   if (reload !== undefined) {
     const r = await runHostCommand(ctx.runner, "reload", reload, { root: ctx.root }, signal === undefined ? {} : { signal });
     commands.push(r);

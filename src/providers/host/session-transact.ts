@@ -2,6 +2,7 @@ import type { ObjRef } from "../../core/objref.ts";
 import type { DesiredObject, Inventory, RemoveOptions, TransactOptions, TransactResult } from "../provider.ts";
 import { recoverTransaction } from "./fs/transaction.ts";
 import { planSync, stalePathsToInspect } from "./plan-sync.ts";
+import { requireCommands } from "./resolve-commands.ts";
 import type { ResolvedObject } from "./resolved-object.ts";
 import { runPlan } from "./run-plan.ts";
 import type { HostSessionContext } from "./session-context.ts";
@@ -39,6 +40,8 @@ async function syncStack(
   keep: Inventory["entries"],
   opts: TransactOptions,
 ): Promise<TransactResult> {
+  // A command gitward.yaml names and the runner does not define: refused before anything is read, staged or run.
+  const commands = requireCommands(ctx.commands);
   const resolved = await resolveObjects(ctx, desired ?? []);
   const failed = resolved.filter(isInvalid);
   if (failed.length > 0) {
@@ -63,7 +66,7 @@ async function syncStack(
       if (!opts.dryRun && JSON.stringify(plan.registry) !== JSON.stringify(registry)) await writeRegistry(ctx.root, plan.registry);
       return { entries: plan.entries, commands: [] };
     }
-    return await runPlan(ctx, plan, registry, opts);
+    return await runPlan(ctx, commands, plan, registry, opts);
   } finally {
     await hold.release();
   }

@@ -4,9 +4,9 @@ import type {
   ApplyOptions, ChangeSetEntry, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, InventorySummary, RemoveOptions,
   StackRef, TargetSession, TransactOptions, TransactResult, WaitOptions,
 } from "../provider.ts";
-import type { HostCommands } from "./commands.ts";
 import { createOwnerResolver } from "./fs/owners.ts";
 import { RegistryCache } from "./registry-cache.ts";
+import type { CommandsResolution } from "./resolve-commands.ts";
 import type { RootLocks } from "./root-locks.ts";
 import type { HostSessionContext } from "./session-context.ts";
 import { diffObjects } from "./session-diff.ts";
@@ -18,7 +18,8 @@ import { readHostInventory, writeHostInventory } from "./state.ts";
 /** What a {@link HostSession} is opened with. */
 export interface HostSessionOptions {
   readonly root: string;
-  readonly commands: HostCommands;
+  /** The target's commands, or why it may run none. */
+  readonly commands: CommandsResolution;
   readonly runner: CommandRunner;
   /** The provider's root locks, shared by its sessions. */
   readonly locks: RootLocks;

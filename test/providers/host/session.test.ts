@@ -29,8 +29,22 @@ function switchable(word: string, codeFile: string): string[] {
 describe("host session", () => {
   let root: string;
   let control: string;
-  const open = async (target: Record<string, unknown> = {}): Promise<HostSession> =>
-    (await hostProvider().open("edge", { provider: "host", root, ...target }, {})) as HostSession;
+  /** Opens the target with its commands defined the runner's way: gitward.yaml names each phase's command, the context defines it. */
+  const open = async (commands: { check?: string[]; reload?: string[]; health?: { command: string[]; attempts: number; intervalSeconds: number } } = {}): Promise<HostSession> => {
+    const target: Record<string, unknown> = { provider: "host", root };
+    const defined: Record<string, { command: string[] }> = {};
+    for (const phase of ["check", "reload"] as const) {
+      const argv = commands[phase];
+      if (argv === undefined) continue;
+      target[phase] = `my-${phase}`;
+      defined[`my-${phase}`] = { command: argv };
+    }
+    if (commands.health !== undefined) {
+      target["health"] = { ...commands.health, command: "my-health" };
+      defined["my-health"] = { command: commands.health.command };
+    }
+    return (await hostProvider().open("edge", target, { hostCommands: { edge: defined } })) as HostSession;
+  };
   const inventoryOf = (desired: readonly DesiredObject[]): Inventory => ({
     stack, revision: "r1", syncs: [], entries: desired.map((d) => ({ ref: d.ref, apiVersion: d.apiVersion })),
   });
