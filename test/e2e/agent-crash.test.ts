@@ -40,16 +40,17 @@ describe("gitward agent killed with SIGKILL in the middle of a sync", () => {
     work = mkdtempSync(join(tmpdir(), "gitward-agent-crash-"));
     mkdirSync(root());
     port = await freePort();
-    writeFileSync(join(work, "agent.yaml"), "intervals: { poll: 0.5, drift: 3600, retryBase: 0.5, retryMax: 2 }\ngracePeriodSeconds: 5\ncacheDir: " + join(work, "cache") + "\n");
     // The reload is slow while the marker exists: long enough to kill the agent in the middle of the sync.
     const reload = [process.execPath, "-e", `if (require("fs").existsSync(${JSON.stringify(marker())})) setTimeout(() => {}, 20000)`];
+    writeFileSync(join(work, "agent.yaml"), "intervals: { poll: 0.5, drift: 3600, retryBase: 0.5, retryMax: 2 }\ngracePeriodSeconds: 5\ncacheDir: " + join(work, "cache")
+      + `\ntargets:\n  web:\n    commands:\n      slow-reload: ${JSON.stringify(reload)}\n`);
     repo = makeRepo();
     const files: Record<string, string> = {
       "gitward.yaml": `version: 1
 environments:
   dev:
     targets:
-      web: { provider: host, root: ${root()}, reload: ${JSON.stringify(reload)} }
+      web: { provider: host, root: ${root()}, reload: slow-reload }
     sync: { auto: true }
 stacks:
   site: { target: web, path: site }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,7 +13,7 @@ function files(root: string, text: string, opts: { broken?: boolean; failing?: b
 environments:
   dev:
     targets:
-      base: { provider: host, root: ${root}/base, check: [test, "!", -e, "{staged}/refuse-me"] }
+      base: { provider: host, root: ${root}/base, check: no-refuse-me }
       web: { provider: host, root: ${root}/web }
 stacks:
   base: { target: base, path: base }
@@ -31,7 +31,9 @@ describe("gitward apply --state", () => {
   let repo: TestRepo;
   let state: string;
   const cli = ([command, ...args]: readonly string[], env: Record<string, string> = {}) =>
-    runCli(command === "apply" || command === "diff" ? [command, "--repo", repo.dir, "--cache-dir", join(work, "cache"), ...args] : [command ?? "", ...args], { env });
+    runCli(command === "apply" || command === "diff"
+      ? [command, "--repo", repo.dir, "--cache-dir", join(work, "cache"), "--host-commands", join(work, "host-commands.yaml"), ...args]
+      : [command ?? "", ...args], { env });
 
   before(() => {
     work = mkdtempSync(join(tmpdir(), "gitward-apply-state-"));
@@ -39,6 +41,8 @@ describe("gitward apply --state", () => {
     mkdirSync(join(root, "base"), { recursive: true });
     mkdirSync(join(root, "web"), { recursive: true });
     state = `sqlite:${join(work, "state.db")}`;
+    // The runner, not the repository, defines what base's check runs.
+    writeFileSync(join(work, "host-commands.yaml"), 'base:\n  no-refuse-me: [test, "!", -e, "{staged}/refuse-me"]\n');
     repo = makeRepo();
     repo.commit(files(root, "v1"), "v1");
   });
