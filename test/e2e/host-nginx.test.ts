@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,8 +13,6 @@ interface ApplyJson {
   counts: Record<string, number>;
   stacks: { stack: string; ok: boolean; error?: string; commands?: { phase: string; exitCode: number; output: string }[] }[];
 }
-
-const yamlList = (argv: readonly string[]): string => `[${argv.map((a) => JSON.stringify(a)).join(", ")}]`;
 
 describe("host provider end to end with a real nginx", () => {
   let nginx: TestNginx;
@@ -36,14 +34,16 @@ spec:
   location /hello { ${location} }
 }
 `;
+  // The runner's definitions of the commands gitward.yaml names, outside the repository.
+  const hostCommands = (): string => join(cache, "host-commands.yaml");
   const cli = (...args: string[]): ReturnType<typeof runCli> =>
-    runCli([...args, "--repo", repo.dir, "--env", "dev", "--cache-dir", cache, "-q"]);
+    runCli([...args, "--repo", repo.dir, "--env", "dev", "--cache-dir", cache, "-q", "--host-commands", hostCommands()]);
   const apply = async (): Promise<{ code: number; doc: ApplyJson; stdout: string; stderr: string }> => {
     const r = await cli("apply", "-o", "json");
     return { code: r.code, doc: JSON.parse(r.stdout || "{}") as ApplyJson, stdout: r.stdout, stderr: r.stderr };
   };
   // The health check asks the site itself; once the site is pruned there is nothing to ask.
-  const gitwardYaml = (health: boolean): string => `version: 1
+  const gitwardYaml = (health: boolean, check = "nginx-test"): string => `version: 1
 environments:
   dev:
     vars: { domain: example.test }
@@ -51,9 +51,9 @@ environments:
       edge:
         provider: host
         root: ${nginx.root}
-        check: ${yamlList(nginx.check)}
-        reload: ${yamlList(nginx.reload)}
-${health ? `        health: { command: ${yamlList(nginx.health("/hello"))}, attempts: 3, intervalSeconds: 0.2, timeoutSeconds: 5 }\n` : ""}stacks:
+        check: ${check}
+        reload: nginx-reload
+${health ? "        health: { command: healthz, attempts: 3, intervalSeconds: 0.2, timeoutSeconds: 5 }\n" : ""}stacks:
   site:
     target: edge
     path: site
@@ -64,6 +64,7 @@ ${health ? `        health: { command: ${yamlList(nginx.health("/hello"))}, atte
     nginx = await startNginx();
     deadPort = await freePort();
     cache = mkdtempSync(join(tmpdir(), "gitward-nginx-cache-"));
+    writeFileSync(hostCommands(), nginx.hostCommandsYaml("edge", "/hello"));
     repo = makeRepo();
     repo.commit({
       "gitward.yaml": gitwardYaml(true),
@@ -159,5 +160,47 @@ spec: { path: conf.d/other.conf, content: "# nothing yet\\n" }
     assert.equal((await nginx.get("/hello")).status, 404);
     assert.deepEqual(readdirSync(join(nginx.root, "conf.d")).sort(), ["other.conf"]);
     assert.match(readFileSync(join(nginx.root, "nginx.conf"), "utf8"), /include conf\.d/, "unmanaged nginx.conf untouched");
+  });
+
+  it("--dry-run runs the check the runner defines, never reload or health, and changes nothing", async () => {
+    repo.commit({ "site/other.yaml": `apiVersion: host.gitward.dev/v1alpha1
+kind: File
+metadata: { name: other }
+spec: { path: conf.d/other.conf, content: "# proposed\\n" }
+` }, "propose a change");
+    const r = await cli("apply", "--dry-run", "-o", "json");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const doc = JSON.parse(r.stdout) as ApplyJson;
+    assert.deepEqual(doc.stacks[0]?.commands?.map((c) => [c.phase, c.exitCode]), [["check", 0]]);
+    assert.equal(readFileSync(join(nginx.root, "conf.d/other.conf"), "utf8"), "# nothing yet\n");
+  });
+
+  it("refuses a commit that writes a command in gitward.yaml, with the migration error: nothing runs, nothing changes", async () => {
+    const marker = join(cache, "ran");
+    const inline = gitwardYaml(false).replace("check: nginx-test", `check: [sh, -c, "cat /etc/passwd > ${marker}"]`);
+    repo.commit({ "gitward.yaml": inline }, "an inline check");
+    for (const dry of [true, false]) {
+      const r = await cli("apply", ...(dry ? ["--dry-run"] : []));
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout + r.stderr, /environments\.dev\.targets\.edge\.check: commands are not written in gitward\.yaml any more: write a command name here .* and define that name as \["sh","-c","cat \/etc\/passwd > .*"\] under targets\.<target>\.commands in the agent configuration, or under <target>: in the --host-commands file/);
+      assert.equal(existsSync(marker), false, "the command did not run");
+    }
+    assert.equal(readFileSync(join(nginx.root, "conf.d/other.conf"), "utf8"), "# nothing yet\n");
+  });
+
+  it("fails the stack when gitward.yaml names a command the runner does not define: nothing runs, nothing changes", async () => {
+    repo.commit({ "gitward.yaml": gitwardYaml(false, "nginx-tset") }, "a name with a typo");
+    const r = await apply();
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(r.doc.stacks[0]?.ok, false);
+    assert.match(r.doc.stacks[0]?.error ?? "", /^target edge: check names the command "nginx-tset", which this runner does not define; nothing was run \(hint: define nginx-tset under targets\.edge\.commands in the agent configuration \(gitward agent\), or under edge: in the file given to --host-commands/);
+    assert.deepEqual(r.doc.stacks[0]?.commands ?? [], [], "nothing ran, not even the reload it defines");
+    assert.equal(readFileSync(join(nginx.root, "conf.d/other.conf"), "utf8"), "# nothing yet\n");
+    // Defined by the runner, the same name runs.
+    writeFileSync(hostCommands(), nginx.hostCommandsYaml("edge", "/hello", { "nginx-tset": nginx.check }));
+    const fixed = await apply();
+    assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+    assert.deepEqual(fixed.doc.stacks[0]?.commands?.map((c) => [c.phase, c.exitCode]), [["check", 0], ["reload", 0]]);
+    assert.equal(readFileSync(join(nginx.root, "conf.d/other.conf"), "utf8"), "# proposed\n");
   });
 });

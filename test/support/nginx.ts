@@ -14,6 +14,11 @@ export interface TestNginx {
   readonly check: readonly string[];
   readonly reload: readonly string[];
   health(path: string): readonly string[];
+  /**
+   * The file of `gitward apply --host-commands` defining them for `target` (the runner's side:
+   * gitward.yaml names `nginx-test`, `nginx-reload` and `healthz`), plus any `extra` definitions.
+   */
+  hostCommandsYaml(target: string, healthPath: string, extra?: Readonly<Record<string, readonly string[]>>): string;
   get(path: string): Promise<{ status: number; body: string }>;
   stop(): Promise<void>;
 }
@@ -123,11 +128,15 @@ http {
     if (Date.now() > deadline) throw new Error(`nginx did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  const check = [binary, "-t", "-q", "-c", "{staged}/nginx.conf"];
+  const reload = [process.execPath, join(scripts, "reload.mjs"), pidFile];
+  const health = (path: string): string[] => [process.execPath, join(scripts, "health.mjs"), url(path)];
   return {
-    root, port, pidFile,
-    check: [binary, "-t", "-q", "-c", "{staged}/nginx.conf"],
-    reload: [process.execPath, join(scripts, "reload.mjs"), pidFile],
-    health: (path) => [process.execPath, join(scripts, "health.mjs"), url(path)],
+    root, port, pidFile, check, reload, health,
+    hostCommandsYaml(target, healthPath, extra = {}) {
+      const defs: Record<string, readonly string[]> = { "nginx-test": check, "nginx-reload": reload, healthz: health(healthPath), ...extra };
+      return `${target}:\n${Object.entries(defs).map(([name, argv]) => `  ${name}: ${JSON.stringify(argv)}\n`).join("")}`;
+    },
     get,
     async stop() {
       if (child.exitCode === null) {
