@@ -102,3 +102,44 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
 }
+
+/**
+ * Secret values shorter than this are not masked by value: a 4-character password would mask
+ * every word that contains it. Patterns still apply to them.
+ */
+export const minSecretValueLength = 6;
+
+/** The runner's own secret values (its API token, webhook secrets, credentials it read), ready for {@link redactValues}. */
+export interface SecretValues {
+  /** Distinct, at least {@link minSecretValueLength} characters, longest first (so a secret containing another is masked whole). */
+  readonly values: readonly string[];
+}
+
+/** Builds {@link SecretValues} from what the runner read: absent, empty and too-short values are dropped. */
+export function secretValues(values: Iterable<string | undefined>): SecretValues {
+  const kept = new Set<string>();
+  for (const v of values) if (v !== undefined && v.length >= minSecretValueLength) kept.add(v);
+  return { values: [...kept].sort((a, b) => b.length - a.length) };
+}
+
+/** Replaces every occurrence of each secret value in `text` with {@link redactedValue}. */
+export function redactValues(text: string, secrets: SecretValues): string {
+  let out = text;
+  for (const v of secrets.values) if (out.includes(v)) out = out.split(v).join(redactedValue);
+  return out;
+}
+
+/**
+ * A copy of JSON-like data with the secret values masked in every string (object keys
+ * included); other values are kept as they are.
+ */
+export function redactValuesDeep<T>(value: T, secrets: SecretValues): T {
+  if (secrets.values.length === 0) return value;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return redactValues(v, secrets);
+    if (Array.isArray(v)) return v.map(walk);
+    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [redactValues(k, secrets), walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}

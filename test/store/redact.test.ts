@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { redact, redactArgs, redactJson } from "../../src/store/redact.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { minSecretValueLength, redact, redactArgs, redactJson, redactValues, redactValuesDeep, secretValues } from "../../src/store/redact.ts";
+import { withSecretValues } from "../../src/store/secret-values.ts";
 
 const ghToken = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
 const ghPat = "github_pat_" + "11ABCDEFG0abcdefghijkl_mnopqrstuvwxyz0123456789";
@@ -81,5 +83,47 @@ describe("redactJson", () => {
         list: [{ apiKey: "***" }, "url https://u:***@h/x"], ok: "fine", n: 1, b: false,
       },
     );
+  });
+});
+
+describe("redaction by value: the runner's own secrets", () => {
+  // A random API token matches no pattern: only its value can find it.
+  const apiToken = "q7Zr1vXk9pLm2NbW";
+  const webhook = "wh-0c5e8f1a";
+
+  it("masks each secret value wherever it appears, the longest first; values under 6 characters are not used", () => {
+    assert.equal(minSecretValueLength, 6);
+    const secrets = secretValues([apiToken, webhook, "abc12", undefined, "", apiToken, `${apiToken}-long`]);
+    assert.deepEqual(secrets.values, [`${apiToken}-long`, apiToken, webhook]);
+    assert.equal(redactValues(`GITWARD_API_TOKEN=${apiToken}\nhook ${webhook}; ${apiToken}-long; abc12`, secrets), "GITWARD_API_TOKEN=***\nhook ***; ***; abc12");
+    assert.deepEqual(
+      redactValuesDeep({ output: `token is ${apiToken}`, list: [webhook, 3, null], [apiToken]: true }, secrets),
+      { output: "token is ***", list: ["***", 3, null], "***": true },
+    );
+    assert.equal(redactValues("nothing to hide", secretValues([])), "nothing to hide");
+  });
+
+  it("a store opened with the secret values never writes or answers them: a command's output, an error, audit details", async () => {
+    const raw = await openSqliteStore(":memory:");
+    const store = withSecretValues(raw, secretValues([apiToken, webhook]));
+    try {
+      const row = await store.beginSync({
+        environment: "dev", stack: "web", trigger: { kind: "manual", by: "alice", detail: `via ${webhook}` },
+        revision: { sha: "a".repeat(40), author: "mallory", message: `print ${apiToken}` },
+      });
+      const done = await store.finishSync(row.id, {
+        outcome: "failed", summary: {}, objects: [], durationMs: 1, error: `check exited 1: ${apiToken}`,
+        commands: [{ phase: "check", command: ["sh", "-c", "cat /etc/gitward/api-token"], exitCode: 1, output: `${apiToken}\n`, durationMs: 2 }],
+      });
+      await store.appendAudit({ kind: "sync", actor: "agent", details: { note: `saw ${apiToken}` } });
+      for (const text of [JSON.stringify(done), JSON.stringify(await raw.listSyncs({})), JSON.stringify(await raw.listAudit({}))]) {
+        assert.doesNotMatch(text, new RegExp(apiToken), text);
+        assert.doesNotMatch(text, new RegExp(webhook), text);
+      }
+      assert.equal((await raw.getSync(row.id))?.commands?.[0]?.output, "***\n", "stored masked, not only served masked");
+      assert.equal((await store.verifyAudit()).ok, true, "the audit chain hashes what was stored");
+    } finally {
+      await store.close();
+    }
   });
 });
