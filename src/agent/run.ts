@@ -5,6 +5,8 @@ import { defaultCacheDir } from "../engine/workspace.ts";
 import type { Provider } from "../providers/provider.ts";
 import { maskUserinfo } from "../source/source-location.ts";
 import { openStore } from "../store/open.ts";
+import { secretValues } from "../store/redact.ts";
+import { withSecretValues } from "../store/secret-values.ts";
 import type { Store } from "../store/store.ts";
 import { Agent } from "./agent.ts";
 import { readSecret, type AgentConfig } from "./config.ts";
@@ -43,7 +45,14 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
   const repo = o.repo ?? c.repo;
   if (repo === undefined) throw new GitwardError(ErrorCode.Config, "no repository: pass --repo URL|PATH or set repo in the agent configuration");
   const logger = o.logger ?? agentLogger();
-  const store = await openStore(o.state ?? c.state ?? "sqlite:gitward-state.db");
+  const [github, gitlab, gitea, generic, apiToken] = await Promise.all([
+    readSecret(c.webhook.github, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.gitlab, "GITWARD_WEBHOOK_SECRET"),
+    readSecret(c.webhook.gitea, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.generic, "GITWARD_WEBHOOK_SECRET"),
+    readSecret(c.api.token, "GITWARD_API_TOKEN"),
+  ]);
+  // Whatever the agent stores or serves is masked for the secrets it read, by value: a host
+  // command that prints the API token leaves *** in history, not the token.
+  const store = withSecretValues(await openStore(o.state ?? c.state ?? "sqlite:gitward-state.db"), secretValues([github, gitlab, gitea, generic, apiToken]));
   const metrics = new AgentMetrics();
   const branch = o.branch ?? c.branch;
   const environments = o.environments ?? c.environments;
@@ -62,11 +71,6 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     graceMs: c.gracePeriodSeconds * 1000,
     healthTimeoutMs: (o.healthTimeoutSeconds ?? c.healthTimeout) * 1000,
   });
-  const [github, gitlab, gitea, generic, apiToken] = await Promise.all([
-    readSecret(c.webhook.github, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.gitlab, "GITWARD_WEBHOOK_SECRET"),
-    readSecret(c.webhook.gitea, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.generic, "GITWARD_WEBHOOK_SECRET"),
-    readSecret(c.api.token, "GITWARD_API_TOKEN"),
-  ]);
   const server = await buildServer({
     agent, store, metrics, logger, branch,
     ...(apiToken === undefined ? {} : { apiToken }),
