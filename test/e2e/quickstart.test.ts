@@ -38,9 +38,13 @@ describe("gitward quickstart", () => {
     assert.match(readFileSync(join(dir, "demo/targets/prod/app/config.ini"), "utf8"), /replicas = 3\nlog_level = warn/);
     assert.equal(statSync(join(dir, "demo/api-token")).mode & 0o777, 0o600, "the API token is the user's only");
     const history = await runCli(["history", "--state", `sqlite:${join(dir, "demo/state.db")}`, "-o", "json"]);
-    const syncs = (JSON.parse(history.stdout) as { syncs: { outcome: string }[] }).syncs;
+    const syncs = (JSON.parse(history.stdout) as { syncs: { outcome: string; commands?: { phase: string; command: string[]; exitCode: number }[] }[] }).syncs;
     assert.equal(syncs.length, 4);
     assert.ok(syncs.every((s) => s.outcome === "succeeded"));
+    // gitward.yaml names the host target's check; the agent configuration, outside Git, defines it.
+    assert.match(readFileSync(join(dir, "demo/repo/gitward.yaml"), "utf8"), /web: \{ provider: host, root: \S+, check: site-has-index \}/);
+    assert.match(readFileSync(join(dir, "demo/agent.yaml"), "utf8"), /commands:\n(?:\s*#.*\n)?\s+site-has-index: \[test, -s, "\{staged\}\/site\/index\.html"\]/);
+    assert.ok(syncs.every((s) => s.commands?.[0]?.phase === "check" && s.commands[0].command[0] === "test" && s.commands[0].exitCode === 0), history.stdout);
     const verify = await runCli(["audit", "verify", "--state", `sqlite:${join(dir, "demo/state.db")}`]);
     assert.equal(verify.code, 0, verify.stdout);
     const again = await runCli(["quickstart", "--dir", join(dir, "demo"), "--once"]);

@@ -51,6 +51,30 @@ export function ensureApiToken(dir: string): string {
   return file;
 }
 
+/**
+ * The agent configuration, kept in `<dir>/agent.yaml` (made on the first run, reused after, so
+ * that edits stay): outside the repository, as a real agent's is. It defines the command the
+ * demo's host target runs; gitward.yaml only names it. Returns the file's path.
+ */
+export function ensureAgentConfig(dir: string, tokenFile: string): string {
+  const file = join(dir, "agent.yaml");
+  if (existsSync(file)) return file;
+  writeFileSync(file, `# The quick start's agent configuration: outside Git, next to the credentials (docs/agent.md).
+cacheDir: ${JSON.stringify(join(dir, ".cache"))}
+concurrency: 4
+intervals: { poll: 2, drift: 5, retryBase: 2, retryMax: 30, dependencyWait: 0.5 }
+gracePeriodSeconds: 10
+api:
+  token: { file: ${JSON.stringify(tokenFile)} }
+targets:
+  web:
+    commands:
+      # gitward.yaml names this check; only this file says what it runs (docs/host.md#commands).
+      site-has-index: [test, -s, "{staged}/site/index.html"]
+`);
+  return file;
+}
+
 /** What the guide's commands need: where the demo is, the agent's URL, and how to run gitward. */
 export interface GuideOptions {
   readonly dir: string;
@@ -84,6 +108,9 @@ Try, in another terminal (the first line defines the gitward command there):
 
   # Ask for a sync now: write endpoints take the API token the quick start made.
   gitward sync --agent ${o.url} -e prod --token-file ${shellQuote(o.tokenFile)}
+
+  # What the host target may run is the agent's to say: gitward.yaml names the check, agent.yaml defines it.
+  cat ${d("agent.yaml")}
 
   # A change through Git: committed, then synced within seconds.
   cd ${d("repo")} && sed -i 's/Hello from dev/Bonjour from dev/' gitward.yaml && git commit -qam "Greet in French"
@@ -134,12 +161,13 @@ environments:
   dev:
     vars: { greeting: "Hello from dev", replicas: "1", logLevel: debug }
     targets:
-      web: { provider: host, root: ${join(dir, "targets", "dev")} }
+      # check names a command: the agent configuration (agent.yaml, outside Git) defines what it runs.
+      web: { provider: host, root: ${join(dir, "targets", "dev")}, check: site-has-index }
     sync: { auto: true, prune: true, selfHeal: true }    # drift is corrected
   prod:
     vars: { greeting: "Hello from prod", replicas: "3", logLevel: warn }
     targets:
-      web: { provider: host, root: ${join(dir, "targets", "prod")} }
+      web: { provider: host, root: ${join(dir, "targets", "prod")}, check: site-has-index }
     sync: { auto: true, prune: true, selfHeal: false }   # drift is reported, not corrected
 stacks:
   site:

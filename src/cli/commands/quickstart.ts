@@ -5,7 +5,7 @@ import { ErrorCode, GitwardError } from "../../core/errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { CliIO } from "../io.ts";
 import { untilSignal } from "./agent.ts";
-import { ensureApiToken, guide, makeDemo } from "./quickstart-demo.ts";
+import { ensureAgentConfig, ensureApiToken, guide, makeDemo } from "./quickstart-demo.ts";
 
 interface QuickstartFlags {
   dir: string;
@@ -37,14 +37,10 @@ export function quickstartCommand(run: Run<QuickstartFlags>): Command {
       io.progress(demo.created ? `created the demo in ${dir}` : `reusing the demo in ${dir}`);
       if (demo.identitySet) io.progress(`git has no user name and email here: the demo repository commits as "gitward quickstart" (git config user.email in ${join(dir, "repo")})`);
       const tokenFile = ensureApiToken(dir);
-      const { agentConfigSchema } = await import("../../agent/config.ts");
+      const { loadAgentConfig } = await import("../../agent/config.ts");
       const { runAgent } = await import("../../agent/run.ts");
       const { agentLogger } = await import("../../agent/logger.ts");
-      const config = agentConfigSchema.parse({
-        concurrency: 4, cacheDir: join(dir, ".cache"),
-        intervals: { poll: 2, drift: 5, retryBase: 2, retryMax: 30, dependencyWait: 0.5 },
-        gracePeriodSeconds: 10, api: { token: { file: tokenFile } },
-      });
+      const config = await loadAgentConfig(ensureAgentConfig(dir, tokenFile));
       const running = await runAgent({
         config, repo: join(dir, "repo"), branch: "main", state: `sqlite:${join(dir, "state.db")}`,
         listen, healthTimeoutSeconds: 30,
