@@ -5,11 +5,16 @@ import { hostGroup, parseHostObject } from "../providers/host/kinds.ts";
 import type { StackObjects } from "./duplicates.ts";
 import type { Finding } from "./finding.ts";
 
-/** Findings for one object of a stack, by the kind of target it deploys to. */
+/**
+ * Findings for one object of a stack, by the kind of target it deploys to. For a host target,
+ * every issue {@link parseHostObject} finds is an error on its field (so the location is the
+ * field's line): the schema, paths with control characters, and setuid, setgid or sticky
+ * modes (`host.special-mode`).
+ */
 export function checkTargetKind(obj: RenderedObject, provider: string): Finding[] {
   if (provider === "host") {
     return parseHostObject(obj.object).issues.map((i) => ({
-      severity: "error" as const, rule: "schema", field: i.field,
+      severity: "error" as const, rule: i.rule ?? "schema", field: i.field,
       message: i.field === "" ? i.message : `${i.field}: ${i.message}`,
       ref: obj.ref, location: obj.source,
     }));

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { isCredentialName, looksLikeCredential } from "./credential-patterns.ts";
+import { credentialPatterns, isCredentialName, looksLikeCredential } from "./credential-patterns.ts";
 import type { JsonValue, KObject } from "./object.ts";
 import { isRecord } from "./object.ts";
 
@@ -51,7 +51,18 @@ export function maskSecrets(obj: KObject, options: MaskOptions = {}): KObject {
     }
   }
   maskLastApplied(obj, out, options, isSecret, ctx);
+  maskSensitiveContent(obj, out, options, ctx);
   return out;
+}
+
+// A host File marked `sensitive: true` (host.md): its content is never shown, in any diff.
+function maskSensitiveContent(obj: KObject, out: KObject, options: MaskOptions, ctx: MaskContext): void {
+  const spec = obj["spec"];
+  if (obj["apiVersion"] !== "host.gitward.dev/v1alpha1" || obj["kind"] !== "File" || !isRecord(spec) || spec["sensitive"] !== true) return;
+  const content = spec["content"];
+  if (content === undefined) return;
+  const prev = options.before?.["spec"];
+  out["spec"] = { ...(out["spec"] as Record<string, JsonValue>), content: marker(content, isRecord(prev) ? prev["content"] : undefined, ctx) };
 }
 
 interface MaskContext {
@@ -103,4 +114,42 @@ function holdsSecrets(applied: string, options: MaskOptions): boolean {
     return false;
   }
   return isRecord(stored) && !isDeepStrictEqual(maskSecrets(stored, { secretValues: options.secretValues }), stored);
+}
+
+/** Options of {@link maskSecretsInText}; every one may be left out. */
+export interface TextMaskOptions {
+  /** As {@link MaskOptions.secretValues}: each occurrence is masked. Default: none. */
+  readonly secretValues?: ReadonlySet<string> | undefined;
+}
+
+const privateKeyBlock = /-----BEGIN ((?:[A-Z]+ )*PRIVATE KEY)-----[\s\S]*?(?:-----END \1-----|$)/g;
+// `password = x`, `"apiToken": "x"`, `DB_PASSWORD=x`, `?token=x&`: a credential-named key, then `=` or `:`.
+const keyedValue = /([A-Za-z_][A-Za-z0-9_.-]*)(["']?[ \t]*[:=][ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s,;&"'#]+)/g;
+// `secret x;` or `password x` at the start of a line (nginx-like directives, netrc-like files).
+const leadingKeyValue = /^([ \t]*)([A-Za-z_][A-Za-z0-9_.-]*)([ \t]+)("[^"\n]*"|'[^'\n]*'|[^\s;]+)/gm;
+
+/**
+ * A copy of a text (a configuration file shown in a diff) with what looks like a secret masked,
+ * by the patterns {@link maskSecrets} uses for values: a private key block (to its END line), a
+ * value matching a credential pattern (a token, a password in a URL), the value after a key
+ * named like a credential (`password = x`, `DB_PASSWORD: x`, `"apiToken": "x"`, `secret x;` at
+ * the start of a line), and each of `secretValues`. Masked text keeps its quotes and the rest
+ * of its line, so a diff of two masked texts still shows which lines changed.
+ */
+export function maskSecretsInText(text: string, options: TextMaskOptions = {}): string {
+  let out = text;
+  for (const s of options.secretValues ?? []) if (s !== "") out = out.split(s).join(maskedValue);
+  out = out.replace(privateKeyBlock, (_m, label: string) => `-----BEGIN ${label}-----\n${maskedValue}\n-----END ${label}-----`);
+  for (const p of credentialPatterns) {
+    if (p.re.source.includes("PRIVATE KEY")) continue;
+    out = out.replace(new RegExp(p.re.source, `${p.re.flags}g`), (m) => {
+      // A URL keeps its scheme and user: only the password goes.
+      const url = /^([^:]+:\/\/[^:]+:)[^@]*@$/.exec(m);
+      return url === null ? maskedValue : `${url[1] ?? ""}${maskedValue}@`;
+    });
+  }
+  const value = (v: string): string => (v.length >= 2 && (v[0] === '"' || v[0] === "'") ? `${v[0]}${maskedValue}${v[0]}` : maskedValue);
+  const keep = (v: string): boolean => v === "" || v === '""' || v === "''" || v.includes(maskedValue);
+  out = out.replace(keyedValue, (m, key: string, sep: string, v: string) => (isCredentialName(key) && !keep(v) ? `${key}${sep}${value(v)}` : m));
+  return out.replace(leadingKeyValue, (m, indent: string, key: string, sep: string, v: string) => (isCredentialName(key) && !keep(v) ? `${indent}${key}${sep}${value(v)}` : m));
 }

@@ -1,10 +1,13 @@
-import { ErrorCode, GitwardError } from "../../core/errors.ts";
 import { refKey } from "../../core/objref.ts";
 import type { ChangeSetEntry, Inventory, StackRef } from "../provider.ts";
 import type { FileState } from "./fs/scan.ts";
 import type { Operation } from "./fs/transaction.ts";
+import { hostApiVersion } from "./kinds.ts";
+import {
+  decideOrphans, hostRefOfKey, orphanPaths, pathsToInspect, type OrphanDecision, type OrphanPath, type StaleOnDisk, type StalePath,
+} from "./orphans.ts";
 import { idsOf, type ResolvedObject } from "./resolved-object.ts";
-import { ownerOf, pathsByRef, type PathRecord, type PathRegistry } from "./state.ts";
+import { ownerOf, type PathRecord, type PathRegistry } from "./state.ts";
 
 /** What the planner decided for one sync: the operations, and each object's outcome if they succeed. */
 export interface HostPlan {
@@ -16,17 +19,6 @@ export interface HostPlan {
   readonly interim: PathRegistry;
 }
 
-/** A path of a stale object that gitward created: prune deletes it if it is still there. */
-export interface StalePath {
-  readonly path: string;
-  readonly kind: PathRecord["kind"];
-}
-
-/** What is on disk at a {@link StalePath}: nothing, or something (for a Directory, with the names in it). */
-export type StaleOnDisk =
-  | { readonly present: false }
-  | { readonly present: true; readonly children: readonly string[] };
-
 /** Everything {@link planSync} decides from, read by the caller (under the root's lock). */
 export interface PlanInput {
   readonly stack: StackRef;
@@ -34,27 +26,25 @@ export interface PlanInput {
   /** The scan of every object's path, by path. */
   readonly states: ReadonlyMap<string, FileState>;
   readonly registry: PathRegistry;
-  /** Objects to delete. */
+  /** Objects in the inventory that are no longer desired (for a bare remove: the objects to remove). */
   readonly stale: Inventory["entries"];
-  /** Objects that stay owned without being in `objects` (a bare remove keeps the rest of the stack). */
-  readonly keep: Inventory["entries"];
   /** For each Directory object, by path: the files under it that nothing manages. */
   readonly unmanaged: ReadonlyMap<string, readonly string[]>;
-  /** True for a bare remove: the stack's other registry entries stay as they are. */
+  /** True for a bare remove: only the paths of `stale` objects are touched. */
   readonly partial: boolean;
-  /** What is on disk at each path {@link stalePathsToInspect} names. */
+  /**
+   * Delete the paths gitward created that no desired object holds any more (see {@link OrphanPath});
+   * false keeps them, still owned, so a later sync with prune deletes them.
+   */
+  readonly prune: boolean;
+  /** What is on disk at each path {@link orphanPathsToInspect} names. */
   readonly staleOnDisk: ReadonlyMap<string, StaleOnDisk>;
 }
 
-/** The stale paths {@link planSync} needs to see on disk: those of stale objects that gitward created and no desired object takes over. */
-export function stalePathsToInspect(input: Pick<PlanInput, "stack" | "objects" | "registry" | "stale">): StalePath[] {
-  if (input.stale.length === 0) return [];
-  const current = pathsByRef(input.registry, input.stack);
-  const desiredPaths = new Set(input.objects.map((o) => o.spec.path));
-  return input.stale.flatMap((e) => {
-    const entry = current.get(refKey(e.ref));
-    return entry !== undefined && entry.record.created && !desiredPaths.has(entry.path) ? [{ path: entry.path, kind: entry.record.kind }] : [];
-  });
+/** The orphan paths {@link planSync} needs to see on disk. */
+export function orphanPathsToInspect(input: Omit<PlanInput, "staleOnDisk">): StalePath[] {
+  const { orphans, prunes } = orphansOf(input, failedKeys(input));
+  return pathsToInspect(orphans, prunes);
 }
 
 /** The plan being built: operations by kind (they run in that order), entries, and both registries. */
@@ -71,19 +61,18 @@ interface Draft {
 
 /**
  * Decides the operations of a sync from a scan: write what is missing or differs, create and
- * fix directories, purge unmanaged files where asked, and delete what is stale, but only
- * paths gitward created. Paths another stack manages are refused. A pure function: everything
- * it needs from the disk is in its input.
+ * fix directories, purge unmanaged files where asked, and delete the paths no desired object
+ * holds any more (a dropped object's, or an object's previous path), but only paths gitward
+ * created. Paths another stack manages are refused. A pure function: everything it needs from
+ * the disk is in its input.
  */
 export function planSync(input: PlanInput): HostPlan {
   const draft: Draft = {
     owner: ownerOf(input.stack), entries: [], mkdirs: [], writes: [], removes: [], rmdirs: [],
     paths: { ...input.registry.paths }, interim: { ...input.registry.paths },
   };
-  const desiredPaths = new Set(input.objects.map((o) => o.spec.path));
   for (const o of input.objects) planObject(input, o, draft);
-  planStale(input, desiredPaths, draft);
-  if (!input.partial) forgetDropped(input, desiredPaths, draft);
+  planOrphans(input, draft);
   const depth = (p: string): number => p.split("/").length;
   draft.mkdirs.sort((a, b) => depth(a.path) - depth(b.path));
   draft.rmdirs.sort((a, b) => depth(b.path) - depth(a.path));
@@ -128,54 +117,62 @@ function planObject(input: PlanInput, o: ResolvedObject, draft: Draft): void {
   draft.entries.push({ ref, apiVersion, action: missing ? "created" : changed || purged ? "configured" : "unchanged" });
 }
 
-/** The stale objects, in order: deleted when gitward created them (a directory only when nothing unmanaged is left in it), else left in place. */
-function planStale(input: PlanInput, desiredPaths: ReadonlySet<string>, draft: Draft): void {
-  if (input.stale.length === 0) return;
-  const current = pathsByRef(input.registry, input.stack);
+/** The ref keys of desired objects refused at their new path: their previous paths stay until they can move. */
+function failedKeys(input: Pick<PlanInput, "objects" | "registry" | "stack" | "states">): Set<string> {
+  const owner = ownerOf(input.stack);
+  return new Set(input.objects.filter((o) => {
+    const previous = input.registry.paths[o.spec.path];
+    return (previous !== undefined && previous.owner !== owner) || input.states.get(o.spec.path)?.diffs.includes("type") === true;
+  }).map((o) => refKey(o.desired.ref)));
+}
+
+/** The orphan paths this sync may touch, and which of them it deletes. */
+function orphansOf(input: Omit<PlanInput, "staleOnDisk">, failed: ReadonlySet<string>): { orphans: OrphanPath[]; prunes: (key: string) => boolean } {
+  const desiredPaths = new Set(input.objects.map((o) => o.spec.path));
+  const scope = input.partial ? new Set(input.stale.map((e) => refKey(e.ref))) : undefined;
+  return { orphans: orphanPaths(input.registry, input.stack, desiredPaths, scope), prunes: (key) => input.prune && !failed.has(key) };
+}
+
+/**
+ * The orphan paths: deleted, left in place or kept (see {@link decideOrphans}), and the
+ * outcome of each object they belonged to. An object whose previous path was deleted is
+ * configured; a stale object is deleted, or skipped with what was left in place; an object the
+ * inventory lost is reported under its ref. Without prune, stale objects have no outcome.
+ */
+function planOrphans(input: PlanInput, draft: Draft): void {
+  const { orphans, prunes } = orphansOf(input, failedKeys(input));
+  const orphaned = new Set(orphans.map((o) => o.path));
+  const managed = new Set(Object.keys(draft.paths).filter((p) => !orphaned.has(p)));
+  const decisions = decideOrphans({ orphans, prunes, onDisk: input.staleOnDisk, removed: new Set(draft.removes.map((op) => op.path)), managed });
+  const byKey = new Map<string, OrphanDecision[]>();
+  for (const d of decisions) {
+    byKey.set(d.record.ref, [...(byKey.get(d.record.ref) ?? []), d]);
+    const kind = d.outcome.kind;
+    if (kind === "remove") draft.removes.push({ op: "remove", path: d.path });
+    if (kind === "rmdir") draft.rmdirs.push({ op: "rmdir", path: d.path });
+    if (kind !== "kept") delete draft.paths[d.path];
+  }
+  const deleted = (ds: readonly OrphanDecision[]): boolean => ds.some((d) => d.outcome.kind === "remove" || d.outcome.kind === "rmdir");
+  for (const [i, e] of draft.entries.entries()) {
+    if (e.action === "unchanged" && deleted(byKey.get(refKey(e.ref)) ?? [])) draft.entries[i] = { ...e, action: "configured" };
+  }
+  if (!input.prune) return;
+  const desiredKeys = new Set(input.objects.map((o) => refKey(o.desired.ref)));
   const staleKeys = new Set(input.stale.map((e) => refKey(e.ref)));
-  for (const e of input.stale) {
-    const entry = current.get(refKey(e.ref));
-    const base = { ref: e.ref, apiVersion: e.apiVersion };
-    if (entry === undefined || desiredPaths.has(entry.path)) {
-      draft.entries.push({ ...base, action: "deleted" });
-      continue;
-    }
-    delete draft.paths[entry.path];
-    if (!entry.record.created) {
-      draft.entries.push({ ...base, action: "skipped", message: `${entry.path} left in place: it existed before gitward managed it` });
-      continue;
-    }
-    const disk = input.staleOnDisk.get(entry.path);
-    if (disk === undefined) throw new GitwardError(ErrorCode.Internal, `${entry.path}: planned without knowing what is on disk there`);
-    if (!disk.present) {
-      draft.entries.push({ ...base, action: "deleted" });
-    } else if (entry.record.kind === "Directory") {
-      const removed = new Set(draft.removes.map((op) => op.path));
-      const others = disk.children.filter((name) => !removed.has(`${entry.path}/${name}`) && !staleChild(`${entry.path}/${name}`, current, staleKeys));
-      if (others.length > 0) {
-        draft.entries.push({ ...base, action: "skipped", message: `${entry.path} left in place: it holds files gitward does not manage (${others.slice(0, 3).join(", ")}${others.length > 3 ? ", …" : ""})` });
-      } else {
-        draft.rmdirs.push({ op: "rmdir", path: entry.path });
-        draft.entries.push({ ...base, action: "deleted" });
-      }
-    } else {
-      draft.removes.push({ op: "remove", path: entry.path });
-      draft.entries.push({ ...base, action: "deleted" });
-    }
+  for (const e of input.stale) draft.entries.push(staleEntry(e, byKey.get(refKey(e.ref)) ?? []));
+  for (const [key, ds] of byKey) {
+    const ref = desiredKeys.has(key) || staleKeys.has(key) ? undefined : hostRefOfKey(key);
+    const acted = ds.filter((d) => d.outcome.kind !== "gone" && d.outcome.kind !== "kept");
+    if (ref !== undefined && acted.length > 0) draft.entries.push(staleEntry({ ref, apiVersion: hostApiVersion }, acted));
   }
 }
 
-/** Registry entries of this stack whose object is gone from the desired set and from the inventory are forgotten. */
-function forgetDropped(input: PlanInput, desiredPaths: ReadonlySet<string>, draft: Draft): void {
-  const keepKeys = new Set([...input.objects.map((o) => refKey(o.desired.ref)), ...input.keep.map((e) => refKey(e.ref)), ...input.stale.map((e) => refKey(e.ref))]);
-  for (const [path, record] of Object.entries(input.registry.paths)) {
-    if (record.owner === draft.owner && !keepKeys.has(record.ref) && !desiredPaths.has(path)) delete draft.paths[path];
-  }
-}
-
-function staleChild(path: string, current: ReadonlyMap<string, { path: string; record: PathRecord }>, staleKeys: ReadonlySet<string>): boolean {
-  for (const [key, entry] of current) if (entry.path === path && staleKeys.has(key) && entry.record.created) return true;
-  return false;
+/** A stale object's outcome: skipped when any of its paths was left in place, saying which and why; else deleted. */
+function staleEntry(e: Inventory["entries"][number], decisions: readonly OrphanDecision[]): ChangeSetEntry {
+  const left = decisions.flatMap((d) => (d.outcome.kind === "left" ? [d.outcome.message] : []));
+  return left.length === 0
+    ? { ref: e.ref, apiVersion: e.apiVersion, action: "deleted" }
+    : { ref: e.ref, apiVersion: e.apiVersion, action: "skipped", message: left.join("; ") };
 }
 
 function sortedPaths(paths: Record<string, PathRecord>): Record<string, PathRecord> {

@@ -1,4 +1,4 @@
-import { refKey, type ObjRef } from "../../core/objref.ts";
+import { refKey } from "../../core/objref.ts";
 import type { DesiredObject, Inventory } from "../provider.ts";
 
 // The inventory itself is a file under the root (state.ts); these are what the verbs take from it.
@@ -7,10 +7,4 @@ import type { DesiredObject, Inventory } from "../provider.ts";
 export function staleEntries(inventory: Inventory | undefined, desired: readonly DesiredObject[]): Inventory["entries"] {
   const wanted = new Set(desired.map((d) => refKey(d.ref)));
   return (inventory?.entries ?? []).filter((e) => !wanted.has(refKey(e.ref)));
-}
-
-/** Inventory entries that stay when `removed` go. */
-export function keptEntries(inventory: Inventory | undefined, removed: readonly { readonly ref: ObjRef }[]): Inventory["entries"] {
-  const gone = new Set(removed.map((r) => refKey(r.ref)));
-  return (inventory?.entries ?? []).filter((e) => !gone.has(refKey(e.ref)));
 }

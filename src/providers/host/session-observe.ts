@@ -4,7 +4,7 @@ import type { DesiredObject } from "../provider.ts";
 import { PathGuard } from "./fs/paths.ts";
 import { listUnmanaged, scanDirectories, scanFiles, type FileState } from "./fs/scan.ts";
 import { parseHostObject } from "./kinds.ts";
-import type { StaleOnDisk, StalePath } from "./plan-sync.ts";
+import type { StaleOnDisk, StalePath } from "./orphans.ts";
 import { idsOf, type InvalidObject, type ResolvedObject } from "./resolved-object.ts";
 import type { HostSessionContext } from "./session-context.ts";
 import type { PathRegistry } from "./state.ts";

@@ -1,43 +1,41 @@
 import type { ObjRef } from "../../core/objref.ts";
 import type { DesiredObject, Inventory, RemoveOptions, TransactOptions, TransactResult } from "../provider.ts";
 import { recoverTransaction } from "./fs/transaction.ts";
-import { planSync, stalePathsToInspect } from "./plan-sync.ts";
+import { orphanPathsToInspect, planSync } from "./plan-sync.ts";
 import { requireCommands } from "./resolve-commands.ts";
 import type { ResolvedObject } from "./resolved-object.ts";
 import { runPlan } from "./run-plan.ts";
 import type { HostSessionContext } from "./session-context.ts";
-import { keptEntries } from "./session-inventory.ts";
 import { inspectStalePaths, isInvalid, resolveObjects, scanObjects, unmanagedFiles } from "./session-observe.ts";
-import { readHostInventory, readRegistry, writeRegistry } from "./state.ts";
-
-/** Syncs a stack to `desired` as one transaction; `stale` are deleted when `opts.prune` is set. */
-export function transactObjects(ctx: HostSessionContext, desired: readonly DesiredObject[], stale: Inventory["entries"], opts: TransactOptions): Promise<TransactResult> {
-  return syncStack(ctx, desired, opts.prune ? stale : [], [], opts);
-}
+import { readRegistry, writeRegistry } from "./state.ts";
 
 /**
- * Removes some objects of a stack: a sync of the stack to what remains of its inventory, where
- * what remains is kept as it is, not rewritten.
+ * Syncs a stack to `desired` as one transaction. With `opts.prune`, what no desired object
+ * holds any more is deleted (`stale` objects, previous paths of objects whose path changed);
+ * without it, that stays, still owned.
  */
+export function transactObjects(ctx: HostSessionContext, desired: readonly DesiredObject[], stale: Inventory["entries"], opts: TransactOptions): Promise<TransactResult> {
+  return syncStack(ctx, desired, stale, opts);
+}
+
+/** Removes some objects of a stack, and leaves the rest of it as it is, not rewritten. */
 export async function removeObjects(
   ctx: HostSessionContext,
   refs: readonly { readonly ref: ObjRef; readonly apiVersion: string }[],
   opts: RemoveOptions,
 ): Promise<TransactResult> {
-  const kept = keptEntries(await readHostInventory(ctx.root, opts.stack), refs);
-  return syncStack(ctx, undefined, refs, kept, { ...opts, force: false, prune: true });
+  return syncStack(ctx, undefined, refs, { ...opts, force: false, prune: true });
 }
 
 /**
  * The transaction. `desired` undefined leaves the stack's other objects alone (a bare
- * remove); `stale` are the objects to delete; `keep` are refs that stay owned. Nothing is
- * changed when an object is invalid, and nothing is written when nothing differs.
+ * remove); `stale` are the inventory's objects no longer desired (the objects to remove).
+ * Nothing is changed when an object is invalid, and nothing is written when nothing differs.
  */
 async function syncStack(
   ctx: HostSessionContext,
   desired: readonly DesiredObject[] | undefined,
   stale: Inventory["entries"],
-  keep: Inventory["entries"],
   opts: TransactOptions,
 ): Promise<TransactResult> {
   // A command gitward.yaml names and the runner does not define: refused before anything is read, staged or run.
@@ -60,8 +58,8 @@ async function syncStack(
     const registry = await readRegistry(ctx.root);
     const states = await scanObjects(ctx.root, objects);
     const unmanaged = await unmanagedFiles(ctx.root, objects, registry);
-    const seen = { stack: opts.stack, objects, states, registry, stale, keep, unmanaged, partial: desired === undefined };
-    const plan = planSync({ ...seen, staleOnDisk: await inspectStalePaths(ctx.root, stalePathsToInspect(seen)) });
+    const seen = { stack: opts.stack, objects, states, registry, stale, unmanaged, partial: desired === undefined, prune: opts.prune };
+    const plan = planSync({ ...seen, staleOnDisk: await inspectStalePaths(ctx.root, orphanPathsToInspect(seen)) });
     if (plan.ops.length === 0) {
       if (!opts.dryRun && JSON.stringify(plan.registry) !== JSON.stringify(registry)) await writeRegistry(ctx.root, plan.registry);
       return { entries: plan.entries, commands: [] };

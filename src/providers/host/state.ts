@@ -3,7 +3,6 @@ import type { Inventory, StackRef } from "../provider.ts";
 import { readJsonFile, writeJsonAtomic } from "./fs/atomic.ts";
 import { stateDirName } from "./fs/paths.ts";
 
-
 /** One path gitward manages under a root, and whether gitward created it (only those are ever deleted). */
 export interface PathRecord {
   readonly kind: "File" | "Directory";
@@ -34,16 +33,6 @@ export async function readRegistry(root: string): Promise<PathRegistry> {
 /** Writes the registry atomically. */
 export async function writeRegistry(root: string, registry: PathRegistry): Promise<void> {
   await writeJsonAtomic(join(root, stateDirName, "paths.json"), registry);
-}
-
-/** The path a stack's object has in the registry, by its ref key. */
-export function pathsByRef(registry: PathRegistry, stack: StackRef): Map<string, { path: string; record: PathRecord }> {
-  const owner = ownerOf(stack);
-  const out = new Map<string, { path: string; record: PathRecord }>();
-  for (const [path, record] of Object.entries(registry.paths)) {
-    if (record.owner === owner) out.set(record.ref, { path, record });
-  }
-  return out;
 }
 
 function inventoryPath(root: string, stack: StackRef): string {

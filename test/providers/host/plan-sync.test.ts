@@ -4,7 +4,8 @@ import { GitwardError } from "../../../src/core/errors.ts";
 import { refKey, type ObjRef } from "../../../src/core/objref.ts";
 import type { FileState } from "../../../src/providers/host/fs/scan.ts";
 import type { Operation } from "../../../src/providers/host/fs/transaction.ts";
-import { planSync, stalePathsToInspect, type PlanInput, type StaleOnDisk } from "../../../src/providers/host/plan-sync.ts";
+import type { StaleOnDisk } from "../../../src/providers/host/orphans.ts";
+import { orphanPathsToInspect, planSync, type PlanInput } from "../../../src/providers/host/plan-sync.ts";
 import type { ResolvedObject } from "../../../src/providers/host/resolved-object.ts";
 import type { PathRecord } from "../../../src/providers/host/state.ts";
 
@@ -18,7 +19,7 @@ function file(name: string, path: string, content: string, more: { mode?: number
   const ref = refOf("File", name);
   return {
     desired: { ref, apiVersion, object: { apiVersion, kind: "File", metadata: { name } } },
-    spec: { kind: "File", name, path, content: Buffer.from(content), mode: more.mode ?? 0o644 },
+    spec: { kind: "File", name, path, content: Buffer.from(content), mode: more.mode ?? 0o644, sensitive: false },
     ...(more.uid === undefined ? {} : { uid: more.uid }), ...(more.gid === undefined ? {} : { gid: more.gid }),
   };
 }
@@ -34,7 +35,7 @@ const changed = (path: string, ...diffs: FileState["diffs"]): FileState => ({ pa
 const record = (kind: "File" | "Directory", name: string, created: boolean, owner = "dev/web"): PathRecord => ({ kind, owner, ref: refKey(refOf(kind, name)), created });
 const inventoryEntry = (kind: "File" | "Directory", name: string): { ref: ObjRef; apiVersion: string } => ({ ref: refOf(kind, name), apiVersion });
 
-/** A plan input: nothing desired, nothing registered, nothing stale, unless a case says otherwise. */
+/** A plan input: nothing desired, nothing registered, nothing stale, prune on, unless a case says otherwise. */
 function input(over: Partial<Omit<PlanInput, "states" | "registry" | "unmanaged" | "staleOnDisk">> & {
   states?: FileState[];
   paths?: Record<string, PathRecord>;
@@ -47,9 +48,9 @@ function input(over: Partial<Omit<PlanInput, "states" | "registry" | "unmanaged"
     states: new Map((over.states ?? []).map((s) => [s.path, s])),
     registry: { version: 1, paths: over.paths ?? {} },
     stale: over.stale ?? [],
-    keep: over.keep ?? [],
     unmanaged: new Map(Object.entries(over.unmanaged ?? {})),
     partial: over.partial ?? false,
+    prune: over.prune ?? true,
     staleOnDisk: new Map(Object.entries(over.staleOnDisk ?? {})),
   };
 }
@@ -169,7 +170,7 @@ const cases: Case[] = [
       stale: [inventoryEntry("File", "adopted")],
     }),
     ops: [],
-    entries: ["adopted skipped: adopted.conf left in place: it existed before gitward managed it"],
+    entries: ["adopted skipped: file adopted.conf left in place: it existed before gitward managed it"],
     registry: {},
   },
   {
@@ -203,7 +204,7 @@ const cases: Case[] = [
       staleOnDisk: { d: { present: true, children: ["a", "b", "c", "d"] } },
     }),
     ops: [],
-    entries: ["d skipped: d left in place: it holds files gitward does not manage (a, b, c, …)"],
+    entries: ["d skipped: directory d left in place: it holds files gitward does not manage (a, b, c, …)"],
     registry: {},
   },
   {
@@ -240,15 +241,111 @@ const cases: Case[] = [
     registry: { "a.conf": "adopted" },
   },
   {
-    name: "a full sync forgets registry entries of objects neither desired, kept nor stale",
+    name: "a full sync prunes a path it created whose object the inventory lost, reported under the object's ref",
     input: input({
       objects: [file("a", "a.conf", "a\n")],
       states: [ok("a.conf")],
       paths: { "a.conf": record("File", "a", true), "lost.conf": record("File", "lost", true), "other.conf": record("File", "o", true, "dev/api") },
+      staleOnDisk: { "lost.conf": { present: true, children: [] } },
+    }),
+    ops: ["remove lost.conf"],
+    entries: ["a unchanged", "lost deleted"],
+    registry: { "a.conf": "created", "other.conf": "created by dev/api" },
+  },
+  {
+    name: "rename: the new path is written and the previous one, which gitward created, removed",
+    input: input({
+      objects: [file("site", "conf.d/new.conf", "s\n")],
+      states: [missing("conf.d/new.conf")],
+      paths: { "conf.d/old.conf": record("File", "site", true) },
+      staleOnDisk: { "conf.d/old.conf": { present: true, children: [] } },
+    }),
+    ops: ['write conf.d/new.conf 644 "s\\n"', "remove conf.d/old.conf"],
+    entries: ["site created"],
+    registry: { "conf.d/new.conf": "created" },
+  },
+  {
+    name: "rename: an object already at its new path is configured by removing the previous one",
+    input: input({
+      objects: [file("site", "new.conf", "s\n")],
+      states: [ok("new.conf")],
+      paths: { "new.conf": record("File", "site", true), "old.conf": record("File", "site", true) },
+      staleOnDisk: { "old.conf": { present: true, children: [] } },
+    }),
+    ops: ["remove old.conf"],
+    entries: ["site configured"],
+    registry: { "new.conf": "created" },
+  },
+  {
+    name: "rename without prune: the previous path stays, still owned, so a later prune removes it",
+    input: input({
+      prune: false,
+      objects: [file("site", "new.conf", "s\n")],
+      states: [missing("new.conf")],
+      paths: { "old.conf": record("File", "site", true) },
+      staleOnDisk: { "old.conf": { present: true, children: [] } },
+    }),
+    ops: ['write new.conf 644 "s\\n"'],
+    entries: ["site created"],
+    registry: { "new.conf": "created", "old.conf": "created" },
+  },
+  {
+    name: "without prune, an orphan path already gone is forgotten, and stale objects have no outcome",
+    input: input({
+      prune: false,
+      paths: { "old.conf": record("File", "site", true), "gone.conf": record("File", "gone", true) },
+      stale: [inventoryEntry("File", "site"), inventoryEntry("File", "gone")],
+      staleOnDisk: { "old.conf": { present: true, children: [] }, "gone.conf": { present: false } },
     }),
     ops: [],
-    entries: ["a unchanged"],
-    registry: { "a.conf": "created", "other.conf": "created by dev/api" },
+    entries: [],
+    registry: { "old.conf": "created" },
+  },
+  {
+    name: "rename: a previous path gitward did not create is left in place and forgotten",
+    input: input({
+      objects: [file("site", "new.conf", "s\n")],
+      states: [missing("new.conf")],
+      paths: { "old.conf": record("File", "site", false) },
+    }),
+    ops: ['write new.conf 644 "s\\n"'],
+    entries: ["site created"],
+    registry: { "new.conf": "created" },
+  },
+  {
+    name: "rename: an object refused at its new path keeps its previous path",
+    input: input({
+      objects: [file("site", "shared.conf", "s\n")],
+      states: [ok("shared.conf")],
+      paths: { "old.conf": record("File", "site", true), "shared.conf": record("File", "x", true, "dev/api") },
+      staleOnDisk: { "old.conf": { present: true, children: [] } },
+    }),
+    ops: [],
+    entries: ["site failed: shared.conf is managed by stack dev/api"],
+    registry: { "old.conf": "created", "shared.conf": "created by dev/api" },
+  },
+  {
+    name: "a stale Directory with two paths: each is decided, and the message names the path left and its kind",
+    input: input({
+      paths: { d: record("Directory", "d", true), linkdir: record("Directory", "d", true) },
+      stale: [inventoryEntry("Directory", "d")],
+      staleOnDisk: { d: { present: true, children: [] }, linkdir: { present: true, children: ["x.conf"] } },
+    }),
+    ops: ["rmdir d"],
+    entries: ["d skipped: directory linkdir left in place: it holds files gitward does not manage (x.conf)"],
+    registry: {},
+  },
+  {
+    name: "a renamed Directory whose previous path still holds a desired file is left in place, saying so",
+    input: input({
+      objects: [directory("d", "e", false), file("f", "d/f.conf", "f\n")],
+      states: [missing("e"), ok("d/f.conf")],
+      paths: { d: record("Directory", "d", true), "d/f.conf": record("File", "f", true) },
+      staleOnDisk: { d: { present: true, children: ["f.conf"] } },
+    }),
+    ops: ["mkdir e 755"],
+    entries: ["d created", "f unchanged"],
+    registry: { "d/f.conf": "created", e: "created" },
   },
   {
     name: "a bare remove (partial) keeps the stack's other registry entries",
@@ -301,11 +398,11 @@ describe("planSync", () => {
   });
 });
 
-describe("stalePathsToInspect", () => {
+describe("orphanPathsToInspect", () => {
   const table: { name: string; input: PlanInput; paths: string[] }[] = [
-    { name: "nothing stale", input: input({ paths: { "a.conf": record("File", "a", true) } }), paths: [] },
+    { name: "nothing orphaned", input: input({ objects: [file("a", "a.conf", "a\n")], paths: { "a.conf": record("File", "a", true) } }), paths: [] },
     {
-      name: "only stale paths gitward created that no desired object takes over",
+      name: "with prune, only orphan paths gitward created that no desired object takes over",
       input: input({
         objects: [file("new", "taken.conf", "x\n")],
         paths: {
@@ -314,7 +411,22 @@ describe("stalePathsToInspect", () => {
         },
         stale: [inventoryEntry("File", "made"), inventoryEntry("File", "adopted"), inventoryEntry("File", "taken"), inventoryEntry("Directory", "d"), inventoryEntry("File", "unknown")],
       }),
-      paths: ["File made.conf", "Directory d"],
+      paths: ["Directory d", "File made.conf"],
+    },
+    {
+      name: "without prune, every orphan path (to forget those already gone)",
+      input: input({ prune: false, paths: { "adopted.conf": record("File", "adopted", false), "old.conf": record("File", "site", true) } }),
+      paths: ["File adopted.conf", "File old.conf"],
+    },
+    {
+      name: "a previous path of a desired object",
+      input: input({ objects: [file("site", "new.conf", "x\n")], paths: { "old.conf": record("File", "site", true) } }),
+      paths: ["File old.conf"],
+    },
+    {
+      name: "a bare remove: only the removed objects' paths",
+      input: input({ partial: true, paths: { "a.conf": record("File", "a", true), "b.conf": record("File", "b", true) }, stale: [inventoryEntry("File", "b")] }),
+      paths: ["File b.conf"],
     },
     {
       name: "not another stack's paths",
@@ -324,7 +436,7 @@ describe("stalePathsToInspect", () => {
   ];
   for (const c of table) {
     it(c.name, () => {
-      assert.deepEqual(stalePathsToInspect(c.input).map((p) => `${p.kind} ${p.path}`), c.paths);
+      assert.deepEqual(orphanPathsToInspect(c.input).map((p) => `${p.kind} ${p.path}`), c.paths);
     });
   }
 });

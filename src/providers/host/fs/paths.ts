@@ -34,6 +34,15 @@ export function normalizeRelPath(rel: string): string {
   return parts.join("/");
 }
 
+/**
+ * A path as messages and diffs show it: as it is, or quoted with its control characters
+ * escaped (`"a\nb"`) so that a name read from disk cannot forge lines of a diff or a log.
+ */
+export function displayPath(path: string): string {
+  if (!/[\u0000-\u001f\u007f]/.test(path)) return path;
+  return JSON.stringify(path).replaceAll("\u007f", "\\u007f");
+}
+
 /** The error for a symlink met under the target root. */
 export function symlinkRefusal(rel: string): GitwardError {
   return new GitwardError(ErrorCode.Limit, `${rel} is a symlink; gitward does not follow symlinks under the target root`);
