@@ -13,7 +13,7 @@ import type { AgentConfig } from "./config.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { HealthWatch } from "./health-watch.ts";
 import { metricsObserver, reconcileWork, rollbackAudit, targetContext, type WorkContext } from "./work.ts";
-import { RepoWatch } from "./repo-watch.ts";
+import { RepoWatch, type HeadVerification } from "./repo-watch.ts";
 import { Scheduler } from "./scheduler.ts";
 import { agentStatus, type AgentStatus, type DriftMemory } from "./status.ts";
 
@@ -49,6 +49,8 @@ export interface AgentOptions {
   readonly clock?: Clock;
   /** Jitter of retry delays; default Math.random. */
   readonly random?: () => number;
+  /** Trusted keys for head commits, and the environments that require a trusted signature. */
+  readonly verification?: HeadVerification;
 }
 
 /**
@@ -113,12 +115,17 @@ export class Agent {
     await this.#recorder.audit({ kind: "agent-stop", actor: "agent", details: { cancelled: late } }).catch(() => undefined);
   }
 
-  /** A push arrived (webhook) or someone asked (API, `gitward sync`): check the branch now and sync. */
-  async trigger(trigger: SyncTrigger, scope: { environment?: string; stack?: string } = {}): Promise<{ revision?: string; queued: number }> {
+  /**
+   * A push arrived (webhook) or someone asked (API, `gitward sync`): check the branch now and sync.
+   * A manual trigger is audited with `trigger.by`, who authenticated, and `claimedBy`, the name the
+   * caller gave, kept apart.
+   */
+  async trigger(trigger: SyncTrigger, scope: { environment?: string; stack?: string } = {}, claim: { claimedBy?: string } = {}): Promise<{ revision?: string; queued: number }> {
     const manual = trigger.kind === "manual";
     if (manual) {
       await this.#recorder.audit({
-        kind: "manual-trigger", actor: trigger.by ?? "unknown", details: { detail: trigger.detail ?? "" },
+        kind: "manual-trigger", actor: trigger.by ?? "unknown",
+        details: { detail: trigger.detail ?? "", ...(claim.claimedBy === undefined ? {} : { claimedBy: claim.claimedBy }) },
         ...(scope.environment === undefined ? {} : { environment: scope.environment }), ...(scope.stack === undefined ? {} : { stack: scope.stack }),
       });
     }

@@ -1,5 +1,7 @@
+import { access } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
+import { ErrorCode, GitwardError, isGitwardError } from "../core/errors.ts";
 import type { CommandRunner } from "../core/command-runner.ts";
 import { parseConfig, type LoadedConfig } from "../config/load-config.ts";
 import { stackInstances, type StackInstance } from "../config/stack-instances.ts";
@@ -7,7 +9,7 @@ import { evaluateRevision, type RevisionEvaluation } from "../engine/evaluate-re
 import { decideGate, type GateOutcome } from "../engine/gate.ts";
 import { openWorkspace, type Workspace } from "../engine/workspace.ts";
 import { maskUserinfo } from "../source/source-location.ts";
-import type { Commit } from "../source/types.ts";
+import type { Commit, SignatureVerification } from "../source/types.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { errorText } from "./scheduler.ts";
 
@@ -16,6 +18,29 @@ export interface Evaluated {
   readonly sha: string;
   readonly evaluation: RevisionEvaluation;
   readonly gate: GateOutcome;
+}
+
+/** How the agent verifies the head: the keys it trusts, and the environments that must have a trusted signature. */
+export interface HeadVerification {
+  readonly keys: SignatureVerification;
+  /** Environments whose head must be signed by a trusted key; `*` for all. The agent's requirement, whatever gitward.yaml says. */
+  readonly required: readonly string[];
+}
+
+/**
+ * The head revision is refused for an environment: its gitward.yaml is invalid, its signature
+ * is missing or untrusted where one is required, or it exceeds a limit. It stays refused until
+ * the branch moves: recorded once per stack, not retried.
+ */
+export class RevisionRefused extends Error {
+  readonly revision: string;
+  readonly environment: string;
+  constructor(revision: string, environment: string, reason: string) {
+    super(reason);
+    this.name = "RevisionRefused";
+    this.revision = revision;
+    this.environment = environment;
+  }
 }
 
 /** What a {@link RepoWatch} watches and with what. */
@@ -34,6 +59,8 @@ export interface RepoWatchOptions {
   readonly onRevision: (commit: Commit) => Promise<void>;
   /** Reads the branch head without fetching (`git ls-remote`). */
   readonly remoteHead: (repo: string, branch: string) => Promise<string>;
+  /** Verify head commits' signatures; undefined verifies none (gitward.yaml may then require what cannot be given). */
+  readonly verification?: HeadVerification;
 }
 
 /**
@@ -49,7 +76,9 @@ export class RepoWatch {
   #refused: { revision: string; reasons: string[] } | undefined;
   #evaluations = new Map<string, Promise<Evaluated>>();
   #fetching: Promise<boolean> | undefined;
-  #configAt: { sha: string; loaded: LoadedConfig } | undefined;
+  #configAt: { sha: string; loaded: LoadedConfig | undefined } | undefined;
+  /** The newest gitward.yaml that loaded: stacks are still listed (and refused) when the head's is broken. */
+  #lastGoodConfig: LoadedConfig | undefined;
   /** Stack instances and dependents per environment filter, at the revision of #configAt. */
   #instancesAt = new Map<string, StackInstance[]>();
   #dependentsAt = new Map<string, ReadonlyMap<string, readonly string[]>>();
@@ -133,40 +162,104 @@ export class RepoWatch {
     if (e === undefined) {
       e = this.#evaluateAt(head.commit.sha, environment);
       this.#evaluations.set(environment, e);
-      e.catch(() => this.#evaluations.delete(environment));
+      // A refusal holds for the revision; anything else (the repository unreadable) is tried again.
+      e.catch((err: unknown) => {
+        if (!(err instanceof RevisionRefused)) this.#evaluations.delete(environment);
+      });
     }
     return e;
   }
 
   async #evaluateAt(sha: string, environment: string): Promise<Evaluated> {
     const ws = await this.workspace();
-    const evaluation = await evaluateRevision({
-      source: ws.source, rev: sha, configPath: this.#o.configPath, filter: { environments: [environment], lenient: true },
-      renderer: ws.renderer, check: ws.check, configCache: ws.configCache,
-    });
+    const v = this.#o.verification;
+    const required = v !== undefined && (v.required.includes("*") || v.required.includes(environment));
+    if (v !== undefined) await readableKeys(v.keys);
+    let evaluation;
+    try {
+      evaluation = await evaluateRevision({
+        source: ws.source, rev: sha, configPath: this.#o.configPath, filter: { environments: [environment], lenient: true },
+        renderer: ws.renderer, check: ws.check, configCache: ws.configCache,
+        ...(v === undefined ? {} : { verification: v.keys, verificationRequired: required }),
+      });
+    } catch (e: unknown) {
+      if (!isRevisionFault(e)) throw e;
+      // A signature is refused per environment; an invalid gitward.yaml is the same for all.
+      const why = required ? ` (the agent configuration requires signed commits for ${environment})` : "";
+      const reason = e.code === ErrorCode.Signature ? `${environment}: ${errorText(e)}${why}` : errorText(e);
+      this.#refuse(sha, environment, [reason]);
+      throw new RevisionRefused(sha, environment, reason);
+    }
     const gate = await decideGate(evaluation.findings, undefined);
     if (!gate.allowed) {
       const reasons = [...gate.blockers, ...gate.denials].slice(0, 10)
         .map((f) => `${f.location === undefined ? "" : `${f.location.file}${f.location.line === undefined ? "" : `:${f.location.line}`}: `}${f.message}`);
-      this.#refused = { revision: sha, reasons };
-      this.#o.logger.error({ revision: sha, environment, reasons }, "revision refused: not applied, the environment stays on its last good revision");
+      this.#refuse(sha, environment, reasons);
     }
     return { sha, evaluation, gate };
   }
 
-  /** gitward.yaml at the head revision, read once per revision; undefined before the first read. */
+  /** Adds why the revision is refused (for one environment, or all) to what status shows, and logs it once. */
+  #refuse(sha: string, environment: string | undefined, reasons: readonly string[]): void {
+    const known = this.#refused?.revision === sha ? this.#refused.reasons : [];
+    const added = reasons.filter((r) => !known.includes(r));
+    if (added.length === 0) return;
+    this.#refused = { revision: sha, reasons: [...known, ...added] };
+    this.#o.logger.error({ revision: sha, ...(environment === undefined ? {} : { environment }), reasons: added }, "revision refused: not applied, the environment stays on its last good revision");
+  }
+
+  /**
+   * gitward.yaml at the head revision, read once per revision; undefined before the first read.
+   * When the head's is invalid (or missing), the revision is refused with its error (file:line)
+   * and the last one that loaded stands in, so the stacks are still listed and recorded refused:
+   * the one seen before in this process, else the newest of the head's first parents.
+   */
   async config(): Promise<LoadedConfig | undefined> {
     const head = this.#head;
     if (head === undefined) return undefined;
     if (this.#configAt?.sha !== head.commit.sha) {
-      const ws = await this.workspace();
-      const snapshot = await ws.source.snapshot(head.commit);
-      const text = (await snapshot.readFile(this.#o.configPath)).toString("utf8");
-      this.#configAt = { sha: head.commit.sha, loaded: parseConfig(text, this.#o.configPath) };
+      let loaded: LoadedConfig | undefined;
+      try {
+        loaded = await this.#configOf(head.commit);
+        this.#lastGoodConfig = loaded;
+      } catch (e: unknown) {
+        if (!isRevisionFault(e)) throw e;
+        this.#refuse(head.commit.sha, undefined, [errorText(e)]);
+        loaded = this.#lastGoodConfig ?? await this.#earlierConfig(head.commit);
+      }
+      this.#configAt = { sha: head.commit.sha, loaded };
       this.#instancesAt = new Map();
       this.#dependentsAt = new Map();
     }
     return this.#configAt.loaded;
+  }
+
+  async #configOf(commit: Commit): Promise<LoadedConfig> {
+    const ws = await this.workspace();
+    const snapshot = await ws.source.snapshot(commit);
+    if (snapshot.entry(this.#o.configPath)?.type !== "blob") {
+      throw new GitwardError(ErrorCode.Config, `${this.#o.configPath} not found at ${commit.sha.slice(0, 12)}`);
+    }
+    return parseConfig((await snapshot.readFile(this.#o.configPath)).toString("utf8"), this.#o.configPath);
+  }
+
+  /** The gitward.yaml of the newest of the first 20 parents where it loads; undefined when none does. */
+  async #earlierConfig(head: Commit): Promise<LoadedConfig | undefined> {
+    const ws = await this.workspace();
+    for (let n = 1; n <= 20; n++) {
+      let commit: Commit;
+      try {
+        commit = await ws.source.resolve(`${head.sha}~${n}`);
+      } catch {
+        return undefined; // the first commit was reached
+      }
+      try {
+        return await this.#configOf(commit);
+      } catch (e: unknown) {
+        if (!isRevisionFault(e)) throw e;
+      }
+    }
+    return undefined;
   }
 
   /** The served environments among `all`. */
@@ -207,6 +300,24 @@ export class RepoWatch {
 
   async close(): Promise<void> {
     await this.#ws?.close();
+  }
+}
+
+/**
+ * An error that is the revision's own and holds for it: invalid gitward.yaml or policies, a
+ * missing or untrusted signature, a limit exceeded. Anything else (git, I/O) is tried again.
+ */
+function isRevisionFault(e: unknown): e is GitwardError {
+  return isGitwardError(e) && ([ErrorCode.Config, ErrorCode.Signature, ErrorCode.Limit, ErrorCode.Variable, ErrorCode.Render] as string[]).includes(e.code);
+}
+
+/** The trusted keys must be readable: a file gone is the machine's problem, retried, not a refusal of the revision. */
+async function readableKeys(keys: SignatureVerification): Promise<void> {
+  const file = keys.format === "ssh" ? keys.allowedSignersFile : keys.keyringFile;
+  try {
+    await access(file);
+  } catch (e: unknown) {
+    throw new Error(`the trusted keys file ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
 }
 

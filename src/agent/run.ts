@@ -12,6 +12,9 @@ import { Agent } from "./agent.ts";
 import { readSecret, type AgentConfig } from "./config.ts";
 import { agentLogger } from "./logger.ts";
 import { AgentMetrics } from "./metrics.ts";
+import { DeliveryLog } from "./deliveries.ts";
+import { headVerification, httpSettings } from "./head-verification.ts";
+import { exposureWarnings, splitListen } from "./listen.ts";
 import { buildServer } from "./server.ts";
 
 /** How to start an agent: the agent configuration plus the command line's overrides. */
@@ -45,6 +48,8 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
   const repo = o.repo ?? c.repo;
   if (repo === undefined) throw new GitwardError(ErrorCode.Config, "no repository: pass --repo URL|PATH or set repo in the agent configuration");
   const logger = o.logger ?? agentLogger();
+  const [verification, http] = await Promise.all([headVerification(c.verification), httpSettings(c.http)]);
+  const { host, port } = splitListen(o.listen ?? c.listen ?? "127.0.0.1:8080");
   const [github, gitlab, gitea, generic, apiToken] = await Promise.all([
     readSecret(c.webhook.github, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.gitlab, "GITWARD_WEBHOOK_SECRET"),
     readSecret(c.webhook.gitea, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.generic, "GITWARD_WEBHOOK_SECRET"),
@@ -70,17 +75,20 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     concurrency: c.concurrency,
     graceMs: c.gracePeriodSeconds * 1000,
     healthTimeoutMs: (o.healthTimeoutSeconds ?? c.healthTimeout) * 1000,
+    ...(verification === undefined ? {} : { verification }),
   });
   const server = await buildServer({
-    agent, store, metrics, logger, branch,
+    agent, store, metrics, logger, branch, http,
+    deliveries: new DeliveryLog({ windowMs: c.webhook.replayWindow * 1000, max: c.webhook.replayMemory }),
     ...(apiToken === undefined ? {} : { apiToken }),
+    ...(c.api.tokenName === undefined ? {} : { apiTokenName: c.api.tokenName }),
     webhookSecrets: {
       ...(github === undefined ? {} : { github }), ...(gitlab === undefined ? {} : { gitlab }),
       ...(gitea === undefined ? {} : { gitea }), ...(generic === undefined ? {} : { generic }),
     },
   });
-  const [host, portText] = splitListen(o.listen ?? c.listen ?? "127.0.0.1:8080");
-  const address = await server.listen({ host, port: Number(portText) }).catch(async (e: unknown) => {
+  const portText = String(port);
+  const listened = await server.listen({ host, port }).catch(async (e: unknown) => {
     await server.close();
     await store.close();
     const code = (e as NodeJS.ErrnoException).code;
@@ -90,7 +98,9 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     }
     throw e;
   });
+  const address = http.tls === undefined ? listened : listened.replace(/^http:/, "https:");
   logger.info({ url: address, repo: maskUserinfo(repo), branch, environments: environments ?? "all" }, "agent listening");
+  for (const warning of exposureWarnings(host, { tls: http.tls !== undefined, apiToken: apiToken !== undefined })) logger.warn(warning);
   try {
     await agent.start();
   } catch (e: unknown) {
@@ -111,12 +121,4 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
       return stopped;
     },
   };
-}
-
-function splitListen(listen: string): [string, string] {
-  const i = listen.lastIndexOf(":");
-  if (i <= 0 || !/^\d+$/.test(listen.slice(i + 1))) {
-    throw new GitwardError(ErrorCode.Config, `--listen ${listen}: expected host:port, e.g. 127.0.0.1:8080`);
-  }
-  return [listen.slice(0, i).replace(/^\[|\]$/g, ""), listen.slice(i + 1)];
 }

@@ -12,7 +12,8 @@
  * The generic form: `X-Gitward-Signature: sha256=<hex HMAC-SHA256 of the body>`, an optional
  * `X-Gitward-Event` (default `push`; anything else is accepted and ignored, e.g. `ping`), and
  * a JSON body `{ "ref": "refs/heads/main", "after": "<sha>", "before"?: "<sha>",
- * "repository"?: "<url or name>", "pusher"?: "<who>", "commits"?: <count> }`.
+ * "repository"?: "<url or name>", "pusher"?: "<who>", "commits"?: <count> }`, and an optional
+ * `X-Gitward-Delivery` id (as GitHub's `X-GitHub-Delivery`), which the caller uses to ignore replays.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
@@ -64,6 +65,8 @@ export interface WebhookAccepted {
   readonly eventType: string;
   /** The push, or undefined for an event that is not a push (ping, issues, …). */
   readonly event: PushEvent | undefined;
+  /** The forge's id of this delivery (`X-GitHub-Delivery`, `X-Gitea-Delivery`, `X-Gitlab-Event-UUID`, `X-Gitward-Delivery`), when sent. */
+  readonly delivery?: string;
 }
 
 /** A refused webhook: 401 when it could not be authenticated, 400 when its authenticated body is malformed. */
@@ -95,7 +98,27 @@ export function verifyWebhook(headers: WebhookHeaders, rawBody: Buffer, secrets:
   if (secret === undefined || secret === "") return reject(401, `no secret configured for ${source} webhooks`);
   const auth = authenticate(source, h, rawBody, secret);
   if (auth !== undefined) return auth;
-  return parseEvent(source, h, rawBody);
+  const delivery = deliveryOf(source, h);
+  if (typeof delivery !== "string" && delivery !== undefined) return delivery;
+  const verdict = parseEvent(source, h, rawBody);
+  return verdict.ok && delivery !== undefined ? { ...verdict, delivery } : verdict;
+}
+
+/** Where each source names its delivery. */
+const deliveryHeaders: Readonly<Record<WebhookSource, string>> = {
+  github: "X-GitHub-Delivery",
+  gitea: "X-Gitea-Delivery",
+  gitlab: "X-Gitlab-Event-UUID",
+  generic: "X-Gitward-Delivery",
+};
+
+/** The delivery id: undefined when absent, a rejection when repeated or not a plain token. */
+function deliveryOf(source: WebhookSource, h: HeaderReader): string | WebhookRejected | undefined {
+  const header = deliveryHeaders[source];
+  const value = h(header);
+  if (value === null) return reject(400, `${header} header is repeated`);
+  if (value === undefined || value === "") return undefined;
+  return /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : reject(400, `${header} must be 1 to 128 letters, digits or . _ : -`);
 }
 
 type HeaderReader = (name: string) => string | undefined | null;

@@ -16,7 +16,8 @@ import type { AgentConfig } from "./config.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { parseDuration } from "../core/duration.ts";
 import type { HealthWatch } from "./health-watch.ts";
-import type { Evaluated, RepoWatch } from "./repo-watch.ts";
+import { recordRefusal } from "./refusal.ts";
+import { RevisionRefused, type Evaluated, type RepoWatch } from "./repo-watch.ts";
 import { errorText, type Scheduler } from "./scheduler.ts";
 import type { DriftMemory } from "./status.ts";
 
@@ -75,6 +76,8 @@ export async function reconcileWork(ctx: WorkContext, item: WorkItem, signal: Ab
     const followed = await followHealth(ctx, instance, outcome, health);
     await followUp(ctx, item, ev.sha, outcome, followed);
   } catch (e: unknown) {
+    // A refused revision stays refused until the branch moves: recorded once, not retried.
+    if (e instanceof RevisionRefused) return void await recordRefusal(ctx.recorder, ctx.watch.head?.commit, item, e);
     const delay = ctx.scheduler.failed(key);
     ctx.logger.error({ environment: item.environment, stack: item.stack, job: item.job, err: errorText(e), retryInMs: delay }, "work item failed");
     if (!ctx.scheduler.closed && !signal.aborted) ctx.requeue(item.job, item.trigger, { explicit: item.explicit, delayMs: delay });

@@ -26,6 +26,12 @@ export interface EvaluateOptions {
   /** Verify the commit's signature with these keys before reading anything from it. */
   readonly verification?: SignatureVerification;
   /**
+   * False lets a commit that fails verification be evaluated as unverified, unless its
+   * gitward.yaml requires signatures: the agent has keys for every environment but requires
+   * signatures only where its configuration says. Default true: a failed verification throws.
+   */
+  readonly verificationRequired?: boolean;
+  /**
    * The base of a plan: already merged, so a missing gitward.yaml counts as empty (the PR that
    * adds it), filter names it lacks select nothing (a PR adding an environment), and a signature
    * requirement in its gitward.yaml is not enforced (only the proposed head must be signed).
@@ -62,12 +68,12 @@ export interface RevisionEvaluation {
  */
 export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionEvaluation> {
   const commit = await opts.source.resolve(opts.rev, opts.signal);
-  const verified = opts.verification === undefined ? undefined : await opts.source.verify(commit, opts.verification, opts.signal);
+  const { verified, failure } = await verifyAt(opts, commit);
   const snapshot = await opts.source.snapshot(commit, opts.signal);
   const config = await loadConfigAt(snapshot, opts);
   if (config === undefined) return { commit, verified, config, instances: [], renders: [], findings: [], exemptions: [], policies: 0 };
   const wanted = config.config.verification?.signatures;
-  if (wanted?.required === true && opts.asBase !== true) checkSignaturePolicy(config, wanted.format, verified);
+  if (wanted?.required === true && opts.asBase !== true) checkSignaturePolicy(config, wanted.format, verified, failure);
   const instances = stackInstances(config, opts.asBase === true ? { ...opts.filter, lenient: true } : opts.filter);
   const dirIssues = checkInstanceDirs(config, instances, (p) => snapshot.entry(p)?.type === "tree");
   if (dirIssues.length > 0) throw new ConfigError(dirIssues);
@@ -80,6 +86,17 @@ export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionE
   const policy = await runPolicies(snapshot, config, renders, opts.signal);
   const findings = await refineFindingLocations([...checked, ...policy.findings], snapshot);
   return { commit, verified, config, instances, renders, findings, exemptions: policy.exemptions, policies: policy.policies };
+}
+
+/** The commit verified; with `verificationRequired: false`, a signature failure is returned instead of thrown. */
+async function verifyAt(opts: EvaluateOptions, commit: Commit): Promise<{ verified?: VerifiedCommit; failure?: GitwardError }> {
+  if (opts.verification === undefined) return {};
+  try {
+    return { verified: await opts.source.verify(commit, opts.verification, opts.signal) };
+  } catch (e: unknown) {
+    if (opts.verificationRequired !== false || !(e instanceof GitwardError) || e.code !== ErrorCode.Signature) throw e;
+    return { failure: e };
+  }
 }
 
 async function loadConfigAt(snapshot: Snapshot, opts: EvaluateOptions): Promise<LoadedConfig | undefined> {
@@ -103,9 +120,12 @@ async function loadConfigAt(snapshot: Snapshot, opts: EvaluateOptions): Promise<
 const configFormat = "gitward-config-1";
 
 /** Refuses a revision whose gitward.yaml requires signatures that were not verified, or verified in another format. */
-function checkSignaturePolicy(config: LoadedConfig, format: "ssh" | "gpg", verified: VerifiedCommit | undefined): void {
+function checkSignaturePolicy(config: LoadedConfig, format: "ssh" | "gpg", verified: VerifiedCommit | undefined, failure: GitwardError | undefined): void {
   const subject = { location: config.locate(["verification", "signatures"]) };
   const hint = format === "ssh" ? "pass --allowed-signers FILE" : "pass --gpg-keyring FILE";
+  if (failure !== undefined) {
+    throw new GitwardError(ErrorCode.Signature, `gitward.yaml requires ${format} commit signatures, and ${failure.detail}`, { subject, hint: failure.hint ?? hint });
+  }
   if (verified === undefined) {
     throw new GitwardError(ErrorCode.Signature, `gitward.yaml requires ${format} commit signatures, and no trusted keys were given`, { subject, hint });
   }

@@ -158,7 +158,7 @@ describe("verifyWebhook", () => {
   it("accepts ping and other non-push events without an event", () => {
     const ping = json({ zen: "Keep it logically awesome.", hook_id: 1 });
     const v = verifyWebhook(github(ping, "ping"), ping, secrets);
-    assert.deepEqual(v, { ok: true, source: "github", eventType: "ping", event: undefined });
+    assert.deepEqual(v, { ok: true, source: "github", eventType: "ping", event: undefined, delivery: "1" });
     const issue = json({ action: "opened" });
     assert.deepEqual(verifyWebhook(gitea(issue, "issues"), issue, secrets), { ok: true, source: "gitea", eventType: "issues", event: undefined });
     assert.deepEqual(verifyWebhook(gitlab("Merge Request Hook"), json({ object_kind: "merge_request" }), secrets), {

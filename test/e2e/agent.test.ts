@@ -167,9 +167,11 @@ ${extra}`,
     await running.agent.idle();
     const rows = await history("&environment=dev&stack=site");
     assert.equal(rows[0]?.trigger.kind, "manual");
-    assert.equal(rows[0]?.trigger.by, "bob");
+    // Who authenticated (the token) is the actor; the name in the body is only a claim.
+    assert.equal(rows[0]?.trigger.by, "api-token");
+    assert.equal(rows[0]?.trigger.detail, "API, claimed by bob");
     const audit = await running.store.listAudit({ limit: 1000 });
-    assert.ok(audit.some((a) => a.kind === "manual-trigger" && a.actor === "bob"));
+    assert.ok(audit.some((a) => a.kind === "manual-trigger" && a.actor === "api-token" && a.details["claimedBy"] === "bob"));
     assert.equal((await running.store.verifyAudit()).ok, true);
   });
 

@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { ErrorCode, GitwardError } from "../../core/errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { AgentStatus } from "../../agent/agent.ts";
+import type { AgentConfig } from "../../agent/config.ts";
 import type { SyncRow } from "../../store/store.ts";
 import type { CliIO } from "../io.ts";
 
@@ -24,6 +25,10 @@ interface AgentFlags extends BaseFlags {
   kubeconfig?: string;
   healthTimeout?: string;
   concurrency?: string;
+  allowedSigners?: string;
+  gpgKeyring?: string;
+  requireSignedCommits?: string[];
+  maxConnections?: string;
 }
 
 const envList = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), ...v.split(",").map((s) => s.trim()).filter((s) => s !== "")];
@@ -41,11 +46,16 @@ export function agentCommand(run: Run<AgentFlags>): Command {
     .option("--kubeconfig <file>", "kubeconfig for kubernetes targets the agent configuration gives none for")
     .option("--health-timeout <duration>", "how long a synced stack has to become healthy, e.g. 90s, 5m (over the configuration's healthTimeout)")
     .option("--concurrency <n>", "stacks synced at once (over the configuration's concurrency)")
+    .option("--allowed-signers <file>", "trust SSH commit signatures from this allowed-signers file (over verification.allowedSigners)")
+    .option("--gpg-keyring <file>", "trust GPG commit signatures from the public keys in this file (over verification.gpgKeyring)")
+    .option("--require-signed-commits <envs>", "environments whose head commit must be signed by a trusted key, comma-separated, or '*' for all (over verification.requireSignedCommits)", envList)
+    .option("--max-connections <n>", "HTTP connections open at once; more are closed (over http.maxConnections, default 512)")
     .option("--debug", "log at debug level")
     .addHelpText("after", `
 Examples:
   gitward agent --repo https://git.example.com/infra.git --env dev --state sqlite:/var/lib/gitward/state.db
   gitward agent --config /etc/gitward/agent.yaml
+  gitward agent --config agent.yaml --allowed-signers /etc/gitward/allowed_signers --require-signed-commits prod
 
 The agent stops on SIGTERM or SIGINT: no new work; in-flight syncs get the grace period.
 Exit codes: 0 stopped cleanly, 1 could not start.`)
@@ -59,7 +69,7 @@ Exit codes: 0 stopped cleanly, 1 could not start.`)
       if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)) {
         throw new GitwardError(ErrorCode.Config, `--concurrency ${flags.concurrency}: expected a whole number from 1 to 256`);
       }
-      const config = concurrency === undefined ? loaded : { ...loaded, concurrency };
+      const config = agentConfigFromFlags(concurrency === undefined ? loaded : { ...loaded, concurrency }, flags);
       const running = await runAgent({
         config, logger: agentLogger({ ...(flags.debug === true ? { level: "debug" } : {}) }),
         ...(flags.repo === undefined ? {} : { repo: flags.repo }),
@@ -75,6 +85,27 @@ Exit codes: 0 stopped cleanly, 1 could not start.`)
       await running.stop();
       return ExitCode.Ok;
     }));
+}
+
+/** The agent configuration with the verification and HTTP flags over it. */
+function agentConfigFromFlags(config: AgentConfig, flags: AgentFlags): AgentConfig {
+  if (flags.allowedSigners !== undefined && flags.gpgKeyring !== undefined) {
+    throw new GitwardError(ErrorCode.Config, "--allowed-signers and --gpg-keyring cannot be used together");
+  }
+  const keys = flags.allowedSigners !== undefined ? { allowedSigners: flags.allowedSigners } : flags.gpgKeyring !== undefined ? { gpgKeyring: flags.gpgKeyring } : undefined;
+  const { allowedSigners, gpgKeyring, ...rest } = config.verification;
+  const verification = {
+    ...rest, ...(keys ?? { ...(allowedSigners === undefined ? {} : { allowedSigners }), ...(gpgKeyring === undefined ? {} : { gpgKeyring }) }),
+    ...(flags.requireSignedCommits === undefined ? {} : { requireSignedCommits: flags.requireSignedCommits }),
+  };
+  for (const env of verification.requireSignedCommits) {
+    if (env !== "*" && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(env)) throw new GitwardError(ErrorCode.Config, `--require-signed-commits ${env}: not an environment name`);
+  }
+  const maxConnections = flags.maxConnections === undefined ? undefined : Number(flags.maxConnections);
+  if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1 || maxConnections > 65536)) {
+    throw new GitwardError(ErrorCode.Config, `--max-connections ${flags.maxConnections}: expected a whole number from 1 to 65536`);
+  }
+  return { ...config, verification, ...(maxConnections === undefined ? {} : { http: { ...config.http, maxConnections } }) };
 }
 
 /** Resolves on the first SIGTERM or SIGINT. */
