@@ -60,12 +60,8 @@ export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<Dif
     }
     // With every stack compared, what the targets still hold for stacks gitward.yaml dropped.
     if (opts.stacks === undefined) {
-      try {
-        const targets = evaluation.config?.config.environments[opts.environment]?.targets ?? {};
-        notes.push(...(await orphanedStacks(pool, opts.environment, targets, evaluation.instances, opts.signal)).map(orphanFinding));
-      } catch (e: unknown) {
-        errors.push({ stack: "(inventories)", message: e instanceof Error ? e.message : String(e) });
-      }
+      const targets = evaluation.config?.config.environments[opts.environment]?.targets ?? {};
+      notes.push(...(await orphanedStacks(pool, opts.environment, targets, evaluation.instances, opts.signal)).map(orphanFinding));
     }
   } finally {
     await pool.close();

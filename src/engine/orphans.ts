@@ -13,7 +13,7 @@ export interface OrphanedStack extends InventorySummary {
  * The stacks each target of an environment still holds an inventory for but gitward.yaml no
  * longer deploys there (removed, renamed, disabled or moved to another target): their objects
  * stay in place, owned by nobody, until someone decides. Targets whose provider cannot list
- * inventories report none.
+ * inventories, and targets that cannot be read, report none.
  */
 export async function orphanedStacks(
   pool: TargetPool, environment: string, targets: Readonly<Record<string, TargetRef["target"]>>, instances: readonly StackInstance[], signal?: AbortSignal,
@@ -21,7 +21,13 @@ export async function orphanedStacks(
   const out: OrphanedStack[] = [];
   for (const [targetName, target] of Object.entries(targets)) {
     const deployed = new Set(instances.filter((i) => i.environment === environment && i.targetName === targetName).map((i) => i.stack));
-    const held = await pool.use({ environment, targetName, target }, async (s) => (await s.listInventories?.(environment, signal)) ?? []);
+    let held: readonly InventorySummary[];
+    try {
+      held = await pool.use({ environment, targetName, target }, async (s) => (await s.listInventories?.(environment, signal)) ?? []);
+    } catch {
+      // An unreachable target is reported by its stacks; its orphans are looked for next time.
+      continue;
+    }
     for (const inv of held) if (!deployed.has(inv.stack) && inv.objects > 0) out.push({ ...inv, environment, target: targetName });
   }
   return out;

@@ -19,6 +19,7 @@ export function withProviderDefaults(obj: KObject): KObject {
   if (spec.owner !== undefined) normal["owner"] = spec.owner;
   if (spec.group !== undefined) normal["group"] = spec.group;
   if (spec.kind === "Directory") normal["purge"] = spec.purge;
+  else normal["sensitive"] = spec.sensitive;
   return { ...obj, spec: normal };
 }
 

@@ -16,6 +16,8 @@ describe("sameObject: a provider's default written out is no change", () => {
     ["a File's mode other than the default", hostFile({}), hostFile({ mode: "0640" }), false],
     ["a Directory's mode left out and written as the default", hostDir({}), hostDir({ mode: "0755" }), true],
     ["a Directory's purge left out and written as false", hostDir({}), hostDir({ purge: false }), true],
+    ["a File's sensitive left out and written as false", hostFile({}), hostFile({ sensitive: false }), true],
+    ["a File made sensitive", hostFile({}), hostFile({ sensitive: true }), false],
     ["a Directory's purge turned on", hostDir({}), hostDir({ purge: true }), false],
     ["an owner as a number and as a string", hostFile({ owner: 33 }), hostFile({ owner: "33" }), true],
     ["a path with and without ./", hostFile({ path: "./f.txt" }), hostFile({}), true],
