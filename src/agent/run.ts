@@ -5,7 +5,7 @@ import { defaultCacheDir } from "../engine/workspace.ts";
 import type { Provider } from "../providers/provider.ts";
 import { maskUserinfo } from "../source/source-location.ts";
 import { openStore } from "../store/open.ts";
-import { secretValues } from "../store/redact.ts";
+import { redactValuesDeep, secretValues, type SecretValues } from "../store/redact.ts";
 import { withSecretValues } from "../store/secret-values.ts";
 import type { Store } from "../store/store.ts";
 import { Agent } from "./agent.ts";
@@ -47,7 +47,6 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
   const c = o.config;
   const repo = o.repo ?? c.repo;
   if (repo === undefined) throw new GitwardError(ErrorCode.Config, "no repository: pass --repo URL|PATH or set repo in the agent configuration");
-  const logger = o.logger ?? agentLogger();
   const [verification, http] = await Promise.all([headVerification(c.verification), httpSettings(c.http)]);
   const { host, port } = splitListen(o.listen ?? c.listen ?? "127.0.0.1:8080");
   const [github, gitlab, gitea, generic, apiToken] = await Promise.all([
@@ -55,9 +54,11 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     readSecret(c.webhook.gitea, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.generic, "GITWARD_WEBHOOK_SECRET"),
     readSecret(c.api.token, "GITWARD_API_TOKEN"),
   ]);
-  // Whatever the agent stores or serves is masked for the secrets it read, by value: a host
-  // command that prints the API token leaves *** in history, not the token.
-  const store = withSecretValues(await openStore(o.state ?? c.state ?? "sqlite:gitward-state.db"), secretValues([github, gitlab, gitea, generic, apiToken]));
+  // Whatever the agent stores, serves or logs is masked for the secrets it read, by value: a host
+  // command that prints the API token leaves *** in history and in the log, not the token.
+  const secrets = secretValues([github, gitlab, gitea, generic, apiToken]);
+  const logger = maskedLogger(o.logger ?? agentLogger(), secrets);
+  const store = withSecretValues(await openStore(o.state ?? c.state ?? "sqlite:gitward-state.db"), secrets);
   const metrics = new AgentMetrics();
   const branch = o.branch ?? c.branch;
   const environments = o.environments ?? c.environments;
@@ -121,4 +122,10 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
       return stopped;
     },
   };
+}
+
+/** A logger whose logged objects (errors with a command's output among them) have the agent's secret values masked. */
+function maskedLogger(logger: Logger, secrets: SecretValues): Logger {
+  if (secrets.values.length === 0) return logger;
+  return logger.child({}, { formatters: { log: (object: object) => redactValuesDeep(object, secrets) } });
 }

@@ -69,6 +69,7 @@ stacks:
               // A check the agent's owner wrote, which (carelessly) prints a secret the agent read.
               "show-token": ["sh", "-c", `echo checking; cat ${tokenFile}`],
               hang: { command: ["sh", "-c", "sleep 100000 & sleep 100000"], timeoutSeconds: 1 },
+              "fail-with-token": ["sh", "-c", `cat ${tokenFile}; exit 1`],
             },
           },
         },
@@ -89,6 +90,16 @@ stacks:
     assert.equal(live(), "v1\n");
     assert.deepEqual(row.commands?.map((c) => [c.phase, c.exitCode]), [["check", 0]]);
     assert.equal(row.commands?.[0]?.output, "checking\n***\n");
+  });
+
+  it("a failing command that prints the token: its error in history and in the agent's log show *** instead", async () => {
+    const row = await finished(repo.commit(files("check: fail-with-token", "v1b"), "v1b: a check that fails"));
+    assert.equal(row.outcome, "failed");
+    assert.match(row.error ?? "", /check `sh -c cat \S+api-token; exit 1` exited 1: \*\*\*/);
+    const logged = logLines.find((l) => l.includes("sync failed"));
+    assert.match(logged ?? "", /exited 1: \*\*\*/);
+    assert.equal(logLines.some((l) => l.includes(token)), false, "no log line holds the token");
+    assert.equal(live(), "v1\n");
   });
 
   it("refuses a commit that writes the check in gitward.yaml, with the migration error: nothing runs, nothing is written", async () => {
