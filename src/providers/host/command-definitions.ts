@@ -30,7 +30,7 @@ export const hostCommandDefinitionSchema = z
       timeoutSeconds: z.number().positive().max(3600).optional()
         .describe(`Seconds one run may take before it and every process it started are killed; default ${defaultCommandTimeoutSeconds}.`),
     }),
-  ])
+  ], { error: "must be an argument array ([program, arg, ...], never a shell string) or {command: [program, arg, ...], timeoutSeconds}" })
   .transform((d): HostCommandDefinition => {
     if (Array.isArray(d)) return { command: d };
     return d.timeoutSeconds === undefined ? { command: d.command } : { command: d.command, timeoutSeconds: d.timeoutSeconds };
