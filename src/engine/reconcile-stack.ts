@@ -227,7 +227,10 @@ function failure(result: StackSyncResult): string | undefined {
 
 function refusal(input: ReconcileInput): string {
   if (input.render !== undefined && !input.render.ok) return `revision not applied: render failed: ${input.render.error.message}`;
-  return `revision not applied: ${input.gate.blockers.length} error(s), ${input.gate.denials.length} policy denial(s); the stack stays on its last good revision`;
+  const first = [...input.gate.blockers, ...input.gate.denials][0];
+  const where = first?.location === undefined ? "" : `${first.location.file}${first.location.line === undefined ? "" : `:${first.location.line}`}: `;
+  const example = first === undefined ? "" : ` (first: ${where}${first.message})`;
+  return `revision not applied: ${input.gate.blockers.length} error(s), ${input.gate.denials.length} policy denial(s)${example}; the stack stays on its last good revision`;
 }
 
 /** A sync that did not run (refused, skipped), recorded as begun and ended at once. */

@@ -29,7 +29,8 @@ export async function runGit(runner: CommandRunner, call: GitCall): Promise<Comm
     return await runner.run(spec);
   } catch (error: unknown) {
     if (error instanceof CommandStartError) {
-      throw new GitwardError("git", "cannot run git", { cause: error, hint: "install git and put it on PATH" });
+      // Only a missing program calls for installing git; a full process table or file table does not.
+      throw new GitwardError("git", "cannot run git", error.errno === "ENOENT" ? { cause: error, hint: "install git and put it on PATH" } : { cause: error });
     }
     throw error;
   }
