@@ -1,5 +1,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
-import { formatFieldPath, locateInDocument, toLineColumn, type YamlPath } from "../core/yaml-positions.ts";
+import { decodeUtf8, describeInvalidUtf8 } from "../core/utf8.ts";
+import { documentToJS, isStackOverflow, stackOverflowProblem, yamlErrorMessage } from "../core/yaml-limits.ts";
+import { formatFieldPath, lineColumnOf, locateInDocument, toLineColumn, type YamlPath } from "../core/yaml-positions.ts";
 import { ConfigError, type ConfigIssue } from "./config-error.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { checkReferences } from "./check-references.ts";
@@ -17,20 +19,29 @@ export interface LoadedConfig {
 }
 
 /**
- * Parses and validates gitward.yaml text. Throws a {@link ConfigError} listing every problem
- * with file:line:column and the key path; unknown keys are errors.
+ * Parses and validates gitward.yaml. Throws a {@link ConfigError} listing every problem
+ * with file:line:column and the key path; unknown keys are errors. Given the file's bytes,
+ * it refuses what is not UTF-8 at the line of the first bad byte (text already decoded cannot
+ * tell an invalid byte from the U+FFFD it was replaced with).
  */
-export function parseConfig(text: string, file: string): LoadedConfig {
+export function parseConfig(source: string | Uint8Array, file: string): LoadedConfig {
+  const text = typeof source === "string" ? source : configText(source, file);
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseYaml(text, counter, file);
   const locate = (path: YamlPath, keyOf?: string): ConfigIssue["location"] => {
     const pos = locateInDocument(doc, counter, path, keyOf === undefined ? {} : { keyOf });
     return pos === undefined ? { file } : { file, line: pos.line, column: pos.column };
   };
-  const syntax = syntaxIssues(doc, counter, file);
+  const syntax = syntaxIssues(doc, counter, file, text);
   if (syntax.length > 0) throw new ConfigError(syntax);
   keepVarSpelling(doc);
-  const raw: unknown = doc.toJS();
+  const converted = documentToJS(doc);
+  if ("problem" in converted) {
+    const { message, offset, limit } = converted.problem;
+    const pos = offset === undefined ? { line: 1, column: 1 } : toLineColumn(counter, offset);
+    throw new ConfigError([{ location: { file, ...pos }, keyPath: "", message: limit ? message : `invalid YAML: ${message}` }]);
+  }
+  const raw: unknown = converted.value;
   if (raw === null || raw === undefined) {
     throw new ConfigError([{ location: { file, line: 1, column: 1 }, keyPath: "", message: "file is empty" }]);
   }
@@ -43,6 +54,25 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   }));
   if (refIssues.length > 0) throw new ConfigError(refIssues);
   return loadedConfig(parsed.data, file, () => ({ doc, counter }));
+}
+
+/** gitward.yaml as a YAML document; nesting deep enough to overflow the parser's stack is an issue at its line. */
+function parseYaml(text: string, counter: LineCounter, file: string): Document.Parsed {
+  try {
+    return parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true, resolveKnownTags: false });
+  } catch (e: unknown) {
+    if (!isStackOverflow(e)) throw e;
+    const problem = stackOverflowProblem(text);
+    const pos = lineColumnOf(text, problem.offset ?? 0);
+    throw new ConfigError([{ location: { file, ...pos }, keyPath: "", message: problem.message }]);
+  }
+}
+
+function configText(bytes: Uint8Array, file: string): string {
+  const decoded = decodeUtf8(bytes);
+  if ("text" in decoded) return decoded.text;
+  const { line, column } = decoded.invalid;
+  throw new ConfigError([{ location: { file, line, column }, keyPath: "", message: `${describeInvalidUtf8(decoded.invalid)}: gitward.yaml must be UTF-8 text` }]);
 }
 
 /**
@@ -88,11 +118,12 @@ function keepVarSpelling(doc: Document): void {
   });
 }
 
-function syntaxIssues(doc: Document, counter: LineCounter, file: string): ConfigIssue[] {
+function syntaxIssues(doc: Document, counter: LineCounter, file: string, text: string): ConfigIssue[] {
   return [...doc.errors, ...doc.warnings].map((e) => {
-    const pos = toLineColumn(counter, e.pos[0]);
-    const message = e.message.split("\n")[0] ?? e.message;
-    return { location: { file, line: pos.line, column: pos.column }, keyPath: "", message: `invalid YAML: ${message}` };
+    const { message, limit } = yamlErrorMessage(e.message);
+    // A stack overflow is reported where the parser gave up: point at where the nesting passed the limit.
+    const pos = limit ? lineColumnOf(text, stackOverflowProblem(text).offset ?? e.pos[0]) : toLineColumn(counter, e.pos[0]);
+    return { location: { file, line: pos.line, column: pos.column }, keyPath: "", message };
   });
 }
 
@@ -102,4 +133,5 @@ const configKeys = [
   "approvals", "promoteFrom", "description", "provider", "context", "namespace", "root", "check", "reload",
   "health", "auto", "prune", "selfHeal", "required", "from", "enabled", "path", "target", "substitute",
   "dependsOn", "forceConflicts", "allowRemoteBases", "signatures", "format", "connection", "name", "params", "builtin", "enforcement",
+  "limits", "maxObjectsPerFile", "maxObjectsPerStack", "maxObjectsPerRevision", "maxBytesPerRevision",
 ];

@@ -56,6 +56,17 @@ function childOf(
   return undefined;
 }
 
+/** The 1-based line and column of an offset in a text, counting `\n` as LineCounter does, without a parse. */
+export function lineColumnOf(text: string, offset: number): LineColumn {
+  let line = 1;
+  let lineStart = 0;
+  for (let at = text.indexOf("\n"); at !== -1 && at < offset; at = text.indexOf("\n", at + 1)) {
+    line++;
+    lineStart = at + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
 /** Converts a character offset to a 1-based line and column. */
 export function toLineColumn(counter: LineCounter, offset: number): LineColumn {
   const pos = counter.linePos(offset);

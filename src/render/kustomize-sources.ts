@@ -1,11 +1,9 @@
-import { LineCounter, parseAllDocuments } from "yaml";
 import type { SourceLocation } from "../core/location.ts";
-import { getPath, isRecord, type KObject } from "../core/object.ts";
-import { toLineColumn } from "../core/yaml-positions.ts";
+import { getPath, type KObject } from "../core/object.ts";
 import type { Snapshot } from "../source/types.ts";
 import type { KustomizeInputs } from "./kustomize-inputs.ts";
 import { kustomizationNames } from "./kustomize-inputs.ts";
-import { isManifestFile } from "./parse-manifests.ts";
+import { isManifestFile, parseManifestFile } from "./parse-manifests.ts";
 
 /** Finds, for an object kustomize produced, the file and line that defined it. */
 export type SourceFinder = (obj: KObject) => SourceLocation | undefined;
@@ -41,20 +39,23 @@ export async function kustomizeSourceFinder(snapshot: Snapshot, inputs: Kustomiz
   };
 }
 
+/**
+ * The kind, name and location of each object of an input file, read as manifests are (a few
+ * documents at a time); a file that is not valid manifests (a generator's data file, a patch
+ * with errors) is skipped: kustomize reports its own errors.
+ */
 function documentsOf(file: string, content: Buffer): { kind: string; name: string; location: SourceLocation }[] {
-  if (content.subarray(0, 8000).includes(0)) return [];
-  const counter = new LineCounter();
+  let manifests;
+  try {
+    manifests = parseManifestFile(file, content, { vars: undefined });
+  } catch {
+    return [];
+  }
   const out: { kind: string; name: string; location: SourceLocation }[] = [];
-  for (const doc of parseAllDocuments(content.toString("utf8"), { lineCounter: counter })) {
-    const range = doc.contents?.range;
-    if (doc.errors.length > 0 || range === undefined || range === null) continue;
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (!isRecord(value)) continue;
-    const kind = value["kind"];
-    const name = getPath(value, ["metadata", "name"]);
-    if (typeof kind !== "string" || typeof name !== "string") continue;
-    const pos = toLineColumn(counter, range[0]);
-    out.push({ kind, name, location: { file, line: pos.line, column: pos.column } });
+  for (const { object, location } of manifests) {
+    const kind = object["kind"];
+    const name = getPath(object, ["metadata", "name"]);
+    if (typeof kind === "string" && typeof name === "string") out.push({ kind, name, location });
   }
   return out;
 }

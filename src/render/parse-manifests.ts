@@ -1,16 +1,24 @@
-import { LineCounter, parseAllDocuments, type Document } from "yaml";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
-import { isRecord, type KObject } from "../core/object.ts";
 import type { SourceLocation } from "../core/location.ts";
-import { toLineColumn } from "../core/yaml-positions.ts";
-import { substituteDocument, substituteValue, VarResolver, type DocumentSource, type SubstituteOptions, type Vars } from "./substitute.ts";
-import { keepOverflowAsText } from "./yaml-core-scalar.ts";
+import { isRecord } from "../core/object.ts";
+import { decodeUtf8, describeInvalidUtf8 } from "../core/utf8.ts";
+import { isStackOverflow, stackOverflowProblem } from "../core/yaml-limits.ts";
+import { lineColumnOf } from "../core/yaml-positions.ts";
+import { defaultChunkSize, hasDirectiveLines, splitDocuments } from "./manifest-chunks.ts";
+import {
+  hasSubstitutionDisabled, isListKind, readReferenceRange, readReferenceWhole, yamlProblemError, type ParsedManifest,
+} from "./parse-reference.ts";
+import { substituteValue, VarResolver, type SubstituteOptions, type Vars } from "./substitute.ts";
 import { parseYamlFast, PlainTemplate } from "./yaml-fast.ts";
 
-/** One object parsed from a manifest file, with the line its document starts on. */
-export interface ParsedManifest {
-  readonly object: KObject;
-  readonly location: SourceLocation;
+export { fluxSubstituteAnnotation, hasSubstitutionDisabled, substituteAnnotation, type ParsedManifest } from "./parse-reference.ts";
+
+/** A bound on the objects one file may give; the first one past it is a `limit` error at its document. */
+export interface ObjectLimit {
+  readonly max: number;
+  /** The error message, e.g. `more than 10000 objects in one file (limits.maxObjectsPerFile)`. */
+  readonly message: string;
+  readonly hint?: string;
 }
 
 /** Options for {@link parseManifestFile}. */
@@ -19,6 +27,10 @@ export interface ParseOptions {
   readonly vars: Vars | undefined;
   /** Which other `${…}` are gitward's (declared names, strict); see {@link VarResolver}. */
   readonly substitution?: SubstituteOptions;
+  /** Most objects the file may give; unbounded without. */
+  readonly objectLimit?: ObjectLimit;
+  /** Characters per chunk the file is read in (tests make it small); default {@link defaultChunkSize}. */
+  readonly chunkSize?: number;
 }
 
 function resolverFor(options: ParseOptions): VarResolver | undefined {
@@ -33,18 +45,54 @@ export function isManifestFile(path: string): boolean {
 /**
  * Parses a YAML 1.2 or JSON file holding any number of documents into objects. Empty
  * documents are skipped; `kind: List` documents are expanded; anything else that is not
- * a mapping is an error naming the file and line. A binary file is refused.
+ * a mapping is an error naming the file and line. A binary file, and text that is not UTF-8,
+ * are refused.
  *
- * Most files are read by the fast parser; whatever it declines (errors included) is read
- * by the reference parser, so results and messages are those of the reference.
+ * The file is read a few documents at a time ({@link splitDocuments}), so memory holds the
+ * objects and one chunk's parse, not a parse of the whole file. Most chunks are read by the
+ * fast parser; whatever it declines (errors included) is read by the reference parser, so
+ * results and messages are those of the reference reading the whole file.
  */
 export function parseManifestFile(file: string, content: Buffer, options: ParseOptions): ParsedManifest[] {
+  const text = manifestText(file, content);
+  const resolver = resolverFor(options);
+  const limit = options.objectLimit;
+  // The fast parser declines directives, after reading everything: not worth its memory.
+  const fast = !hasDirectiveLines(text);
+  const out: ParsedManifest[] = [];
+  for (const chunk of splitDocuments(text, options.chunkSize ?? defaultChunkSize)) {
+    const part = chunk.start === 0 && chunk.end === text.length ? text : text.slice(chunk.start, chunk.end);
+    let parsed: ParsedManifest[];
+    try {
+      parsed = (fast ? readFast(file, part, resolver, chunk.lineOffset) : undefined) ?? readReferenceRange(file, text, chunk, resolver);
+    } catch (e: unknown) {
+      if (!isStackOverflow(e)) throw e;
+      const problem = stackOverflowProblem(part);
+      const pos = lineColumnOf(part, problem.offset ?? 0);
+      throw yamlProblemError(problem, { file, line: pos.line + chunk.lineOffset, column: pos.column });
+    }
+    for (const m of parsed) {
+      if (limit !== undefined && out.length >= limit.max) {
+        throw new GitwardError(ErrorCode.Limit, limit.message, { subject: { location: m.location }, ...(limit.hint === undefined ? {} : { hint: limit.hint }) });
+      }
+      out.push(m);
+    }
+  }
+  return out;
+}
+
+/** The text of a manifest file: refused when binary (a NUL byte early on) or not UTF-8, at the line of the first bad byte. */
+export function manifestText(file: string, content: Buffer): string {
   if (content.subarray(0, 8000).includes(0)) {
     throw new GitwardError(ErrorCode.Render, "binary file is not a manifest", { subject: { location: { file } } });
   }
-  const text = content.toString("utf8");
-  const resolver = resolverFor(options);
-  return readFast(file, text, resolver) ?? readReference(file, text, resolver);
+  const decoded = decodeUtf8(content);
+  if ("text" in decoded) return decoded.text;
+  const { line, column } = decoded.invalid;
+  throw new GitwardError(ErrorCode.Render, `${describeInvalidUtf8(decoded.invalid)}: manifests must be UTF-8 text`, {
+    subject: { location: { file, line, column } },
+    hint: "save the file as UTF-8 (kubectl refuses other encodings too)",
+  });
 }
 
 /**
@@ -54,10 +102,10 @@ export function parseManifestFile(file: string, content: Buffer, options: ParseO
  * position the reference gives.
  */
 export function parseManifestsFast(file: string, text: string, options: ParseOptions): ParsedManifest[] | undefined {
-  return readFast(file, text, resolverFor(options));
+  return readFast(file, text, resolverFor(options), 0);
 }
 
-function readFast(file: string, text: string, resolver: VarResolver | undefined): ParsedManifest[] | undefined {
+function readFast(file: string, text: string, resolver: VarResolver | undefined, lineOffset: number): ParsedManifest[] | undefined {
   const docs = parseYamlFast(text, { templates: resolver !== undefined });
   if (docs === undefined) return undefined;
   const out: ParsedManifest[] = [];
@@ -66,9 +114,9 @@ function readFast(file: string, text: string, resolver: VarResolver | undefined)
       let value = doc.value;
       if (value === null) continue;
       if (value instanceof PlainTemplate || !isRecord(value) || doc.start === undefined) return undefined;
-      if (resolver !== undefined) value = substituteValue(value, substitutionOff(value) ? undefined : resolver);
+      if (resolver !== undefined) value = substituteValue(value, hasSubstitutionDisabled(value) ? undefined : resolver);
       if (!isRecord(value)) return undefined;
-      const location = { file, line: doc.start.line, column: doc.start.column };
+      const location: SourceLocation = { file, line: doc.start.line + lineOffset, column: doc.start.column };
       if (!isListKind(value)) {
         out.push({ object: value, location });
         continue;
@@ -85,91 +133,10 @@ function readFast(file: string, text: string, resolver: VarResolver | undefined)
 }
 
 /**
- * Reads manifests with the `yaml` package: the reference for what every file means and
- * for every error message. Slower than {@link parseManifestsFast}.
+ * Reads manifests with the `yaml` package, the whole text at once: the reference for what
+ * every file means and for every error message. Slower than {@link parseManifestsFast}, and
+ * holds the parse of the whole file; {@link parseManifestFile} answers the same.
  */
 export function parseManifestsReference(file: string, text: string, options: ParseOptions): ParsedManifest[] {
-  return readReference(file, text, resolverFor(options));
-}
-
-function readReference(file: string, text: string, resolver: VarResolver | undefined): ParsedManifest[] {
-  const counter = new LineCounter();
-  const docs = parseAllDocuments(text, {
-    lineCounter: counter, version: "1.2", uniqueKeys: true, prettyErrors: false,
-    // kubectl reads `<<: *anchor` merge keys (a YAML 1.1 feature); manifests rely on them.
-    merge: true,
-    customTags: keepOverflowAsText,
-  });
-  const out: ParsedManifest[] = [];
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    out.push(...documentObjects(doc, { file, text, counter }, resolver));
-  }
-  return out;
-}
-
-function documentObjects(doc: Document, source: DocumentSource, resolver: VarResolver | undefined): ParsedManifest[] {
-  const { file, text, counter } = source;
-  const error = doc.errors[0];
-  if (error !== undefined) {
-    const pos = toLineColumn(counter, error.pos[0]);
-    const msg = error.message.split("\n")[0] ?? error.message;
-    const lineText = text.split("\n")[pos.line - 1] ?? "";
-    throw new GitwardError(ErrorCode.Render, `invalid YAML: ${msg}`, {
-      subject: { location: { file, line: pos.line, column: pos.column } },
-      ...(lineText.includes("${") ? { hint: "inside a flow collection ({...} or [...]), quote a ${var}: \"${var}\"" } : {}),
-    });
-  }
-  const range = doc.contents?.range;
-  if (range === undefined || range === null) return [];
-  const start = toLineColumn(counter, range[0]);
-  const location = { file, line: start.line, column: start.column };
-  if (resolver !== undefined && !substitutionDisabled(doc)) substituteDocument(doc, resolver, source);
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
-  if (value === null || value === undefined) return [];
-  if (!isRecord(value)) {
-    const what = Array.isArray(value) ? "a list" : `a ${typeof value}`;
-    throw new GitwardError(ErrorCode.Render, `document is ${what}, not an object`, { subject: { location } });
-  }
-  if (isListKind(value)) {
-    const items = value["items"];
-    if (!Array.isArray(items)) return [];
-    return items.map((item, i) => {
-      if (!isRecord(item)) {
-        throw new GitwardError(ErrorCode.Render, `items[${i}] of the List is not an object`, { subject: { location } });
-      }
-      return { object: item, location };
-    });
-  }
-  return [{ object: value, location }];
-}
-
-function isListKind(obj: KObject): boolean {
-  return obj["kind"] === "List" && obj["apiVersion"] === "v1" && Array.isArray(obj["items"]);
-}
-
-/** The annotation that turns substitution off for one object. */
-export const substituteAnnotation = "gitward.dev/substitute";
-/** Flux's annotation (or label) for the same, honoured so that repositories written for Flux keep their opt-outs. */
-export const fluxSubstituteAnnotation = "kustomize.toolkit.fluxcd.io/substitute";
-const optOutKeys = [substituteAnnotation, fluxSubstituteAnnotation];
-
-function substitutionDisabled(doc: Document): boolean {
-  return ["annotations", "labels"].some((field) => optOutKeys.some((key) => doc.getIn(["metadata", field, key]) === "disabled"));
-}
-
-/**
- * True when an object turns substitution off: `gitward.dev/substitute: disabled` or Flux's
- * `kustomize.toolkit.fluxcd.io/substitute: disabled`, as an annotation or a label.
- */
-export function hasSubstitutionDisabled(obj: KObject): boolean {
-  return substitutionOff(obj);
-}
-
-function substitutionOff(obj: KObject): boolean {
-  const metadata: unknown = obj["metadata"];
-  if (!isRecord(metadata)) return false;
-  return ["annotations", "labels"].some((field) => {
-    const map: unknown = metadata[field];
-    return isRecord(map) && optOutKeys.some((key) => map[key] === "disabled");
-  });
+  return readReferenceWhole(file, text, resolverFor(options));
 }

@@ -1,6 +1,7 @@
 import {
   constructFromEvents, defineMappingTag, defineScalarTag, EVENT_ID, FAILSAFE_SCHEMA, parseEvents, SCALAR_STYLE, type Event, type ScalarEvent, type Schema,
 } from "js-yaml";
+import { yamlLimits } from "../core/yaml-limits.ts";
 import type { LineColumn } from "../core/yaml-positions.ts";
 import { resolveCoreScalar } from "./yaml-core-scalar.ts";
 
@@ -37,14 +38,16 @@ class Declined extends Error {}
  * package does. It answers undefined, rather than a value or an error, for anything whose
  * meaning or message it does not vouch for: a syntax error or duplicate key; anchors,
  * aliases and merge keys (their limits and copying differ between the two libraries); tags
- * and directives; keys that are not scalars or are `__proto__`; and the few inputs that
+ * and directives; keys that are not scalars or are `__proto__`; collections nested deeper than
+ * {@link yamlLimits} allow (the reference refuses them); and the few inputs that
  * js-yaml accepts and the `yaml` package refuses (see {@link readsDifferently} and
  * {@link isLongKey}). The caller then parses with the `yaml` package, the reference.
  */
 export function parseYamlFast(text: string, options: FastParseOptions): FastDocument[] | undefined {
   if (readsDifferently(text)) return undefined;
   try {
-    const events = parseEvents(text, {});
+    // js-yaml's own depth limit (100 by default) stays above gitward's: the reference judges depth.
+    const events = parseEvents(text, { maxDepth: 2 * yamlLimits.maxDepth });
     const offsets = documentOffsets(events, text);
     if (offsets === undefined) return undefined;
     const values = constructFromEvents(events, { source: text, schema: options.templates ? templateSchema : plainSchema });
@@ -61,9 +64,17 @@ function documentOffsets(events: readonly Event[], text: string): number[] | und
   const offsets: number[] = [];
   const longLines = hasLineLongerThan(text, maxKeySpan);
   const blockScalars: ScalarEvent[] | undefined = text.includes("\t") ? [] : undefined;
+  // What each POP closes: true for a collection, false for a document.
+  const open: boolean[] = [];
+  let depth = 0;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     if (e === undefined) break;
+    if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
+      open.push(true);
+      if (++depth > yamlLimits.maxDepth) return undefined;
+    } else if (e.type === EVENT_ID.DOCUMENT) open.push(false);
+    else if (e.type === EVENT_ID.POP && open.pop() === true) depth--;
     switch (e.type) {
       case EVENT_ID.DOCUMENT: {
         if (e.directives.length > 0) return undefined;

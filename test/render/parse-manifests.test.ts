@@ -132,6 +132,9 @@ function edgeCases(): string[] {
 function assertAgree(name: string, text: string, options: ParseOptions): boolean {
   const reference = outcome(() => parseManifestsReference(name, text, options));
   assert.deepStrictEqual(outcome(() => parseManifestFile(name, Buffer.from(text), options)), reference, `${name}: ${JSON.stringify(text)}`);
+  // Read in chunks of one document: the answer, errors included, is the whole file's.
+  const chunked = outcome(() => parseManifestFile(name, Buffer.from(text), { ...options, chunkSize: 1 }));
+  assert.deepStrictEqual(chunked, reference, `chunked ${name}: ${JSON.stringify(text)}`);
   const fast = parseManifestsFast(name, text, options);
   if (fast === undefined) return false;
   assert.deepStrictEqual({ ok: ordered(fast) }, reference, `fast path on ${name}: ${JSON.stringify(text)}`);
