@@ -143,6 +143,21 @@ const policiesObject = z.strictObject({
     .describe("Built-in policies to enable, by name or with options."),
 });
 
+const limit = z.number().int().positive();
+
+/**
+ * Render limits the repository asks for. They can only lower the limits of whoever runs
+ * gitward (a repository cannot make the runner hold more), see docs/configuration.md.
+ */
+const limitsObject = z.strictObject({
+  maxObjectsPerFile: limit.optional().describe("Most objects one manifest file may give (kind: List items count one each)."),
+  maxObjectsPerStack: limit.optional().describe("Most objects one stack instance may render."),
+  maxObjectsPerRevision: limit.optional().describe("Most objects all the stack instances of one revision may render together."),
+  maxBytesPerRevision: limit.optional().describe("Most bytes of manifests (files read, kustomize output) one revision may parse."),
+});
+/** The `limits` section of gitward.yaml. */
+export type RepositoryLimits = z.output<typeof limitsObject>;
+
 /** The gitward.yaml schema, version 1. Unknown keys are errors everywhere. */
 export const configSchema = z.strictObject({
   version: z.literal(1),
@@ -156,6 +171,7 @@ export const configSchema = z.strictObject({
     .strictObject({ allowRemoteBases: z.boolean().default(false).describe("Allow kustomize bases fetched over the network.") })
     .default({ allowRemoteBases: false }),
   verification: z.strictObject({ signatures: signatures.optional() }).optional(),
+  limits: limitsObject.optional().describe("Lower the render limits for this repository; they cannot be raised here."),
 });
 
 /** A parsed and defaulted gitward.yaml. */

@@ -3,7 +3,7 @@ import type { YamlPath } from "../core/yaml-positions.ts";
 import { formatFieldPath } from "../core/yaml-positions.ts";
 import type { ConfigIssue } from "./config-error.ts";
 import type { LoadedConfig } from "./load-config.ts";
-import type { StackSpec, TargetSpec } from "./schema.ts";
+import type { RepositoryLimits, StackSpec, TargetSpec } from "./schema.ts";
 
 /** One stack as deployed to one environment: the unit that is rendered, checked and planned. */
 export interface StackInstance {
@@ -30,6 +30,8 @@ export interface StackInstance {
   readonly forceConflicts: boolean;
   /** render.allowRemoteBases of gitward.yaml. */
   readonly allowRemoteBases: boolean;
+  /** `limits` of gitward.yaml: lower than the runner's, or they do not count. */
+  readonly limits?: RepositoryLimits;
   readonly dependsOn: readonly string[];
 }
 
@@ -82,6 +84,7 @@ export function stackInstances(loaded: LoadedConfig, filter: InstanceFilter = {}
         substitute: stack.substitute,
         forceConflicts: stack.forceConflicts,
         allowRemoteBases: config.render.allowRemoteBases,
+        ...(config.limits === undefined ? {} : { limits: config.limits }),
         dependsOn: stack.dependsOn,
       });
     }

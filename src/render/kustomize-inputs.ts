@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
-import { parse } from "yaml";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
-import { isRecord, type JsonValue } from "../core/object.ts";
-import type { Snapshot } from "../source/types.ts";
+import type { Snapshot, TreeEntry } from "../source/types.ts";
+import { readKustomizationRefs, readPluginConfigRefs, type KustomizationEntry } from "./kustomization-file.ts";
 
 /** The file names kustomize recognises, in its order of preference. */
 export const kustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
@@ -13,10 +12,17 @@ export interface KustomizeInputs {
   readonly dirs: readonly string[];
   /** Single files outside those directories. */
   readonly files: readonly string[];
-  /** References to remote bases (URLs, git repositories), which are refused unless allowed. */
+  /** Entries that are not paths in the repository, let through to kustomize because remote bases are allowed. */
   readonly remote: readonly { readonly file: string; readonly ref: string }[];
   /** A digest of the content of all inputs: the render cache key part. */
   readonly digest: string;
+}
+
+/** Options for {@link collectKustomizeInputs}. */
+export interface CollectOptions {
+  /** Let entries that are not paths in the repository through, for kustomize to fetch (`render.allowRemoteBases`). */
+  readonly allowRemote: boolean;
+  readonly signal?: AbortSignal;
 }
 
 /** The kustomization file in a directory of the snapshot, if any. */
@@ -28,22 +34,19 @@ export function findKustomization(snapshot: Snapshot, dir: string): string | und
   return undefined;
 }
 
-const pathFields = ["resources", "bases", "components", "crds", "patchesStrategicMerge", "generators", "transformers", "validators", "configurations"];
-const nestedPathFields: Record<string, readonly string[]> = {
-  patches: ["path"],
-  patchesJson6902: ["path"],
-  replacements: ["path"],
-  configMapGenerator: ["files", "envs", "env"],
-  secretGenerator: ["files", "envs", "env"],
-  openapi: ["path"],
-};
+const remoteHint = "vendor what it names into the repository, or set render.allowRemoteBases: true in gitward.yaml to let kustomize fetch it";
 
 /**
  * Walks a kustomization and every local kustomization it references, collecting the
  * directories and files it reads, so the build can run on exactly those and the result
- * can be cached by their content.
+ * can be cached by their content. Every path a kustomization names (resources, bases,
+ * components, patches, generator files, plugin configurations and the paths in them) must be
+ * a file or directory of the commit, inside the repository once resolved against the
+ * kustomization's directory, symlinks included. Anything else is what kustomize would fetch
+ * (a URL, `git@host:org/repo`, `github.com/o/r`, …, in any of the forms it accepts) and is
+ * refused unless remote bases are allowed; a path leaving the repository is refused always.
  */
-export async function collectKustomizeInputs(snapshot: Snapshot, dir: string, signal?: AbortSignal): Promise<KustomizeInputs> {
+export async function collectKustomizeInputs(snapshot: Snapshot, dir: string, options: CollectOptions): Promise<KustomizeInputs> {
   const dirs = new Set<string>();
   const files = new Set<string>();
   const remote: { file: string; ref: string }[] = [];
@@ -54,16 +57,23 @@ export async function collectKustomizeInputs(snapshot: Snapshot, dir: string, si
     dirs.add(current);
     const kfile = findKustomization(snapshot, current);
     if (kfile === undefined) continue;
-    const doc = parseKustomization(kfile, await snapshot.readFile(kfile, signal));
-    for (const ref of referencedPaths(doc)) {
-      if (isRemoteRef(ref)) {
-        remote.push({ file: kfile, ref });
+    const refs = readKustomizationRefs(kfile, await snapshot.readFile(kfile, options.signal));
+    const pending: KustomizationEntry[] = [...refs.entries];
+    for (const inline of refs.inlineConfigs) pending.push(...readPluginConfigRefs(inline.location, Buffer.from(inline.text)));
+    for (let i = 0; i < pending.length; i++) {
+      const ref = pending[i];
+      if (ref === undefined) continue;
+      const found = resolveEntry(snapshot, current, ref, options.allowRemote);
+      if (found === undefined) {
+        remote.push({ file: kfile, ref: ref.path });
         continue;
       }
-      const target = resolveRelative(current, ref, kfile);
-      const entry = snapshot.entry(target);
-      if (entry?.type === "tree") queue.push(target);
-      else if (entry?.type === "blob" && !isUnder(target, current)) files.add(target);
+      if (found.entry.type === "tree") queue.push(found.path);
+      else if (!isUnder(found.path, current)) files.add(found.path);
+      // A generator or transformer file holds plugin configurations, whose paths kustomize reads too.
+      if (ref.plugin && found.entry.type === "blob") {
+        pending.push(...readPluginConfigRefs({ file: found.path }, await snapshot.readFile(found.path, options.signal)));
+      }
     }
   }
   // Files rather than tree ids, so a symlinked file changed elsewhere changes the key.
@@ -74,61 +84,39 @@ export async function collectKustomizeInputs(snapshot: Snapshot, dir: string, si
   return { dirs: outermost([...dirs]), files: [...files].sort(), remote, digest };
 }
 
-function parseKustomization(file: string, content: Buffer): { [key: string]: JsonValue } {
-  let doc: unknown;
+/**
+ * The repository path and tree entry an entry names, or undefined when it is not a path of
+ * the commit and remote references are allowed (kustomize is then left to fetch it).
+ */
+function resolveEntry(snapshot: Snapshot, dir: string, ref: KustomizationEntry, allowRemote: boolean): { path: string; entry: TreeEntry } | undefined {
+  const fail = (code: ErrorCode, why: string, hint?: string): GitwardError =>
+    new GitwardError(code, `${ref.field} "${ref.path}" ${why}`, { subject: { location: ref.location }, ...(hint === undefined ? {} : { hint }) });
+  if (ref.path === "" || ref.path.includes("\0")) throw fail(ErrorCode.Render, "is not a path");
+  if (ref.path.startsWith("/")) throw fail(ErrorCode.Limit, "is an absolute path: paths must stay inside the repository");
+  // An empty segment (`a//b`) is not how a path is written, and kustomize reads `//` in remote forms.
+  const clean = !ref.path.replace(/\/+$/, "").split("/").includes("");
+  const target = clean ? resolveRelative(dir, ref.path) : undefined;
+  if (target === null) throw fail(ErrorCode.Limit, "escapes the repository", "paths and symlinks must stay inside the repository");
+  let entry: TreeEntry | undefined;
   try {
-    doc = parse(content.toString("utf8"), { version: "1.2" });
+    entry = target === undefined ? undefined : snapshot.entry(target);
   } catch (e: unknown) {
-    throw new GitwardError(ErrorCode.Render, "invalid kustomization", { subject: { location: { file } }, cause: e });
+    if (e instanceof GitwardError) throw fail(e.code, `leads out of the repository: ${e.message}`, e.hint);
+    throw e;
   }
-  if (!isRecord(doc)) throw new GitwardError(ErrorCode.Render, "kustomization is not an object", { subject: { location: { file } } });
-  return doc;
+  if (target !== undefined && entry !== undefined && entry.type !== "commit") return { path: target, entry };
+  if (allowRemote) return undefined;
+  const what = entry?.type === "commit" ? "is a submodule, which gitward does not read" : "is not a file or directory in the repository at this commit";
+  throw fail(ErrorCode.Render, what, entry?.type === "commit" ? undefined : remoteHint);
 }
 
-function referencedPaths(doc: { [key: string]: JsonValue }): string[] {
-  const out: string[] = [];
-  const addString = (v: JsonValue | undefined): void => {
-    // Inline patches are multi-line YAML, not paths.
-    if (typeof v === "string" && !v.includes("\n")) out.push(v);
-  };
-  // Generator file entries may be `key=path`.
-  const addFileEntry = (v: JsonValue | undefined): void => addString(typeof v === "string" && v.includes("=") ? v.slice(v.indexOf("=") + 1) : v);
-  for (const field of pathFields) {
-    const v = doc[field];
-    if (Array.isArray(v)) v.forEach(addString);
-  }
-  for (const [field, keys] of Object.entries(nestedPathFields)) {
-    const v = doc[field];
-    const items = Array.isArray(v) ? v : isRecord(v) ? [v] : [];
-    for (const item of items) {
-      if (!isRecord(item)) continue;
-      const add = field.endsWith("Generator") ? addFileEntry : addString;
-      for (const key of keys) {
-        const inner = item[key];
-        if (Array.isArray(inner)) inner.forEach(add);
-        else add(inner);
-      }
-    }
-  }
-  return out;
-}
-
-/** True for references kustomize would fetch over the network. */
-export function isRemoteRef(ref: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(ref) || /^(git@|github\.com\/|gitlab\.com\/|bitbucket\.org\/)/.test(ref) || ref.includes("?ref=");
-}
-
-function resolveRelative(dir: string, ref: string, kfile: string): string {
-  if (ref.startsWith("/")) {
-    throw new GitwardError(ErrorCode.Limit, `"${ref}" is an absolute path outside the repository`, { subject: { location: { file: kfile } } });
-  }
+/** `ref` resolved against `dir`, lexically as kustomize joins paths; null when it climbs above the root. */
+function resolveRelative(dir: string, ref: string): string | null {
   const parts = dir === "" ? [] : dir.split("/");
   for (const seg of ref.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
-      if (parts.length === 0) {
-        throw new GitwardError(ErrorCode.Limit, `"${ref}" escapes the repository`, { subject: { location: { file: kfile } } });
-      }
+      if (parts.length === 0) return null;
       parts.pop();
     } else parts.push(seg);
   }

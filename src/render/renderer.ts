@@ -17,6 +17,7 @@ import { VarResolver } from "./var-resolver.ts";
 import { VariableError } from "./variable-error.ts";
 import type { ContentCache } from "../core/layered-cache.ts";
 import type { ScopeResolver } from "./scopes.ts";
+import { defaultRenderLimits, effectiveLimits, RenderBudget, type RenderLimits } from "./render-limits.ts";
 
 /** Bumped whenever rendering changes what it produces, so old cache entries are not reused. */
 const renderFormat = "gitward-render-8";
@@ -41,12 +42,16 @@ export interface RendererOptions {
   /** A fingerprint of the scope knowledge, part of the cache key (builtin or a cluster's discovery). */
   readonly scopesId: string;
   readonly allowRemoteBases: boolean;
+  /** The runner's render limits; default {@link defaultRenderLimits}. gitward.yaml may lower them. */
+  readonly limits?: RenderLimits;
 }
 
 /** Turns a stack's directory at a commit into objects: plain YAML/JSON or kustomize, then substitution and namespaces. */
 export class Renderer {
   readonly #opts: RendererOptions;
   #tool: Promise<KustomizeTool | undefined> | undefined;
+  /** What each revision (snapshot) has rendered so far, against the per-revision limits. */
+  readonly #budgets = new WeakMap<Snapshot, RenderBudget>();
 
   constructor(opts: RendererOptions) {
     this.#opts = opts;
@@ -55,20 +60,26 @@ export class Renderer {
   /** Renders one instance; failures come back as a result, not an exception. */
   async render(snapshot: Snapshot, instance: StackInstance, signal?: AbortSignal): Promise<RenderResult> {
     try {
+      const budget = this.#budget(snapshot, instance);
+      const allowRemote = this.#opts.allowRemoteBases || instance.allowRemoteBases;
       const kfile = findKustomization(snapshot, instance.dir);
-      const inputs = kfile === undefined ? undefined : await collectKustomizeInputs(snapshot, instance.dir, signal);
-      if (inputs !== undefined) this.#refuseRemote(inputs, instance);
+      const inputs = kfile === undefined ? undefined : await collectKustomizeInputs(snapshot, instance.dir, { allowRemote, ...(signal === undefined ? {} : { signal }) });
       const tool = inputs === undefined ? undefined : await this.#kustomizeTool();
       const content = inputs === undefined ? plainDigest(snapshot, instance.dir) : `${inputs.digest}:${tool?.version ?? "no-tool"}`;
       // A remote base can move under the same reference, so its renders are never reused.
       const cacheable = inputs === undefined || inputs.remote.length === 0;
       const key = cacheable ? cacheKey(content, instance, this.#opts.scopesId) : "";
       const hit = cacheable ? await this.#opts.cache.get(key) : undefined;
-      if (hit !== undefined) return { instance, ok: true, objects: hit, cached: true, key };
+      if (hit !== undefined) {
+        // Limits hold for what the cache gives too: they may be lower than when it was written.
+        checkCached(hit, budget, { file: kfile ?? instance.dir, plain: kfile === undefined });
+        return { instance, ok: true, objects: hit, cached: true, key };
+      }
       const parsed =
         kfile !== undefined && inputs !== undefined
-          ? await this.#renderKustomize(snapshot, instance, { kfile, inputs, tool }, signal)
-          : await this.#renderPlain(snapshot, instance, signal);
+          ? await this.#renderKustomize(snapshot, instance, { kfile, inputs, tool, budget, network: allowRemote }, signal)
+          : await this.#renderPlain(snapshot, instance, budget, signal);
+      budget.takeObjects(parsed.length, { file: kfile ?? instance.dir });
       const objects = toRendered(parsed, instance, this.#opts.scopes);
       if (cacheable) await this.#opts.cache.put(key, objects);
       return { instance, ok: true, objects, cached: false, key };
@@ -77,13 +88,13 @@ export class Renderer {
     }
   }
 
-  #refuseRemote(inputs: KustomizeInputs, instance: StackInstance): void {
-    const remote = inputs.remote[0];
-    if (remote === undefined || this.#opts.allowRemoteBases || instance.allowRemoteBases) return;
-    throw new GitwardError(ErrorCode.Render, `remote base "${remote.ref}" is not allowed`, {
-      subject: { location: { file: remote.file } },
-      hint: "vendor the base into the repository, or set render.allowRemoteBases: true in gitward.yaml",
-    });
+  #budget(snapshot: Snapshot, instance: StackInstance): RenderBudget {
+    let budget = this.#budgets.get(snapshot);
+    if (budget === undefined) {
+      budget = new RenderBudget(effectiveLimits(this.#opts.limits ?? defaultRenderLimits(), instance.limits));
+      this.#budgets.set(snapshot, budget);
+    }
+    return budget;
   }
 
   #kustomizeTool(): Promise<KustomizeTool | undefined> {
@@ -94,17 +105,23 @@ export class Renderer {
   async #renderKustomize(
     snapshot: Snapshot,
     instance: StackInstance,
-    build: { kfile: string; inputs: KustomizeInputs; tool: KustomizeTool | undefined },
+    build: { kfile: string; inputs: KustomizeInputs; tool: KustomizeTool | undefined; budget: RenderBudget; network: boolean },
     signal?: AbortSignal,
   ): Promise<ParsedManifest[]> {
+    const { budget } = build;
+    const outputLimit = {
+      maxBytes: budget.bytesLeft(),
+      message: `the manifests of this revision are more than ${budget.limits.maxBytesPerRevision} bytes with kustomize's output (limits.maxBytesPerRevision)`,
+    };
     const out = await kustomizeBuild({
       snapshot, dir: instance.dir, kustomizationFile: build.kfile, inputs: build.inputs, tool: build.tool, runner: this.#opts.runner,
-      ...(signal === undefined ? {} : { signal }),
+      network: build.network, outputLimit, ...(signal === undefined ? {} : { signal }),
     });
+    budget.takeBytes(out.length, { file: build.kfile });
     const sourceOf = await kustomizeSourceFinder(snapshot, build.inputs, signal);
     let parsed: ParsedManifest[];
     try {
-      parsed = parseManifestFile(build.kfile, out, substitutionFor(instance));
+      parsed = parseManifestFile(build.kfile, out, { ...substitutionFor(instance), objectLimit: budget.fileLimit(0, false) });
     } catch (e: unknown) {
       // Positions in kustomize's output mean nothing to a reader: find the input that has the text.
       if (!(e instanceof VariableError)) throw e;
@@ -113,19 +130,25 @@ export class Renderer {
     return parsed.map((p) => ({ ...p, location: sourceOf(p.object) ?? { file: build.kfile } }));
   }
 
-  async #renderPlain(snapshot: Snapshot, instance: StackInstance, signal?: AbortSignal): Promise<ParsedManifest[]> {
-    const files = snapshot
+  async #renderPlain(snapshot: Snapshot, instance: StackInstance, budget: RenderBudget, signal?: AbortSignal): Promise<ParsedManifest[]> {
+    const entries = snapshot
       .listFiles(instance.dir)
-      .filter((f) => isManifestFile(f.path) && !f.path.slice(instance.dir.length).split("/").some((s) => s.startsWith(".")))
-      .map((f) => f.path);
+      .filter((f) => isManifestFile(f.path) && !f.path.slice(instance.dir.length).split("/").some((s) => s.startsWith(".")));
+    for (const f of entries) budget.takeBytes(f.size, { file: f.path });
+    const files = entries.map((f) => f.path);
     const contents = await snapshot.readFiles(files, signal);
     const substitution = substitutionFor(instance);
+    let count = 0;
     // A YAML or JSON file that a host File names as its source is data, not a manifest: parse
     // failures are held until it is known which files those are.
     const parsed = files.map((file) => {
       try {
-        return { file, manifests: parseManifestFile(file, contents.get(file) ?? Buffer.alloc(0), substitution) };
+        const manifests = parseManifestFile(file, contents.get(file) ?? Buffer.alloc(0), { ...substitution, objectLimit: budget.fileLimit(count, true) });
+        contents.delete(file);
+        count += manifests.length;
+        return { file, manifests };
       } catch (e: unknown) {
+        if (e instanceof GitwardError && e.code === ErrorCode.Limit) throw e;
         return { file, error: e };
       }
     });
@@ -178,6 +201,19 @@ function lenientRef(obj: KObject): RenderedObject["ref"] {
   const namespace = getPath(obj, ["metadata", "namespace"]);
   const base = { group, kind, name: typeof name === "string" ? name : "" };
   return typeof namespace === "string" && namespace !== "" ? { ...base, namespace } : base;
+}
+
+/** Holds a cached render to the limits, the file limit for plain stacks (whose objects each name their file). */
+function checkCached(objects: readonly RenderedObject[], budget: RenderBudget, stack: { file: string; plain: boolean }): void {
+  if (stack.plain) {
+    const perFile = new Map<string, number>();
+    for (const o of objects) perFile.set(o.source.file, (perFile.get(o.source.file) ?? 0) + 1);
+    const limit = budget.perFile();
+    for (const [file, n] of perFile) {
+      if (n > limit.max) throw new GitwardError(ErrorCode.Limit, limit.message, { subject: { location: { file } }, ...(limit.hint === undefined ? {} : { hint: limit.hint }) });
+    }
+  }
+  budget.takeObjects(objects.length, { file: stack.file });
 }
 
 function asGitwardError(e: unknown): GitwardError {

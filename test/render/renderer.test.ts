@@ -102,12 +102,17 @@ describe("Renderer", () => {
     {
       name: "a remote base is refused unless allowed",
       files: { "overlays/dev/kustomization.yaml": "resources:\n  - https://github.com/example/repo//base?ref=v1\n" },
-      expected: /^overlays\/dev\/kustomization.yaml: remote base "https:\/\/github.com\/example\/repo\/\/base\?ref=v1" is not allowed$/,
+      expected: /^overlays\/dev\/kustomization.yaml:2:5: resources\[0\] "https:\/\/github.com\/example\/repo\/\/base\?ref=v1" is not a file or directory in the repository at this commit$/,
+    },
+    {
+      name: "a missing file names the kustomization line",
+      files: { "overlays/dev/kustomization.yaml": "resources: [missing.yaml]\n" },
+      expected: /^overlays\/dev\/kustomization.yaml:1:13: resources\[0\] "missing.yaml" is not a file or directory in the repository at this commit$/,
     },
     {
       name: "a kustomize failure names the kustomization",
-      files: { "overlays/dev/kustomization.yaml": "resources: [missing.yaml]\n" },
-      expected: /^overlays\/dev\/kustomization.yaml: kustomize build failed: .*missing.yaml/,
+      files: { "overlays/dev/kustomization.yaml": "resources: [../../base]\nbogusField: 1\n" },
+      expected: /^overlays\/dev\/kustomization.yaml: kustomize build failed: .*bogusField/,
     },
     {
       name: "a kustomization reaching outside the repository",
@@ -143,7 +148,7 @@ describe("Renderer", () => {
       const web = (await strict.evaluate(sha)).renders.find((r) => r.instance.stack === "web");
       await strict.ws.close();
       assert.ok(web !== undefined && !web.ok);
-      assert.match(web.error.message, /remote base .* is not allowed/);
+      assert.match(web.error.message, /resources\[0\] "https:\/\/example.invalid\/repo\/\/base\?ref=main" is not a file or directory in the repository/);
     } finally {
       await allowed.close();
       repo.git("reset", "-q", "--hard", "HEAD~1");
