@@ -73,6 +73,13 @@ function sourceOf(m: ParsedManifest): string | undefined {
 }
 
 function resolveSource(source: string, dir: string, m: ParsedManifest): string {
+  const control = /[\u0000-\u001f\u007f]/.exec(source);
+  if (control !== null) {
+    const code = `U+${(control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+    throw new GitwardError(ErrorCode.Limit, `spec.source ${JSON.stringify(source)} contains the control character ${code}; paths may not contain U+0000–U+001F or U+007F`, {
+      subject: { location: m.location },
+    });
+  }
   const parts = source.split("/");
   if (source === "" || source.startsWith("/") || parts.includes("..") || source.includes("\0")) {
     throw new GitwardError(ErrorCode.Limit, `spec.source "${source}" must be a path inside the stack directory (relative, without "..")`, {

@@ -34,7 +34,7 @@ export function findKustomization(snapshot: Snapshot, dir: string): string | und
   return undefined;
 }
 
-const remoteHint = "vendor what it names into the repository, or set render.allowRemoteBases: true in gitward.yaml to let kustomize fetch it";
+const remoteHint = "vendor what it names into the repository; a runner that may fetch it can pass --allow-remote-bases (gitward.yaml cannot allow network access by itself)";
 
 /**
  * Walks a kustomization and every local kustomization it references, collecting the

@@ -61,7 +61,8 @@ export class Renderer {
   async render(snapshot: Snapshot, instance: StackInstance, signal?: AbortSignal): Promise<RenderResult> {
     try {
       const budget = this.#budget(snapshot, instance);
-      const allowRemote = this.#opts.allowRemoteBases || instance.allowRemoteBases;
+      // Only the runner may let kustomize reach the network: a commit cannot grant itself that.
+      const allowRemote = this.#opts.allowRemoteBases;
       const kfile = findKustomization(snapshot, instance.dir);
       const inputs = kfile === undefined ? undefined : await collectKustomizeInputs(snapshot, instance.dir, { allowRemote, ...(signal === undefined ? {} : { signal }) });
       const tool = inputs === undefined ? undefined : await this.#kustomizeTool();

@@ -151,7 +151,7 @@ describe("host objects: rendering and checks", () => {
     ]);
   });
 
-  it("refuses a control character in spec.source, naming its file and line", { todo: "needs the check in src/render/host-sources.ts (resolveSource), outside the host provider" }, async () => {
+  it("refuses a control character in spec.source, naming its file and line", async () => {
     repo.commit({ "edge/site.yaml": fileObj("source", `  path: ok.conf\n  source: "files/a\\nb"\n`), "edge/files/a\nb": "x\n" });
     const e = await evaluate();
     assert.match(e.findings.map((f) => `${f.location?.file}:${f.location?.line}: ${f.message}`).join("\n"), /edge\/site\.yaml:\d+: .*control character U\+000A/);

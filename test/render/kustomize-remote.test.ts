@@ -97,7 +97,20 @@ describe("kustomize references that are not paths of the repository", () => {
     }
   });
 
-  it("still fetches what render.allowRemoteBases allows", async () => {
+  it("gitward.yaml's render.allowRemoteBases alone grants no network access: only the runner can", async () => {
+    const config = (repo.git("show", "HEAD:gitward.yaml")).replace(/\n?$/, "\nrender: { allowRemoteBases: true }\n");
+    const sha = repo.commit({ "gitward.yaml": config, "app/kustomization.yaml": `resources: [cm.yaml, "${net.url}/by-commit.yaml"]\n` });
+    const t = await testWorkspace(repo.dir);
+    try {
+      assert.match(failure((await t.evaluate(sha)).renders[0]), /is not a file or directory|remote/);
+      assert.ok(!net.requests.includes("/by-commit.yaml"), "nothing fetched");
+    } finally {
+      await t.close();
+      repo.git("reset", "-q", "--hard", "HEAD~1");
+    }
+  });
+
+  it("still fetches what the runner allows (--allow-remote-bases)", async () => {
     const sha = repo.commit({ "app/kustomization.yaml": `resources: [cm.yaml, "${net.url}/allowed.yaml"]\n` });
     const t = await testWorkspace(repo.dir, { allowRemoteBases: true });
     try {
