@@ -6,7 +6,10 @@ import type { ScopeResolver } from "./scopes.ts";
 /**
  * Sets `metadata.namespace` on namespaced objects that have none. Scope comes from the
  * resolver (cluster discovery, then built-in knowledge), then from CRDs in the same set;
- * a kind nobody knows is treated as namespaced, as kustomize does.
+ * a kind nobody knows is treated as namespaced, as kustomize does. The objects are the
+ * render's own, just parsed, so each gets its new metadata in place rather than being copied
+ * whole (a copy of every object was garbage the size of the render); the metadata itself is
+ * copied, as a YAML alias may share it with an object of another kind.
  */
 export function applyDefaultNamespace(objects: KObject[], namespace: string | undefined, scopes: ScopeResolver): KObject[] {
   if (namespace === undefined) return objects;
@@ -19,7 +22,8 @@ export function applyDefaultNamespace(objects: KObject[], namespace: string | un
     const kind = typeof obj["kind"] === "string" ? obj["kind"] : "";
     const namespaced = scopes.isNamespaced(group, kind) ?? crdScopes.get(`${group}/${kind}`) ?? true;
     if (!namespaced) return obj;
-    return { ...obj, metadata: { ...meta, namespace } };
+    obj["metadata"] = { ...meta, namespace };
+    return obj;
   });
 }
 

@@ -8,6 +8,7 @@ import { defaultChunkSize, hasDirectiveLines, splitDocuments } from "./manifest-
 import {
   hasSubstitutionDisabled, isListKind, readReferenceRange, readReferenceWhole, yamlProblemError, type ParsedManifest,
 } from "./parse-reference.ts";
+import { StringPool } from "./string-pool.ts";
 import { substituteValue, VarResolver, type SubstituteOptions, type Vars } from "./substitute.ts";
 import { parseYamlFast, PlainTemplate } from "./yaml-fast.ts";
 
@@ -59,12 +60,13 @@ export function parseManifestFile(file: string, content: Buffer, options: ParseO
   const limit = options.objectLimit;
   // The fast parser declines directives, after reading everything: not worth its memory.
   const fast = !hasDirectiveLines(text);
+  const pool = new StringPool();
   const out: ParsedManifest[] = [];
   for (const chunk of splitDocuments(text, options.chunkSize ?? defaultChunkSize)) {
     const part = chunk.start === 0 && chunk.end === text.length ? text : text.slice(chunk.start, chunk.end);
     let parsed: ParsedManifest[];
     try {
-      parsed = (fast ? readFast(file, part, resolver, chunk.lineOffset) : undefined) ?? readReferenceRange(file, text, chunk, resolver);
+      parsed = (fast ? readFast(file, part, resolver, chunk.lineOffset, pool) : undefined) ?? readReferenceRange(file, text, chunk, resolver);
     } catch (e: unknown) {
       if (!isStackOverflow(e)) throw e;
       const problem = stackOverflowProblem(part);
@@ -105,8 +107,8 @@ export function parseManifestsFast(file: string, text: string, options: ParseOpt
   return readFast(file, text, resolverFor(options), 0);
 }
 
-function readFast(file: string, text: string, resolver: VarResolver | undefined, lineOffset: number): ParsedManifest[] | undefined {
-  const docs = parseYamlFast(text, { templates: resolver !== undefined });
+function readFast(file: string, text: string, resolver: VarResolver | undefined, lineOffset: number, pool?: StringPool): ParsedManifest[] | undefined {
+  const docs = parseYamlFast(text, { templates: resolver !== undefined, ...(pool === undefined ? {} : { pool }) });
   if (docs === undefined) return undefined;
   const out: ParsedManifest[] = [];
   try {

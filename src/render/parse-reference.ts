@@ -6,6 +6,7 @@ import { documentShapeProblem, documentToJS, stackOverflowProblem, yamlErrorMess
 import { toLineColumn } from "../core/yaml-positions.ts";
 import { substituteDocument, type DocumentSource, type VarResolver } from "./substitute.ts";
 import { keepOverflowAsText } from "./yaml-core-scalar.ts";
+import { ownCopy } from "./string-pool.ts";
 
 /** One object parsed from a manifest file, with the line its document starts on. */
 export interface ParsedManifest {
@@ -106,7 +107,7 @@ function documentObjects(doc: Document, source: DocumentSource, resolver: VarRes
     const { problem } = converted;
     throw yamlProblemError(problem, problem.offset === undefined ? location : at(problem.offset));
   }
-  const value = converted.value;
+  const value = ownStrings(converted.value);
   if (value === null || value === undefined) return [];
   if (!isRecord(value)) {
     const what = Array.isArray(value) ? "a list" : `a ${typeof value}`;
@@ -131,6 +132,22 @@ export function yamlProblemError(problem: YamlProblem, location: SourceLocation)
     subject: { location },
     ...(problem.limit ? { hint: "write the values out instead of repeating them through aliases and deep nesting" } : {}),
   });
+}
+
+/** The value with its strings copied out of the text they were cut from ({@link ownCopy}), without recursion. */
+function ownStrings(value: unknown): unknown {
+  if (typeof value === "string") return ownCopy(value);
+  const stack: unknown[] = [value];
+  for (let v = stack.pop(); v !== undefined; v = stack.pop()) {
+    if (v === null || typeof v !== "object") continue;
+    const o = v as Record<string, unknown>;
+    for (const key of Object.keys(o)) {
+      const child = o[key];
+      if (typeof child === "string") o[key] = ownCopy(child);
+      else if (child !== null && typeof child === "object") stack.push(child);
+    }
+  }
+  return value;
 }
 
 function lineAt(text: string, offset: number): string {

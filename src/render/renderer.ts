@@ -5,7 +5,7 @@ import type { KObject, RenderedObject } from "../core/object.ts";
 import { getPath } from "../core/object.ts";
 import { splitApiVersion } from "../core/objref.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
-import type { Snapshot } from "../source/types.ts";
+import type { Snapshot, TreeEntry } from "../source/types.ts";
 import { collectKustomizeInputs, findKustomization, type KustomizeInputs } from "./kustomize-inputs.ts";
 import { findKustomizeTool, kustomizeBuild, type KustomizeTool } from "./kustomize.ts";
 import { kustomizeSourceFinder } from "./kustomize-sources.ts";
@@ -136,23 +136,27 @@ export class Renderer {
       .listFiles(instance.dir)
       .filter((f) => isManifestFile(f.path) && !f.path.slice(instance.dir.length).split("/").some((s) => s.startsWith(".")));
     for (const f of entries) budget.takeBytes(f.size, { file: f.path });
-    const files = entries.map((f) => f.path);
-    const contents = await snapshot.readFiles(files, signal);
     const substitution = substitutionFor(instance);
     let count = 0;
     // A YAML or JSON file that a host File names as its source is data, not a manifest: parse
-    // failures are held until it is known which files those are.
-    const parsed = files.map((file) => {
-      try {
-        const manifests = parseManifestFile(file, contents.get(file) ?? Buffer.alloc(0), { ...substitution, objectLimit: budget.fileLimit(count, true) });
+    // failures are held until it is known which files those are. The object limits are not.
+    const parsed: { file: string; manifests?: ParsedManifest[]; error?: unknown }[] = [];
+    // Read a few MiB at a time: a stack's files are never all in memory at once.
+    for (const batch of batchesOf(entries, readBatchBytes)) {
+      const contents = await snapshot.readFiles(batch.map((f) => f.path), signal);
+      for (const { path: file } of batch) {
+        const objectLimit = budget.fileLimit(count, true);
+        try {
+          const manifests = parseManifestFile(file, contents.get(file) ?? Buffer.alloc(0), { ...substitution, objectLimit });
+          count += manifests.length;
+          parsed.push({ file, manifests });
+        } catch (e: unknown) {
+          if (e instanceof GitwardError && e.code === ErrorCode.Limit && e.detail === objectLimit.message) throw e;
+          parsed.push({ file, error: e });
+        }
         contents.delete(file);
-        count += manifests.length;
-        return { file, manifests };
-      } catch (e: unknown) {
-        if (e instanceof GitwardError && e.code === ErrorCode.Limit) throw e;
-        return { file, error: e };
       }
-    });
+    }
     const manifests = parsed.flatMap((p) => p.manifests ?? []);
     const sources = hostSourcePaths(manifests, instance.dir);
     const kept = parsed.filter((p) => !sources.has(p.file));
@@ -161,6 +165,27 @@ export class Renderer {
     const resolver = substitution.vars === undefined ? undefined : new VarResolver(substitution.vars, substitution.substitution);
     return inlineHostSources(kept.flatMap((p) => p.manifests ?? []), snapshot, instance.dir, resolver, signal);
   }
+}
+
+/** Bytes of manifest files read from the repository at once. */
+const readBatchBytes = 8 * 1024 * 1024;
+
+/** Consecutive groups of files of at most `bytes` together (a larger file alone). */
+function batchesOf(files: readonly TreeEntry[], bytes: number): TreeEntry[][] {
+  const out: TreeEntry[][] = [];
+  let current: TreeEntry[] = [];
+  let size = 0;
+  for (const f of files) {
+    if (current.length > 0 && size + f.size > bytes) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(f);
+    size += f.size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 /** How an instance's manifests are substituted: not at all with `substitute: false`. */

@@ -3,6 +3,7 @@ import {
 } from "js-yaml";
 import { yamlLimits } from "../core/yaml-limits.ts";
 import type { LineColumn } from "../core/yaml-positions.ts";
+import { ownCopy, type StringPool } from "./string-pool.ts";
 import { resolveCoreScalar } from "./yaml-core-scalar.ts";
 
 /**
@@ -28,6 +29,8 @@ export interface FastDocument {
 export interface FastParseOptions {
   /** Read plain scalars holding `${` as {@link PlainTemplate}s rather than strings. */
   readonly templates: boolean;
+  /** Where string values are kept once (a file's); without, each is its own copy. */
+  readonly pool?: StringPool;
 }
 
 /** Thrown inside the parser for input that only the reference parser may judge. */
@@ -50,7 +53,8 @@ export function parseYamlFast(text: string, options: FastParseOptions): FastDocu
     const events = parseEvents(text, { maxDepth: 2 * yamlLimits.maxDepth });
     const offsets = documentOffsets(events, text);
     if (offsets === undefined) return undefined;
-    const values = constructFromEvents(events, { source: text, schema: options.templates ? templateSchema : plainSchema });
+    const schema = options.pool !== undefined ? fastSchema(options.templates, (t) => options.pool?.own(t) ?? t) : options.templates ? templateSchema : plainSchema;
+    const values = constructFromEvents(events, { source: text, schema });
     if (values.length !== offsets.length) return undefined;
     const starts = lineColumns(text, offsets);
     return values.map((value, i) => ({ value, start: starts[i] }));
@@ -166,21 +170,26 @@ function readsDifferently(text: string): boolean {
   return false;
 }
 
-// Immutable, and built once: building them per file costs about 8 µs.
-const plainSchema = fastSchema(false);
-const templateSchema = fastSchema(true);
+// Immutable, and built once: building them per file costs about 8 µs (with a pool, per chunk).
+const plainSchema = fastSchema(false, ownCopy);
+const templateSchema = fastSchema(true, ownCopy);
 
-function fastSchema(templates: boolean): Schema {
+/** The schema of the fast parser; `own` is applied to every string value, so none is a view of the text. */
+function fastSchema(templates: boolean, own: (text: string) => string): Schema {
   const plain = defineScalarTag("tag:gitward.dev,2026:plain", {
     implicit: true,
     implicitFirstChars: null,
     resolve(text) {
       // `<<` is a merge key to the `yaml` package; merges are left to it.
       if (text === "<<") throw new Declined("merge key");
-      return templates && text.includes("${") ? new PlainTemplate(text) : resolveCoreScalar(text);
+      if (templates && text.includes("${")) return new PlainTemplate(text);
+      const value = resolveCoreScalar(text);
+      return value === text ? own(text) : value;
     },
     identify: () => false,
   });
+  // Quoted and block scalars: the default, with the same copy.
+  const str = defineScalarTag("tag:yaml.org,2002:str", { resolve: own, identify: () => false });
   const map = defineMappingTag<Record<string, unknown>>("tag:yaml.org,2002:map", {
     create: () => ({}),
     addPair(obj, key, value) {
@@ -198,8 +207,9 @@ function fastSchema(templates: boolean): Schema {
     get: (obj, key) => obj[String(key)],
     identify: () => false,
   });
-  return FAILSAFE_SCHEMA.withTags(plain, map);
+  return FAILSAFE_SCHEMA.withTags(plain, str, map);
 }
+
 
 /** The property name the `yaml` package gives a scalar key (`String(value)`), or undefined to decline. */
 function keyText(key: unknown): string | undefined {
