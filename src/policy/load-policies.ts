@@ -3,6 +3,7 @@ import { ErrorCode, GitwardError } from "../core/errors.ts";
 import type { SourceLocation } from "../core/location.ts";
 import { formatLocation } from "../core/location.ts";
 import { formatFieldPath } from "../core/yaml-positions.ts";
+import { decodeUtf8, describeInvalidUtf8 } from "../core/utf8.ts";
 import { builtinPolicies, type BuiltinPolicy } from "./builtins.ts";
 import { toCelInput, type CelInputValue } from "./cel-value.ts";
 import { ExpressionCompiler, type CompiledExpression, type ExpressionPurpose } from "./compile-expression.ts";
@@ -41,7 +42,12 @@ export function loadPolicies(input: LoadPoliciesInput): PolicySet {
   }
   const loader = new Loader(new ExpressionCompiler(limits.costLimit), input);
   for (const file of [...input.files.keys()].filter(isPolicyFile).sort()) {
-    loader.loadFile(file, input.files.get(file)?.toString("utf8") ?? "");
+    const decoded = decodeUtf8(input.files.get(file) ?? Buffer.alloc(0));
+    if ("text" in decoded) loader.loadFile(file, decoded.text);
+    else {
+      const { line, column } = decoded.invalid;
+      loader.issues.push({ location: { file, line, column }, keyPath: "", message: `${describeInvalidUtf8(decoded.invalid)}: policy files must be UTF-8 text` });
+    }
   }
   input.builtins.forEach((selection, i) => loader.loadBuiltin(selection, i));
   if (loader.issues.length > 0) throw new ConfigError(loader.issues);

@@ -1,6 +1,7 @@
 import { isScalar, LineCounter, parseAllDocuments, Scalar, type Document } from "yaml";
 import type { SourceLocation } from "../core/location.ts";
-import { locateInDocument, toLineColumn, type LineColumn, type YamlPath } from "../core/yaml-positions.ts";
+import { documentToJS, isStackOverflow, stackOverflowProblem, yamlErrorMessage } from "../core/yaml-limits.ts";
+import { lineColumnOf, locateInDocument, toLineColumn, type LineColumn, type YamlPath } from "../core/yaml-positions.ts";
 import type { ConfigIssue } from "../config/config-error.ts";
 import { zodConfigIssues } from "../config/zod-issues.ts";
 import { policyDocumentSchema, type PolicyDocument } from "./document-schema.ts";
@@ -25,7 +26,15 @@ export function isPolicyFile(path: string): boolean {
 /** Splits a policy file into its non-empty YAML documents; syntax errors become issues. */
 export function readPolicyDocuments(file: string, text: string): { docs: PolicySourceDocument[]; issues: ConfigIssue[] } {
   const counter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  let parsed: ReturnType<typeof parseAllDocuments>;
+  try {
+    parsed = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  } catch (e: unknown) {
+    // Nesting deep enough to overflow the parser's own stack.
+    if (!isStackOverflow(e)) throw e;
+    const problem = stackOverflowProblem(text);
+    return { docs: [], issues: [{ location: at(file, lineColumnOf(text, problem.offset ?? 0)), keyPath: "", message: problem.message }] };
+  }
   if (!Array.isArray(parsed)) return { docs: [], issues: [] };
   const docs: PolicySourceDocument[] = [];
   const issues: ConfigIssue[] = [];
@@ -33,19 +42,27 @@ export function readPolicyDocuments(file: string, text: string): { docs: PolicyS
     const syntax = [...doc.errors, ...doc.warnings];
     for (const e of syntax) {
       const pos = toLineColumn(counter, e.pos[0]);
-      issues.push({ location: at(file, pos), keyPath: "", message: `invalid YAML: ${e.message.split("\n")[0] ?? e.message}` });
+      issues.push({ location: at(file, pos), keyPath: "", message: yamlErrorMessage(e.message).message });
     }
     if (syntax.length > 0 || doc.contents === null) continue;
-    docs.push(sourceDocument(file, text, doc, counter));
+    // Aliases past the limit, cycles and deep nesting are issues at their line, not exceptions.
+    const converted = documentToJS(doc);
+    if ("problem" in converted) {
+      const { message, offset, limit } = converted.problem;
+      const pos = toLineColumn(counter, offset ?? doc.contents.range?.[0] ?? 0);
+      issues.push({ location: at(file, pos), keyPath: "", message: limit ? message : `invalid YAML: ${message}` });
+      continue;
+    }
+    docs.push(sourceDocument(file, text, doc, counter, converted.value));
   }
   return { docs, issues };
 }
 
-function sourceDocument(file: string, text: string, doc: Document, counter: LineCounter): PolicySourceDocument {
+function sourceDocument(file: string, text: string, doc: Document, counter: LineCounter, raw: unknown): PolicySourceDocument {
   const startOffset = doc.contents?.range?.[0] ?? 0;
   return {
     file,
-    raw: doc.toJS(),
+    raw,
     start: at(file, toLineColumn(counter, startOffset)),
     locate(path, keyOf) {
       return at(file, locateInDocument(doc, counter, path, keyOf === undefined ? {} : { keyOf }));
