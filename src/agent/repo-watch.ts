@@ -240,7 +240,7 @@ export class RepoWatch {
     if (snapshot.entry(this.#o.configPath)?.type !== "blob") {
       throw new GitwardError(ErrorCode.Config, `${this.#o.configPath} not found at ${commit.sha.slice(0, 12)}`);
     }
-    return parseConfig((await snapshot.readFile(this.#o.configPath)).toString("utf8"), this.#o.configPath);
+    return parseConfig(await snapshot.readFile(this.#o.configPath), this.#o.configPath);
   }
 
   /** The gitward.yaml of the newest of the first 20 parents where it loads; undefined when none does. */

@@ -107,11 +107,13 @@ async function loadConfigAt(snapshot: Snapshot, opts: EvaluateOptions): Promise<
       hint: "run gitward in a repository with a gitward.yaml, or pass --config PATH",
     });
   }
-  const text = (await snapshot.readFile(opts.configPath, opts.signal)).toString("utf8");
+  const bytes = await snapshot.readFile(opts.configPath, opts.signal);
+  const text = bytes.toString("utf8");
   const key = createHash("sha256").update(`${configFormat}\u0000${opts.configPath}\u0000${entry.oid}`).digest("hex");
   const hit = await opts.configCache?.get(key);
   if (hit !== undefined) return cachedConfig(hit, text, opts.configPath);
-  const loaded = parseConfig(text, opts.configPath);
+  // The bytes, so that text which is not UTF-8 is refused at its line instead of read as U+FFFD.
+  const loaded = parseConfig(bytes, opts.configPath);
   await opts.configCache?.put(key, loaded.config);
   return loaded;
 }

@@ -45,7 +45,7 @@ export async function stackPaths(git: WorkingClone, sel: { readonly configPath: 
   if (read.exitCode !== 0) {
     throw new GitwardError(ErrorCode.Config, `${sel.configPath} not found at the head of the branch in ${git.displayName}`, { hint: "name it with --config" });
   }
-  const loaded = parseConfig(read.stdout.toString("utf8"), sel.configPath);
+  const loaded = parseConfig(read.stdout, sel.configPath);
   const instances = stackInstances(loaded, { environments: [sel.environment], ...(sel.stack === undefined ? {} : { stacks: [sel.stack] }) });
   if (sel.stack === undefined) return [];
   const instance = instances[0];

@@ -112,6 +112,12 @@ describe("gitward CLI on the bundled example", () => {
   });
 });
 
+/** gitward.yaml with a Latin-1 "é" (0xe9, not UTF-8) in the value of dev's variable n. */
+function notUtf8(config: string): Buffer {
+  const [head, tail] = config.split('"1" }');
+  return Buffer.concat([Buffer.from(`${head ?? ""}"caf`), Buffer.from([0xe9]), Buffer.from(`" }${tail ?? ""}`)]);
+}
+
 describe("gitward CLI on bad input", () => {
   const good = {
     "gitward.yaml": "version: 1\nenvironments:\n  dev:\n    vars: { n: \"1\" }\n    targets: { cluster: { provider: kubernetes } }\nstacks:\n  app:\n    target: cluster\n    path: app\n",
@@ -131,6 +137,11 @@ describe("gitward CLI on bad input", () => {
     { name: "a schema violation", files: { "app/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: many\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx:1.27}]\n" }, expected: /app\/deploy.yaml:6:3: error: Deployment\/web: spec.replicas: must be integer \(schema\)/ },
     { name: "a plaintext Secret", files: { "app/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  token: abc\n" }, expected: /app\/secret.yaml:5:1: error: Secret\/s: Secret has stringData in clear/ },
     { name: "a bad ref", files: {}, args: ["--rev", "no-such-branch"], expected: /error: unknown revision "no-such-branch"/ },
+    {
+      name: "a gitward.yaml that is not UTF-8",
+      files: { "gitward.yaml": notUtf8(good["gitward.yaml"]) },
+      expected: /gitward.yaml:4:\d+: invalid UTF-8 at byte \d+ \(0xe9\)/,
+    },
   ];
   for (const c of cases) {
     it(`reports ${c.name} with where and why, exit 1, no stack trace`, async () => {
