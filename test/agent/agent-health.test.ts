@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Agent } from "../../src/agent/agent.ts";
-import { agentLogger } from "../../src/agent/logger.ts";
-import { AgentMetrics } from "../../src/agent/metrics.ts";
-import { openStore } from "../../src/store/open.ts";
+import type { Agent } from "../../src/agent/agent.ts";
 import type { Store, SyncRow } from "../../src/store/store.ts";
-import { FakeClock } from "../support/fake-clock.ts";
+import { startAgentHarness, type AgentHarness } from "../support/agent-harness.ts";
 import { MemoryTarget } from "../support/memory-provider.ts";
-import { makeRepo, type TestRepo } from "../support/repo.ts";
 
 const second = 1000;
 
@@ -38,44 +31,24 @@ stacks:
  * out; a dependent waits for its dependency's health, not for a worker.
  */
 describe("agent: health followed in the background", () => {
-  let repo: TestRepo;
-  let work: string;
+  let h: AgentHarness;
   let store: Store;
-  let clock: FakeClock;
   let target: MemoryTarget;
   let agent: Agent;
   const last = async (stack: string): Promise<SyncRow | undefined> => (await store.listSyncs({ environment: "dev", stack, limit: 1 }))[0];
-  const advance = async (ms: number): Promise<void> => {
-    await clock.advance(ms);
-    await agent.idle(false);
-  };
+  const advance = (ms: number): Promise<void> => h.advance(ms);
 
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), "gitward-agent-health-"));
-    repo = makeRepo();
-    repo.commit(files(), "v1");
-    store = await openStore("sqlite::memory:");
-    clock = new FakeClock();
-    target = new MemoryTarget();
-    target.health.set("_ConfigMap_apps_a", "progressing");
-    target.health.set("_ConfigMap_apps_b", "progressing");
-    agent = new Agent({
-      repo: repo.dir, branch: "main", configPath: "gitward.yaml", store, cacheDir: join(work, "cache"),
-      providers: { kubernetes: target.provider("kubernetes") }, targets: {},
-      intervals: { pollMs: 600 * second, driftMs: 3600 * second, retryBaseMs: 1 * second, retryMaxMs: 8 * second, dependencyWaitMs: 30 * second, healthMs: 5 * second },
-      concurrency: 1, graceMs: 1000, healthTimeoutMs: 300 * second,
-      logger: agentLogger({ level: process.env["GITWARD_TEST_LOG"] ?? "silent", pretty: false }),
-      metrics: new AgentMetrics({ defaults: false }), clock, random: () => 0.5,
+    const t = new MemoryTarget();
+    t.health.set("_ConfigMap_apps_a", "progressing");
+    t.health.set("_ConfigMap_apps_b", "progressing");
+    h = await startAgentHarness(files(), {
+      target: t, concurrency: 1, healthTimeoutMs: 300 * second,
+      intervals: { pollMs: 600 * second, driftMs: 3600 * second, dependencyWaitMs: 30 * second, healthMs: 5 * second },
     });
-    await agent.start();
-    await agent.idle(false);
+    ({ store, target, agent } = h);
   });
-  after(async () => {
-    await agent.stop();
-    await store.close();
-    repo.remove();
-    rmSync(work, { recursive: true, force: true });
-  });
+  after(() => h.close());
 
   it("applies every stack with one worker although two never become ready; they are progressing", async () => {
     for (const s of ["a", "b", "c"]) assert.equal((await last(s))?.outcome, "succeeded", s);

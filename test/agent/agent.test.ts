@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Agent } from "../../src/agent/agent.ts";
-import { agentLogger } from "../../src/agent/logger.ts";
-import { AgentMetrics } from "../../src/agent/metrics.ts";
-import { openStore } from "../../src/store/open.ts";
+import type { Agent } from "../../src/agent/agent.ts";
 import type { Store, SyncRow } from "../../src/store/store.ts";
-import { FakeClock } from "../support/fake-clock.ts";
-import { MemoryTarget } from "../support/memory-provider.ts";
-import { makeRepo, type TestRepo } from "../support/repo.ts";
+import { startAgentHarness, type AgentHarness } from "../support/agent-harness.ts";
+import type { MemoryTarget } from "../support/memory-provider.ts";
+import type { TestRepo } from "../support/repo.ts";
 
 const configYaml = `version: 1
 environments:
@@ -41,45 +35,21 @@ const second = 1000;
  * test instead of waited for.
  */
 describe("agent with a fake clock", () => {
+  let h: AgentHarness;
   let repo: TestRepo;
-  let work: string;
   let store: Store;
-  let clock: FakeClock;
   let target: MemoryTarget;
   let agent: Agent;
 
   const syncs = async (environment: string, stack: string): Promise<SyncRow[]> => (await store.listSyncs({ environment, stack, limit: 100 })).reverse();
   const outcomes = async (environment: string, stack: string): Promise<string[]> => (await syncs(environment, stack)).map((r) => r.outcome);
-  /** Moves the fake time and lets the real work it started (git, SQLite) finish. */
-  const advance = async (ms: number): Promise<void> => {
-    await clock.advance(ms);
-    await agent.idle(false);
-  };
+  const advance = (ms: number): Promise<void> => h.advance(ms);
 
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), "gitward-agent-unit-"));
-    repo = makeRepo();
-    repo.commit(files("v1"), "v1");
-    store = await openStore("sqlite::memory:");
-    clock = new FakeClock();
-    target = new MemoryTarget();
-    agent = new Agent({
-      repo: repo.dir, branch: "main", configPath: "gitward.yaml", store, cacheDir: join(work, "cache"),
-      providers: { kubernetes: target.provider("kubernetes") }, targets: {},
-      intervals: { pollMs: 60 * second, driftMs: 300 * second, retryBaseMs: 1 * second, retryMaxMs: 8 * second, dependencyWaitMs: 2 * second, healthMs: 1 * second },
-      concurrency: 2, graceMs: 1000, healthTimeoutMs: 5000,
-      logger: agentLogger({ level: process.env["GITWARD_TEST_LOG"] ?? "silent", pretty: false }),
-      metrics: new AgentMetrics({ defaults: false }), clock, random: () => 0.5,
-    });
-    await agent.start();
-    await agent.idle(false);
+    h = await startAgentHarness(files("v1"));
+    ({ repo, store, target, agent } = h);
   });
-  after(async () => {
-    await agent.stop();
-    await store.close();
-    repo.remove();
-    rmSync(work, { recursive: true, force: true });
-  });
+  after(() => h.close());
 
   it("syncs the automatic environment at start, dependencies first; the manual one waits", async () => {
     // web may be tried before db has synced: it waits (2 s), then syncs.
@@ -178,9 +148,11 @@ describe("agent with a fake clock", () => {
     target.failApply = 1;
     for (const [k, v] of target.objects) if (k === "_ConfigMap_dev_web") target.objects.set(k, { ...v, data: { text: "by hand" } });
     await advance(300 * second);
+    // The retry is due 1 s after the failure, which may land after the 300 s advance ended.
+    await advance(2 * second);
     const event = (await store.listDrift({ environment: "dev", stack: "web", limit: 1 }))[0];
     assert.equal(event?.corrected, false);
-    // The failed correction is retried with backoff (within the same 300 s) and then succeeds.
+    // The failed correction is retried with backoff and then succeeds.
     const last2 = (await syncs("dev", "web")).slice(-2);
     assert.deepEqual(last2.map((r) => [r.outcome, r.trigger.kind]), [["failed", "drift"], ["succeeded", "drift"]]);
     assert.equal(event?.syncId, last2[0]?.id, "the drift names the sync that tried to correct it");
