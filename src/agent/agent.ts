@@ -7,6 +7,7 @@ import { orphanedStacks, type OrphanedStack } from "../engine/orphans.ts";
 import { storeRecorder, type Recorder } from "../engine/recorder.ts";
 import { TargetPool } from "../engine/target-pool.ts";
 import type { Provider } from "../providers/provider.ts";
+import type { RenderLimits } from "../render/render-limits.ts";
 import { remoteHead } from "../source/remote-head.ts";
 import type { Store, SyncTrigger } from "../store/store.ts";
 import type { AgentConfig } from "./config.ts";
@@ -29,6 +30,8 @@ export interface AgentOptions {
   readonly environments?: readonly string[];
   readonly store: Store;
   readonly cacheDir: string;
+  /** Render limits over the defaults (the agent configuration's renderLimits). */
+  readonly renderLimits?: Partial<RenderLimits>;
   readonly providers: Readonly<Record<string, Provider>>;
   /** Credentials by target name, or `environment/target`. */
   readonly targets: AgentConfig["targets"];

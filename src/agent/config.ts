@@ -54,6 +54,12 @@ export const agentConfigSchema = z.strictObject({
   state: z.string().min(1).optional().describe("sqlite:PATH; --state overrides."),
   listen: z.string().min(1).optional().describe("host:port for the API, webhooks and metrics; --listen overrides."),
   cacheDir: z.string().min(1).optional(),
+  renderLimits: z.strictObject({
+    maxObjectsPerFile: z.number().int().positive().optional(),
+    maxObjectsPerStack: z.number().int().positive().optional(),
+    maxObjectsPerRevision: z.number().int().positive().optional(),
+    maxBytesPerRevision: z.number().int().positive().optional(),
+  }).optional().describe("The agent's render limits over the defaults (10 000 objects a file, 50 000 a stack, 200 000 a revision, 128 MiB a revision); a repository's gitward.yaml may only lower them."),
   concurrency: z.number().int().min(1).max(256).default(4),
   intervals: z.strictObject({
     poll: seconds.default(30).describe("Seconds between checks of the remote (git ls-remote)."),

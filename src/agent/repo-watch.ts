@@ -8,6 +8,7 @@ import { stackInstances, type StackInstance } from "../config/stack-instances.ts
 import { evaluateRevision, type RevisionEvaluation } from "../engine/evaluate-revision.ts";
 import { decideGate, type GateOutcome } from "../engine/gate.ts";
 import { openWorkspace, type Workspace } from "../engine/workspace.ts";
+import type { RenderLimits } from "../render/render-limits.ts";
 import { maskUserinfo } from "../source/source-location.ts";
 import type { Commit, SignatureVerification } from "../source/types.ts";
 import type { AgentMetrics } from "./metrics.ts";
@@ -51,6 +52,7 @@ export interface RepoWatchOptions {
   /** Environments served; undefined serves every environment of gitward.yaml. */
   readonly environments?: readonly string[];
   readonly cacheDir: string;
+  readonly renderLimits?: Partial<RenderLimits>;
   readonly runner: CommandRunner;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -147,7 +149,10 @@ export class RepoWatch {
   /** The workspace; a remote's mirror is fetched again when `fetch` is set. */
   async workspace(fetch = false): Promise<Workspace> {
     if (this.#ws !== undefined && (!fetch || isLocal(this.#o.repo))) return this.#ws;
-    const next = await openWorkspace({ repo: this.#o.repo, cacheDir: this.#o.cacheDir, noCache: false, allowRemoteBases: false, runner: this.#o.runner });
+    const next = await openWorkspace({
+      repo: this.#o.repo, cacheDir: this.#o.cacheDir, noCache: false, allowRemoteBases: false, runner: this.#o.runner,
+      ...(this.#o.renderLimits === undefined ? {} : { renderLimits: this.#o.renderLimits }),
+    });
     const previous = this.#ws;
     this.#ws = next;
     await previous?.close();

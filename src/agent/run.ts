@@ -3,6 +3,7 @@ import { ErrorCode, GitwardError } from "../core/errors.ts";
 import { defaultProviders } from "../engine/providers.ts";
 import { defaultCacheDir } from "../engine/workspace.ts";
 import type { Provider } from "../providers/provider.ts";
+import type { RenderLimits } from "../render/render-limits.ts";
 import { maskUserinfo } from "../source/source-location.ts";
 import { openStore } from "../store/open.ts";
 import { redactValuesDeep, secretValues, type SecretValues } from "../store/redact.ts";
@@ -66,6 +67,7 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     repo, branch, configPath: c.configPath, store, metrics, logger,
     ...(environments === undefined ? {} : { environments }),
     cacheDir: c.cacheDir ?? defaultCacheDir(),
+    ...(c.renderLimits === undefined ? {} : { renderLimits: definedLimits(c.renderLimits) }),
     providers: o.providers ?? defaultProviders(),
     targets: c.targets,
     ...(o.kubeconfig === undefined ? {} : { kubeconfig: o.kubeconfig }),
@@ -128,4 +130,9 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
 function maskedLogger(logger: Logger, secrets: SecretValues): Logger {
   if (secrets.values.length === 0) return logger;
   return logger.child({}, { formatters: { log: (object: object) => redactValuesDeep(object, secrets) } });
+}
+
+/** The limits the configuration sets, without the keys it leaves out. */
+function definedLimits(limits: NonNullable<AgentConfig["renderLimits"]>): Partial<RenderLimits> {
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }

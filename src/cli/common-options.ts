@@ -5,6 +5,7 @@ import type { InstanceFilter } from "../config/stack-instances.ts";
 import type { SignatureVerification } from "../source/types.ts";
 import { defaultCacheDir, type WorkspaceOptions } from "../engine/workspace.ts";
 import type { ProviderContext } from "../providers/provider.ts";
+import type { RenderLimits } from "../render/render-limits.ts";
 import { loadHostCommandsFile } from "./host-commands-file.ts";
 
 /** The flags every repository command shares, as commander parses them. */
@@ -16,6 +17,7 @@ export interface CommonFlags {
   cacheDir?: string;
   cache: boolean;
   allowRemoteBases?: boolean;
+  renderLimit?: Partial<RenderLimits>;
   allowedSigners?: string;
   gpgKeyring?: string;
   kubeconfig?: string;
@@ -41,6 +43,7 @@ export function addCommonOptions(cmd: Command): Command {
     .option("--cache-dir <dir>", "cache for remote mirrors and render results (default $GITWARD_CACHE_DIR or ~/.cache/gitward)")
     .option("--no-cache", "keep no cache on disk (rendered stacks, check findings, parsed gitward.yaml)")
     .option("--allow-remote-bases", "allow kustomize bases fetched over the network")
+    .option("--render-limit <key=n>", "raise or lower a render limit for this run: maxObjectsPerFile, maxObjectsPerStack, maxObjectsPerRevision, maxBytesPerRevision (repeatable)", renderLimit)
     .option("--allowed-signers <file>", "verify the commit's SSH signature against this allowed-signers file")
     .option("--gpg-keyring <file>", "verify the commit's GPG signature against the public keys in this file")
     .option("--kubeconfig <file>", "kubeconfig: validate/plan also check against this cluster's schemas; apply/diff reach their targets with it")
@@ -80,6 +83,19 @@ export function addOutputOption(cmd: Command, formats: readonly string[]): Comma
   return cmd.addOption(new Option("-o, --output <format>", "output format").choices([...formats]).default(formats[0]));
 }
 
+const limitKeys = ["maxObjectsPerFile", "maxObjectsPerStack", "maxObjectsPerRevision", "maxBytesPerRevision"] as const;
+
+/** Parses one `--render-limit key=n` into the limits given so far. */
+function renderLimit(value: string, previous: Partial<RenderLimits> | undefined): Partial<RenderLimits> {
+  const m = /^([A-Za-z]+)=(\d+)$/.exec(value.trim());
+  const key = limitKeys.find((k) => k === m?.[1]);
+  const n = Number(m?.[2]);
+  if (key === undefined || !Number.isSafeInteger(n) || n < 1) {
+    throw new GitwardError(ErrorCode.Config, `--render-limit ${value}: expected KEY=N with N ≥ 1`, { hint: `keys: ${limitKeys.join(", ")}` });
+  }
+  return { ...previous, [key]: n };
+}
+
 /** The workspace options the flags describe. */
 export function workspaceOptions(
   flags: CommonFlags,
@@ -93,6 +109,7 @@ export function workspaceOptions(
     cacheDir: flags.cacheDir ?? defaultCacheDir(),
     noCache: !flags.cache,
     allowRemoteBases: flags.allowRemoteBases === true,
+    ...(flags.renderLimit === undefined ? {} : { renderLimits: flags.renderLimit }),
     noSchema: !flags.schema,
     progress,
     ...(wantCluster

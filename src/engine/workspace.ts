@@ -12,6 +12,7 @@ import { Renderer } from "../render/renderer.ts";
 import { builtinScopes, chainScopes, type ScopeResolver } from "../render/scopes.ts";
 import { openSource } from "../source/open-source.ts";
 import { maskUserinfo, parseLocation } from "../source/source-location.ts";
+import { defaultRenderLimits, type RenderLimits } from "../render/render-limits.ts";
 import type { GitSource } from "../source/types.ts";
 
 /** Where gitward reads from and how: the options shared by validate, render and plan. */
@@ -23,6 +24,8 @@ export interface WorkspaceOptions {
   /** Keep render results in memory only. */
   readonly noCache: boolean;
   readonly allowRemoteBases: boolean;
+  /** The runner's render limits, over the defaults; a repository's gitward.yaml may only lower them. */
+  readonly renderLimits?: Partial<RenderLimits>;
   /** Validate schemas and scopes against this cluster too. */
   readonly cluster?: { readonly kubeconfigPath?: string; readonly context?: string };
   /** Schema validation off (`--no-schema`). */
@@ -74,7 +77,10 @@ export async function openWorkspace(opts: WorkspaceOptions): Promise<Workspace> 
     cacheDir: opts.cacheDir, runner, ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   });
   const dir = (name: string): string | undefined => (opts.noCache ? undefined : join(opts.cacheDir, name));
-  const renderer = new Renderer({ runner, cache: new LayeredCache(dir("render")), scopes, scopesId, allowRemoteBases: opts.allowRemoteBases });
+  const renderer = new Renderer({
+    runner, cache: new LayeredCache(dir("render")), scopes, scopesId, allowRemoteBases: opts.allowRemoteBases,
+    limits: { ...defaultRenderLimits(), ...opts.renderLimits },
+  });
   return {
     source,
     renderer,
