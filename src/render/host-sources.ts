@@ -5,7 +5,8 @@ import type { Snapshot } from "../source/types.ts";
 import type { ParsedManifest } from "./parse-manifests.ts";
 import { hasSubstitutionDisabled } from "./parse-manifests.ts";
 import { SubstitutionError, type VarResolver } from "./substitute.ts";
-import { lineColumnAt, VariableError } from "./variable-error.ts";
+import { lineColumnOf } from "../core/yaml-positions.ts";
+import { VariableError } from "./variable-error.ts";
 
 const hostFileApiVersion = "host.gitward.dev/v1alpha1";
 
@@ -57,7 +58,7 @@ export async function inlineHostSources(
         content = resolver.substitute(text);
       } catch (e: unknown) {
         if (!(e instanceof SubstitutionError)) throw e;
-        throw new VariableError(e, { file: path, ...lineColumnAt(text, e.index) });
+        throw new VariableError(e, { file: path, ...lineColumnOf(text, e.index) });
       }
     }
     const spec = isRecord(m.object["spec"]) ? m.object["spec"] : {};

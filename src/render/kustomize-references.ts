@@ -5,7 +5,8 @@ import { kustomizationNames } from "./kustomize-inputs.ts";
 import type { SourceFinder } from "./kustomize-sources.ts";
 import { parseManifestFile } from "./parse-manifests.ts";
 import type { SubstitutionError } from "./var-resolver.ts";
-import { lineColumnAt, referenceOffset, VariableError } from "./variable-error.ts";
+import { lineColumnOf } from "../core/yaml-positions.ts";
+import { referenceOffset, VariableError } from "./variable-error.ts";
 
 /** A substitution that failed in kustomize's output, and what is needed to find where it is written. */
 export interface KustomizeFailure {
@@ -59,7 +60,7 @@ export async function locateKustomizeReference(
     .map((file) => ({ file, content: contents.get(file) }))
     .filter((f): f is { file: string; content: Buffer } => f.content !== undefined && !f.content.subarray(0, 8000).includes(0))
     .map((f) => ({ file: f.file, text: f.content.toString("utf8") }));
-  const at = (file: string, text: string, offset: number): SourceLocation => ({ file, ...lineColumnAt(text, offset) });
+  const at = (file: string, text: string, offset: number): SourceLocation => ({ file, ...lineColumnOf(text, offset) });
 
   const whole = texts.find((f) => f.text === failure.text);
   const wholeOffset = whole === undefined ? undefined : referenceOffset(whole.text, failure);

@@ -32,13 +32,3 @@ export function referenceOffset(source: string, failure: SubstitutionError, star
   return first;
 }
 
-/** The 1-based line and column of an offset in a text. */
-export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let at = text.indexOf("\n"); at !== -1 && at < offset; at = text.indexOf("\n", at + 1)) {
-    line++;
-    lineStart = at + 1;
-  }
-  return { line, column: offset - lineStart + 1 };
-}
