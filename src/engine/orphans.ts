@@ -23,7 +23,7 @@ export async function orphanedStacks(
     const deployed = new Set(instances.filter((i) => i.environment === environment && i.targetName === targetName).map((i) => i.stack));
     let held: readonly InventorySummary[];
     try {
-      held = await pool.use({ environment, targetName, target }, async (s) => (await s.listInventories?.(environment, signal)) ?? []);
+      held = await pool.use({ environment, targetName, target }, async (s) => (await s.listInventories?.(environment, { except: deployed, ...(signal === undefined ? {} : { signal }) })) ?? []);
     } catch {
       // An unreachable target is reported by its stacks; its orphans are looked for next time.
       continue;

@@ -169,6 +169,13 @@ export interface Inventory {
   readonly syncs: readonly SyncRecord[];
 }
 
+/** Options of {@link TargetSession.listInventories}. */
+export interface ListInventoriesOptions {
+  /** Stacks the caller already knows about: a provider may leave them out without reading them. */
+  readonly except?: ReadonlySet<string>;
+  readonly signal?: AbortSignal;
+}
+
 /** A stack's inventory in a target, in brief. */
 export interface InventorySummary {
   readonly stack: string;
@@ -201,7 +208,7 @@ export interface TargetSession {
    * each owns: what the target remembers, whatever gitward.yaml says now (a stack removed from
    * it still owns its objects here). Optional; a provider without it reports no orphans.
    */
-  listInventories?(environment: string, signal?: AbortSignal): Promise<readonly InventorySummary[]>;
+  listInventories?(environment: string, opts?: ListInventoriesOptions): Promise<readonly InventorySummary[]>;
   writeInventory(inventory: Inventory, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import type { CommandRunner } from "../../core/command-runner.ts";
 import type { ObjRef } from "../../core/objref.ts";
 import type {
-  ApplyOptions, ChangeSetEntry, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, InventorySummary, RemoveOptions,
+  ApplyOptions, ChangeSetEntry, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, InventorySummary, ListInventoriesOptions, RemoveOptions,
   StackRef, TargetSession, TransactOptions, TransactResult, WaitOptions,
 } from "../provider.ts";
 import { createOwnerResolver } from "./fs/owners.ts";
@@ -71,8 +71,8 @@ export class HostSession implements TargetSession {
   }
 
   /** The environment's inventories under the root. */
-  listInventories(environment: string): Promise<readonly InventorySummary[]> {
-    return listHostInventories(this.#ctx.root, environment);
+  listInventories(environment: string, opts: ListInventoriesOptions = {}): Promise<readonly InventorySummary[]> {
+    return listHostInventories(this.#ctx.root, environment, opts.except);
   }
 
   /** Writes the stack's inventory atomically. */

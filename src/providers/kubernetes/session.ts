@@ -1,6 +1,6 @@
 import type { ObjRef } from "../../core/objref.ts";
 import type {
-  ApplyOptions, ChangeSetEntry, InventorySummary, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, RemoveOptions, StackRef, TargetSession, WaitOptions,
+  ApplyOptions, ChangeSetEntry, InventorySummary, ListInventoriesOptions, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, RemoveOptions, StackRef, TargetSession, WaitOptions,
 } from "../provider.ts";
 import { listInventories, readInventory, writeInventory } from "./inventory.ts";
 import { applyObjects } from "./session-apply.ts";
@@ -52,8 +52,8 @@ export class KubernetesSession implements TargetSession {
   }
 
   /** The environment's inventories in the inventory namespace. */
-  listInventories(environment: string, signal?: AbortSignal): Promise<readonly InventorySummary[]> {
-    return listInventories(this.ctx, environment, signal);
+  listInventories(environment: string, opts: ListInventoriesOptions = {}): Promise<readonly InventorySummary[]> {
+    return listInventories(this.ctx, environment, opts.signal);
   }
 
   /** Writes the stack's inventory ConfigMap (and its namespace when missing). */
