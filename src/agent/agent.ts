@@ -209,7 +209,6 @@ export class Agent {
       watch: this.#watch, scheduler: this.#scheduler, pool: this.#pool, recorder: this.#recorder, clock: this.#clock,
       logger: this.#o.logger, metrics: this.#o.metrics, healthTimeoutMs: this.#o.healthTimeoutMs, dependencyWaitMs: this.#o.intervals.dependencyWaitMs,
       remember: (memory) => this.#drift.set(`${environment}/${stack}`, memory),
-      recall: () => this.#drift.get(`${environment}/${stack}`),
       requeue: (j, t, o) => this.#enqueue(environment, stack, j, t, o),
       queueDependency: (dep) => { if (!this.#scheduler.has(`${environment}/${dep}`)) this.#enqueue(environment, dep, "sync", { kind: "startup", detail: `dependency of ${stack}` }); },
       queueDependents: () => this.#queueDependents(environment, stack, { kind: trigger.kind, detail: `after ${stack}` }),

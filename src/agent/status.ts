@@ -49,8 +49,6 @@ export interface AgentStatus {
 export interface DriftMemory {
   readonly drift: number;
   readonly checkedAt?: string;
-  /** What the drift left in place was, to log it once per change. */
-  readonly signature?: string;
 }
 
 /** What the status is made from. */

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
-import { formatRef, refKey } from "../core/objref.ts";
+import { formatRef } from "../core/objref.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import { actionSummary } from "../engine/change-set.ts";
 import { dependencyState, type Job, type RecordedOutcome } from "../engine/decide.ts";
@@ -42,7 +42,6 @@ export interface WorkContext {
   readonly healthTimeoutMs: number;
   readonly dependencyWaitMs: number;
   remember(memory: DriftMemory): void;
-  recall(): DriftMemory | undefined;
   requeue(job: Job, trigger: SyncTrigger, opts: { explicit: boolean; delayMs: number }): void;
   queueDependency(stack: string): void;
   /** Queues the stacks of the environment that depend on this one (it just synced). */
@@ -117,11 +116,9 @@ async function followUp(ctx: WorkContext, item: WorkItem, revision: string, outc
   if (outcome.checkedAt !== undefined) {
     const drifted = (outcome.compared ?? []).filter((e) => e.action !== "no-op");
     const heal = outcome.decision.kind === "heal";
-    const signature = JSON.stringify(drifted.map((e) => [refKey(e.ref), e.drift ?? []]));
-    const previous = ctx.recall()?.signature;
-    ctx.remember({ drift: heal && outcome.result === "succeeded" ? 0 : drifted.length, checkedAt: outcome.checkedAt, ...(heal || drifted.length === 0 ? {} : { signature }) });
-    // The same drift left in place is logged once, not at every check.
-    if (drifted.length > 0 && (heal || previous !== signature)) {
+    ctx.remember({ drift: heal && outcome.result === "succeeded" ? 0 : drifted.length, checkedAt: outcome.checkedAt });
+    // The same drift left in place is logged once, as the recorder records it once.
+    if (drifted.length > 0 && (heal || outcome.driftRecorded === true)) {
       ctx.logger.warn({ environment, stack, objects: drifted.map((e) => formatRef(e.ref)), selfHeal: heal }, heal ? "drift found: correcting" : "drift found: reported (self-heal is off)");
     }
   }

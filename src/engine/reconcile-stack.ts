@@ -66,6 +66,8 @@ export interface ReconcileOutcome {
   readonly drifted?: number;
   /** ISO 8601, when a drift check ran. */
   readonly checkedAt?: string;
+  /** The drift was recorded as new (not the same drift, left in place, as last time). */
+  readonly driftRecorded?: boolean;
   /** The history row written for it, when one was. */
   readonly syncId?: string;
   /** How long the sync took, when one ran. */
@@ -131,8 +133,8 @@ async function checkDrift(input: ReconcileInput, facts: DecideInput): Promise<Re
   const { environment, stack } = input.instance;
   const seen = { compared, drifted: drifted.length, checkedAt };
   if (!heal) {
-    await input.recorder.drift(environment, stack, driftEvents(environment, stack, drifted, { corrected: false }, checkedAt));
-    return { decision, result: drifted.length === 0 ? "in-sync" : "drift-reported", ...seen };
+    const driftRecorded = await input.recorder.drift(environment, stack, driftEvents(environment, stack, drifted, { corrected: false }, checkedAt));
+    return { decision, result: drifted.length === 0 ? "in-sync" : "drift-reported", ...seen, driftRecorded };
   }
   // The drift is recorded whatever happens to its correction, with whether it was corrected.
   const trigger: SyncTrigger = { kind: "drift", detail: drifted.map((e) => refKey(e.ref)).slice(0, 5).join(", ") };

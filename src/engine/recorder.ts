@@ -17,8 +17,11 @@ export interface Recorder {
   /** Records the health of a finished sync's objects, as followed after it. */
   health(id: string, health: SyncHealth): Promise<void>;
   audit(event: NewAuditEvent): Promise<void>;
-  /** Records drift found on a stack; `count` objects differ (0 records nothing but is observed). */
-  drift(environment: string, stack: string, events: readonly NewDrift[]): Promise<void>;
+  /**
+   * Records drift found on a stack (none recorded for no events, but observed). True when it
+   * was recorded as new: the same uncorrected drift as last time is recorded once.
+   */
+  drift(environment: string, stack: string, events: readonly NewDrift[]): Promise<boolean>;
 }
 
 /** See {@link Recorder.recorded}. */
@@ -45,7 +48,7 @@ export function noopRecorder(): Recorder {
     finish: () => Promise.resolve(undefined),
     health: () => Promise.resolve(),
     audit: () => Promise.resolve(),
-    drift: () => Promise.resolve(),
+    drift: (_e, _s, events) => Promise.resolve(events.length > 0),
   };
 }
 
@@ -105,11 +108,12 @@ export function storeRecorder(store: Store, opts: { readonly clock?: Clock; read
       const corrected = events.some((e) => e.corrected);
       if (events.length === 0 || (!corrected && lastDrift.get(k) === signature)) {
         if (events.length === 0) lastDrift.delete(k);
-        return;
+        return false;
       }
       await store.recordDrift(events);
       if (corrected) lastDrift.delete(k);
       else lastDrift.set(k, signature);
+      return true;
     },
   };
 }
