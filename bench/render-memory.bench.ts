@@ -8,6 +8,7 @@
  *
  *   node bench/render-memory.bench.ts [--reps 3] [--objects 100000] [--src DIR] [--shape configmaps|mixed|all] [--semi-space-mib N]
  *   node bench/render-memory.bench.ts --phase measure --repo DIR --src DIR --expect-objects N
+ *   node bench/render-memory.bench.ts --cli [--reps 3] [--objects 100000] [--shape configmaps|mixed|all]
  *
  * Shapes: `configmaps` is the issue's (one-line ConfigMaps, `{apiVersion: v1, kind: ConfigMap,
  * metadata: {name: …}}`, 10,000 to a stack in two files of 5,000); `mixed` is the render +
@@ -17,6 +18,9 @@
  * `--semi-space-mib N` runs the children with `--max-semi-space-size=N`: V8 grows its young
  * generation to 2 x 64 MiB under this load on a machine with this much memory, which is most of
  * the peak (see bench/RESULTS.md).
+ * `--cli` measures the command a user runs instead: `gitward validate` (bin/gitward.js, the built
+ * dist/, with whatever flags the CLI gives itself, a cold render cache), its whole peak RSS from GNU time (`/usr/bin/time`
+ * must exist), minus the peak of the same command on a one-stack repository of one ConfigMap.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -116,6 +120,47 @@ function runChild(srcDir: string, repo: { dir: string; objects: number }, nodeFl
   return JSON.parse(line.slice(reportPrefix.length)) as MemoryReport;
 }
 
+/** Peak RSS (KiB) and wall time of `gitward validate` in `dir`, from GNU time. */
+function runCli(dir: string): { peakRssKiB: number; ms: number } {
+  const cacheDir = `${dir}-cli-cache`;
+  rmSync(cacheDir, { recursive: true, force: true });
+  const t0 = performance.now();
+  const child = spawnSync("/usr/bin/time", ["-f", "MAXRSS %M", process.execPath, join(benchDir, "../bin/gitward.js"), "validate", "--output", "json", "--cache-dir", cacheDir], { cwd: dir, encoding: "utf8", maxBuffer: 256 << 20 });
+  const ms = performance.now() - t0;
+  rmSync(cacheDir, { recursive: true, force: true });
+  const line = child.stderr.split("\n").find((l) => l.startsWith("MAXRSS "));
+  if (child.status !== 0 || line === undefined) throw new Error(`gitward validate failed (exit ${String(child.status)}):\n${child.stderr.slice(0, 4000)}`);
+  return { peakRssKiB: Number(line.slice("MAXRSS ".length)), ms };
+}
+
+/** `--cli`: the per-object figure of the command itself, net of its cost on a tiny repository. */
+function cliRows(shapes: readonly Shape[], objects: number, reps: number, work: string): string {
+  const tiny = configMapRepo(join(work, "repo-memory-tiny"), 1);
+  const out = [
+    "| Shape | objects | n | wall ms (median) | peak RSS, tiny repository | peak RSS (median) | peak − tiny, per object (min / median / max) | target < 2 KiB |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+  ];
+  const mib = (kib: number): string => `${Math.round(kib / 1024)} MiB`;
+  for (const shape of shapes) {
+    process.stderr.write(`generating ${shape} (${objects} objects)\n`);
+    const repo = shape === "configmaps"
+      ? configMapRepo(join(work, "repo-memory-configmaps"), objects)
+      : generateRepo({ dir: join(work, "repo-memory-mixed"), stacks: Math.ceil(objects / 20), variant: "plain" });
+    const base: number[] = [];
+    const peaks: { peakRssKiB: number; ms: number }[] = [];
+    for (let i = 0; i < reps; i++) {
+      process.stderr.write(`${shape} (cli) ${i + 1}/${reps}\n`);
+      base.push(runCli(tiny.dir).peakRssKiB);
+      peaks.push(runCli(repo.dir));
+    }
+    const baseKiB = summarize(base).median;
+    const added = summarize(peaks.map((p) => ((p.peakRssKiB - baseKiB) * 1024) / repo.objects));
+    out.push(`| ${shape} | ${repo.objects} | ${reps} | ${Math.round(summarize(peaks.map((p) => p.ms)).median)} | ${mib(baseKiB)} | ${mib(summarize(peaks.map((p) => p.peakRssKiB)).median)} | `
+      + `${Math.round(added.min)} / ${Math.round(added.median)} / ${Math.round(added.max)} B | ${added.median < targetBytesPerObject ? "✅" : "❌"} |`);
+  }
+  return `${out.join("\n")}\n`;
+}
+
 function table(rows: readonly { shape: string; reports: readonly MemoryReport[] }[]): string {
   const out = [
     "| Shape | objects | n | wall ms (median) | RSS before render | peak RSS (median) | peak − before, per object (min / median / max) | peak per object, whole process | heap kept per object | target < 2 KiB |",
@@ -139,7 +184,7 @@ async function main(): Promise<void> {
     options: {
       phase: { type: "string" }, repo: { type: "string" }, src: { type: "string", default: join(benchDir, "../src") },
       "expect-objects": { type: "string" }, reps: { type: "string", default: "3" }, objects: { type: "string", default: "100000" },
-      shape: { type: "string", default: "all" }, "semi-space-mib": { type: "string" },
+      shape: { type: "string", default: "all" }, "semi-space-mib": { type: "string" }, cli: { type: "boolean", default: false },
     },
   });
   const srcDir = resolve(values.src);
@@ -154,6 +199,11 @@ async function main(): Promise<void> {
   const work = join(benchDir, ".work");
   mkdirSync(work, { recursive: true });
   const load = loadavg()[0] ?? 0;
+  if (values.cli) {
+    const text = cliRows(shapes, objects, reps, work);
+    process.stdout.write(`Render memory of \`gitward validate\` (bin/gitward.js), node ${process.version}, ${cpus().length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, load average (1 min) ${load.toFixed(2)} before, ${(loadavg()[0] ?? 0).toFixed(2)} after\n\n${text}`);
+    return;
+  }
   const rows: { shape: string; reports: MemoryReport[] }[] = [];
   for (const shape of shapes) {
     process.stderr.write(`generating ${shape} (${objects} objects)\n`);
