@@ -26,6 +26,14 @@ export function checkReferences(config: Config): ReferenceIssue[] {
   if (promoteCycle !== undefined) {
     issues.push({ path: ["environments", promoteCycle[0] ?? "", "promoteFrom"], message: `promotion cycle: ${promoteCycle.join(" -> ")}` });
   }
+  for (const [env, spec] of Object.entries(config.environments)) {
+    (spec.approvals?.from ?? []).forEach((g, i) => {
+      if (!(g in config.groups)) issues.push({ path: ["environments", env, "approvals", "from", i], message: `group "${g}" is not defined under groups:` });
+    });
+    if (spec.approvals !== undefined && spec.approvals.required > 0 && spec.approvals.from.length === 0) {
+      issues.push({ path: ["environments", env, "approvals", "from"], message: "approvals.required is set, and from names no group whose approvals count" });
+    }
+  }
   for (const [name, stack] of Object.entries(config.stacks)) issues.push(...stackIssues(config, name, stack));
   const depCycle = findCycle(Object.keys(config.stacks), (s) => config.stacks[s]?.dependsOn ?? []);
   if (depCycle !== undefined) {

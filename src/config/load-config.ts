@@ -133,5 +133,5 @@ const configKeys = [
   "approvals", "promoteFrom", "description", "provider", "context", "namespace", "root", "check", "reload",
   "health", "auto", "prune", "selfHeal", "required", "from", "enabled", "path", "target", "substitute",
   "dependsOn", "forceConflicts", "allowRemoteBases", "signatures", "format", "connection", "name", "params", "builtin", "enforcement",
-  "limits", "maxObjectsPerFile", "maxObjectsPerStack", "maxObjectsPerRevision", "maxBytesPerRevision",
+  "groups", "team", "limits", "maxObjectsPerFile", "maxObjectsPerStack", "maxObjectsPerRevision", "maxBytesPerRevision",
 ];

@@ -84,9 +84,23 @@ const syncPolicy = z.strictObject({
 });
 
 const approvals = z.strictObject({
-  required: z.number().int().min(0).default(0),
-  from: z.array(z.string().min(1)).default([]).describe("Teams or users whose approvals count."),
+  required: z.number().int().min(0).max(50).default(0).describe("Approvals each pull request needs before its change is applied here; 0 turns the gate off."),
+  from: z.array(name).default([]).describe("Groups (defined under groups:) whose members' approvals count."),
 });
+
+/** A forge username: letters, digits, `-`, `_`, `.` (GitHub, GitLab and Gitea all fit). */
+const username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, "must be a forge username");
+
+/** A group of approvers: forge usernames, or a forge team resolved through the forge's API when the gate runs. */
+const group = z.union([
+  z.array(username).min(1),
+  z.strictObject({
+    team: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)+$/, "must be org/team (GitHub, Gitea) or a group path (GitLab)")
+      .describe("GitHub org/team-slug, Gitea org/team-name, GitLab group/subgroup path."),
+  }),
+]);
+/** A group of approvers as gitward.yaml defines it. */
+export type ApproverGroup = z.output<typeof group>;
 
 const environment = z.strictObject({
   description: z.string().optional(),
@@ -171,6 +185,7 @@ export const configSchema = z.strictObject({
     .strictObject({ allowRemoteBases: z.boolean().default(false).describe("Allow kustomize bases fetched over the network.") })
     .default({ allowRemoteBases: false }),
   verification: z.strictObject({ signatures: signatures.optional() }).optional(),
+  groups: z.record(name, group).default({}).describe("Approver groups that environments' approvals.from name: a list of forge usernames, or {team: org/team}."),
   limits: limitsObject.optional().describe("Lower the render limits for this repository; they cannot be raised here."),
 });
 

@@ -56,6 +56,11 @@ export interface DecideInput {
   readonly drifted?: number | undefined;
   /** The process is stopping: nothing new is written. */
   readonly stopping: boolean;
+  /**
+   * The approval gate's verdict on bringing the stack to this revision; undefined where the
+   * environment requires no approvals (or an operator overrode the gate).
+   */
+  readonly approval?: { readonly allowed: boolean; readonly reason: string } | undefined;
 }
 
 /** What to do, as data the reconcile carries out and records. */
@@ -64,6 +69,8 @@ export type Decision =
   | { readonly kind: "refuse"; readonly reason: "render" | "gate"; readonly record: boolean }
   /** A dependency failed at this revision: not synced; `record` as for refuse. */
   | { readonly kind: "skip"; readonly dependency: string; readonly record: boolean }
+  /** The approval gate holds the revision: not synced, the reason recorded (once per revision); tried again when approvals change. */
+  | { readonly kind: "hold"; readonly reason: string; readonly record: boolean }
   /** A dependency has not synced this revision yet: try again later. */
   | { readonly kind: "wait"; readonly dependencies: readonly string[] }
   /** Apply the revision. */
@@ -88,7 +95,8 @@ export type NoneReason = "in-sync" | "manual-environment" | "stopping";
  *   recorded once per revision (the stack stays on its last good revision);
  * - `gitward diff` only shows;
  * - a stack not yet at the revision syncs when the environment is automatic or someone asked,
- *   after its dependencies (a failed dependency skips it, recorded once; a pending one waits);
+ *   once the approval gate allows it (held otherwise, recorded once), after its dependencies (a
+ *   failed dependency skips it, recorded once; a pending one waits);
  * - a stack at the revision is checked for drift unless someone explicitly asked to sync it;
  *   drift is healed where the environment self-heals, otherwise reported.
  */
@@ -106,6 +114,10 @@ export function decide(input: DecideInput): Decision {
   }
   if (atRevision && !(input.job === Job.Sync && input.explicit)) return { kind: "check-drift" };
   if (!input.auto && !input.explicit) return { kind: "none", why: "manual-environment" };
+  if (input.approval !== undefined && !input.approval.allowed) {
+    const recorded = input.last?.revision === input.revision && input.last.outcome === "skipped";
+    return { kind: "hold", reason: input.approval.reason, record: !recorded };
+  }
   return dependencyDecision(input);
 }
 

@@ -33,7 +33,7 @@ export interface ApplySettings {
 }
 
 /** One reconcile of one stack at one revision. */
-export interface ReconcileInput extends Pick<DecideInput, "job" | "explicit" | "dependencies"> {
+export interface ReconcileInput extends Pick<DecideInput, "job" | "explicit" | "dependencies" | "approval"> {
   readonly instance: StackInstance;
   /** The stack's render at the revision. */
   readonly render: RenderResult | undefined;
@@ -51,7 +51,7 @@ export interface ReconcileInput extends Pick<DecideInput, "job" | "explicit" | "
 }
 
 /** How a reconcile ended, one word for logs, metrics and callers. */
-export type ReconcileResult = FinishedOutcome | "refused" | "waiting" | "in-sync" | "drift-reported" | "shown" | "idle";
+export type ReconcileResult = FinishedOutcome | "refused" | "held" | "waiting" | "in-sync" | "drift-reported" | "shown" | "idle";
 
 /** What a reconcile did: its decision, the sync or comparison it ran, and how it ended. */
 export interface ReconcileOutcome {
@@ -89,6 +89,7 @@ export async function reconcileStack(input: ReconcileInput): Promise<ReconcileOu
     last: last === undefined ? undefined : { revision: last.revision.sha, outcome: last.outcome },
     good: good === undefined ? undefined : { revision: good.revision.sha, outcome: good.outcome },
     dependencies: input.dependencies, stopping: input.stopping?.() ?? false,
+    ...(input.approval === undefined ? {} : { approval: input.approval }),
   };
   const decision = decide(facts);
   switch (decision.kind) {
@@ -101,6 +102,10 @@ export async function reconcileStack(input: ReconcileInput): Promise<ReconcileOu
       const error = `not synced: dependency ${decision.dependency} failed at this revision`;
       const syncId = decision.record && !input.apply.dryRun ? await recordNotRun(input, "skipped", error) : undefined;
       return { decision, result: "skipped", error, ...(syncId === undefined ? {} : { syncId }) };
+    }
+    case "hold": {
+      const syncId = decision.record && !input.apply.dryRun ? await recordNotRun(input, "skipped", `held by the approval gate: ${decision.reason}`) : undefined;
+      return { decision, result: "held", error: decision.reason, ...(syncId === undefined ? {} : { syncId }) };
     }
     case "wait":
       return { decision, result: "waiting" };

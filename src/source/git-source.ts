@@ -3,6 +3,7 @@ import { CatFileBatch } from "./batch-reader.ts";
 import type { GitRepo } from "./git-command.ts";
 import { resolveRevision } from "./resolve.ts";
 import { createSnapshot } from "./snapshot.ts";
+import { firstParentsSince } from "./first-parents.ts";
 import { verifyCommit } from "./verify.ts";
 
 /**
@@ -38,6 +39,10 @@ export class RepoSource implements GitSource {
 
   verify(commit: Commit, how: SignatureVerification, signal?: AbortSignal): Promise<VerifiedCommit> {
     return verifyCommit(this.repo, commit, how, signal);
+  }
+
+  firstParentsSince(since: string | undefined, head: string, max: number, signal?: AbortSignal): Promise<string[]> {
+    return firstParentsSince(this.repo, since, head, max, signal);
   }
 
   close(): Promise<void> {

@@ -87,6 +87,11 @@ export interface GitSource {
   snapshot(commit: Commit, signal?: AbortSignal): Promise<Snapshot>;
   /** Verifies the commit's signature; throws a signature error when missing or untrusted. */
   verify(commit: Commit, how: SignatureVerification, signal?: AbortSignal): Promise<VerifiedCommit>;
+  /**
+   * The commits of `head`'s first-parent history that `since` does not have, newest first, at
+   * most `max` + 1 (so a caller sees there were more than `max`); without `since`, just `head`.
+   */
+  firstParentsSince(since: string | undefined, head: string, max: number, signal?: AbortSignal): Promise<string[]>;
   /** Releases the batch reader processes. */
   close(): Promise<void>;
 }

@@ -51,6 +51,14 @@ const cases: { name: string; in: Partial<DecideInput>; out: Decision; changed?: 
   { name: "drift, self-heal: heal", in: { good: synced, drifted: 2, selfHeal: true }, out: { kind: "heal" } },
   { name: "drift, no self-heal: report", in: { good: synced, drifted: 2 }, out: { kind: "report" } },
   { name: "drift while stopping: report, never heal", in: { good: synced, drifted: 1, selfHeal: true, stopping: true }, out: { kind: "report" } },
+  // Approval gate (issue 13): new rows, no "before"
+  { name: "held by the approval gate: recorded", in: { good: syncedOld, approval: { allowed: false, reason: "prod: waiting for 1 more approval from sre on #4" } }, out: { kind: "hold", reason: "prod: waiting for 1 more approval from sre on #4", record: true } },
+  { name: "held again at the same revision: not recorded twice", in: { good: syncedOld, last: { revision: rev, outcome: "skipped" }, approval: { allowed: false, reason: "r" } }, out: { kind: "hold", reason: "r", record: false } },
+  { name: "held even when explicitly asked", in: { explicit: true, good: syncedOld, approval: { allowed: false, reason: "r" } }, out: { kind: "hold", reason: "r", record: true } },
+  { name: "approved: sync after dependencies", in: { good: syncedOld, approval: { allowed: true, reason: "" }, dependencies: [{ stack: "db", state: "pending" }] }, out: { kind: "wait", dependencies: ["db"] } },
+  { name: "held, but already at the revision: drift check (healing needs no approval)", in: { good: synced, approval: { allowed: false, reason: "r" } }, out: { kind: "check-drift" } },
+  { name: "held, manual environment not asked: nothing", in: { auto: false, good: syncedOld, approval: { allowed: false, reason: "r" } }, out: { kind: "none", why: "manual-environment" } },
+  { name: "gate refusal comes before the approval gate", in: { gateAllowed: false, approval: { allowed: false, reason: "r" } }, out: { kind: "refuse", reason: "gate", record: true } },
   // Dependencies
   { name: "dependency ready: sync", in: { dependencies: [{ stack: "db", state: "ready" }] }, out: { kind: "sync" } },
   { name: "dependency pending: wait", in: { dependencies: [{ stack: "db", state: "ready" }, { stack: "net", state: "pending" }] }, out: { kind: "wait", dependencies: ["net"] } },
