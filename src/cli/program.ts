@@ -13,6 +13,7 @@ import { renderCommand } from "./commands/render.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { quickstartCommand } from "./commands/quickstart.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
+import { prCommand } from "./commands/pr.ts";
 import { agentCommand, auditCommand, historyCommand, statusCommand, syncCommand } from "./commands/agent.ts";
 
 /** The version printed by --version. */
@@ -48,6 +49,7 @@ export function buildProgram(setExit: (code: number) => void, makeIO: typeof pro
   program.addCommand(auditCommand(run));
   program.addCommand(quickstartCommand(run));
   program.addCommand(rollbackCommand(run));
+  program.addCommand(prCommand(run));
   refuseUnknownCommands(program);
   program.hook("preAction", findTopLevel);
   program.exitOverride();
