@@ -1,7 +1,8 @@
 /**
- * Verification of the push webhooks that ask the agent to fetch now (`POST /hooks/git`):
+ * Verification of the webhooks that ask the agent to fetch now (`POST /hooks/git`):
  * GitHub, Gitea and GitLab push events, and a generic form signed with HMAC-SHA256 for
- * anything else (a CI job, a script). Pure and framework-free: the HTTP layer hands over
+ * anything else (a CI job, a script). The forges' pull-request and review events are verified
+ * the same way and parsed by pr-events.ts. Pure and framework-free: the HTTP layer hands over
  * the headers and the raw body, and answers with the status this module returns.
  *
  * The caller must cap the body before calling (the signature covers the raw bytes, so the
@@ -16,6 +17,9 @@
  * `X-Gitward-Delivery` id (as GitHub's `X-GitHub-Delivery`), which the caller uses to ignore replays.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { parsePullRequestEvent, payloadRepositories, type PullRequestEvent } from "./pr-events.ts";
+
+export type { PullRequestAction, PullRequestEvent } from "./pr-events.ts";
 
 /** A body limit for webhook requests: GitHub caps payloads at 25 MB, but a push of 2,048 commits fits in far less. */
 export const webhookBodyLimitBytes = 5 * 1024 * 1024;
@@ -57,7 +61,7 @@ export interface PushEvent {
   readonly commits?: number;
 }
 
-/** A verified webhook: its source, its event type and, for a push, the push. */
+/** A verified webhook: its source, its event type and, for a push, the push; for a pull-request or review event, that. */
 export interface WebhookAccepted {
   readonly ok: true;
   readonly source: WebhookSource;
@@ -65,11 +69,13 @@ export interface WebhookAccepted {
   readonly eventType: string;
   /** The push, or undefined for an event that is not a push (ping, issues, …). */
   readonly event: PushEvent | undefined;
+  /** The pull-request or review event; absent for other events and for actions gitward does not act on (assigned, …). */
+  readonly pullRequest?: PullRequestEvent;
   /** The forge's id of this delivery (`X-GitHub-Delivery`, `X-Gitea-Delivery`, `X-Gitlab-Event-UUID`, `X-Gitward-Delivery`), when sent. */
   readonly delivery?: string;
 }
 
-/** A refused webhook: 401 when it could not be authenticated, 400 when its authenticated body is malformed. */
+/** A refused webhook: 401 when it could not be authenticated, 400 when its authenticated body is malformed (a push or pull-request event without what it must have). */
 export interface WebhookRejected {
   readonly ok: false;
   readonly status: 401 | 400;
@@ -84,7 +90,7 @@ export type WebhookVerdict = WebhookAccepted | WebhookRejected;
 export type WebhookHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**
- * Authenticates a webhook request and parses its push event. The source is told by its
+ * Authenticates a webhook request and parses its push, pull-request or review event. The source is told by its
  * headers (Gitea first, since Gitea also sends GitHub's headers); the signature (an HMAC-SHA256
  * of the raw body) or GitLab's token is compared in constant time with the source's secret.
  */
@@ -180,8 +186,8 @@ function reject(status: 401 | 400, reason: string): WebhookRejected {
   return { ok: false, status, reason };
 }
 
-function accept(source: WebhookSource, eventType: string, event: PushEvent | undefined): WebhookAccepted {
-  return { ok: true, source, eventType, event };
+function accept(source: WebhookSource, eventType: string, event: PushEvent | undefined, pullRequest?: PullRequestEvent): WebhookAccepted {
+  return { ok: true, source, eventType, event, ...(pullRequest === undefined ? {} : { pullRequest }) };
 }
 
 /** Where each source names the event, and what it calls a push. */
@@ -195,15 +201,19 @@ const eventHeaders: Readonly<Record<WebhookSource, { header: string; push: reado
 
 function parseEvent(source: WebhookSource, h: HeaderReader, body: Buffer): WebhookVerdict {
   const { header, push, optional } = eventHeaders[source];
-  const eventType = h(header) ?? (optional === true ? "push" : undefined);
-  if (eventType === null) return reject(400, `${header} header is repeated`);
+  const given = h(header);
+  // Checked before defaulting: `??` would take a repeated header (null) for a missing one.
+  if (given === null) return reject(400, `${header} header is repeated`);
+  const eventType = given ?? (optional === true ? "push" : undefined);
   if (eventType === undefined || eventType === "") return reject(400, `${header} header is missing`);
   const payload = parseBody(h, body);
   if (typeof payload === "string") return reject(400, payload);
-  if (!push.includes(eventType)) return accept(source, eventType, undefined);
   // A GitLab system hook carries every kind of event; only its pushes are pushes.
-  if (eventType === "System Hook" && !["push", "tag_push"].includes(String(payload["object_kind"]))) {
-    return accept(source, eventType, undefined);
+  const systemNonPush = eventType === "System Hook" && !["push", "tag_push"].includes(String(payload["object_kind"]));
+  if (!push.includes(eventType) || systemNonPush) {
+    if (source === WebhookSource.Generic) return accept(source, eventType, undefined);
+    const pr = parsePullRequestEvent(source, eventType, payload);
+    return pr.ok ? accept(source, eventType, undefined, pr.event) : reject(400, `${source} ${eventType} payload: ${pr.reason}`);
   }
   const event = pushOf(source, payload);
   return typeof event === "string" ? reject(400, `${source} push payload: ${event}`) : accept(source, eventType, event);
@@ -243,37 +253,31 @@ function pushOf(source: WebhookSource, p: Json): PushEvent | string {
     after,
     ...(before === undefined ? {} : { before }),
     deleted: /^0+$/.test(after),
-    repositories: [...new Set(details.repositories.filter((r): r is string => typeof r === "string" && r !== ""))],
+    repositories: details.repositories,
     ...(details.pusher === undefined || details.pusher === "" ? {} : { pusher: details.pusher }),
     ...(details.commits === undefined ? {} : { commits: details.commits }),
   };
 }
 
 interface Details {
-  readonly repositories: readonly unknown[];
+  readonly repositories: readonly string[];
   readonly pusher: string | undefined;
   readonly commits: number | undefined;
 }
 
 /** GitHub's push payload, which Gitea follows (Gitea adds `total_commits` and names the pusher `login`). */
 function githubDetails(p: Json): Details {
-  const repo = obj(p["repository"]);
   const pusher = obj(p["pusher"]);
   return {
-    repositories: [repo["clone_url"], repo["ssh_url"], repo["git_url"], repo["html_url"], repo["url"], repo["full_name"]],
+    repositories: payloadRepositories("github", p),
     pusher: str(pusher["login"]) ?? str(pusher["username"]) ?? str(pusher["name"]),
     commits: count(p["total_commits"]) ?? (Array.isArray(p["commits"]) ? p["commits"].length : undefined),
   };
 }
 
 function gitlabDetails(p: Json): Details {
-  const project = obj(p["project"]);
-  const repo = obj(p["repository"]);
   return {
-    repositories: [
-      project["git_http_url"], project["git_ssh_url"], project["web_url"], project["path_with_namespace"],
-      repo["git_http_url"], repo["git_ssh_url"], repo["homepage"], repo["url"],
-    ],
+    repositories: payloadRepositories("gitlab", p),
     pusher: str(p["user_username"]) ?? str(p["user_name"]),
     commits: count(p["total_commits_count"]) ?? (Array.isArray(p["commits"]) ? p["commits"].length : undefined),
   };
@@ -281,7 +285,8 @@ function gitlabDetails(p: Json): Details {
 
 /** The generic payload: `{ "ref", "after", "before"?, "repository"?, "pusher"?, "commits"? }`. */
 function genericDetails(p: Json): Details {
-  return { repositories: [p["repository"]], pusher: str(p["pusher"]), commits: count(p["commits"]) };
+  const repository = str(p["repository"]);
+  return { repositories: repository === undefined || repository === "" ? [] : [repository], pusher: str(p["pusher"]), commits: count(p["commits"]) };
 }
 
 function isObject(v: unknown): v is Json {
