@@ -5,7 +5,8 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { comment, commit, pullFull, pullSimple, review, status, simpleUser, urlsOf, type GitHubUrls } from "./github-render.ts";
-import type { Conformance, FaceRequest, FaceResponse, ForgeFace, Route } from "./server.ts";
+import { conformanceFor } from "./openapi-check.ts";
+import type { FaceRequest, FaceResponse, ForgeFace, Route } from "./server.ts";
 import type { FakeForgeState, FakePull } from "./state.ts";
 
 const DOCS = "https://docs.github.com/rest";
@@ -144,13 +145,8 @@ function tokenOf(headers: IncomingHttpHeaders): string | undefined {
   return m?.[1];
 }
 
-// The API-description check (`openapi-check.ts`) is another helper's file; it is loaded when present.
-const conformanceModule = "./openapi-check.ts";
-const checks = (await import(conformanceModule).catch(() => undefined)) as { conformanceFor?: (kind: "github") => Conformance } | undefined;
-
 /** GitHub as the fake forge serves it. */
 export function githubFace(): ForgeFace {
-  const conformance = checks?.conformanceFor?.("github");
   return {
     kind: "github",
     basePath: "/api/v3",
@@ -165,6 +161,6 @@ export function githubFace(): ForgeFace {
         "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 1),
       },
     }),
-    ...(conformance === undefined ? {} : { conformance }),
+    conformance: conformanceFor("github"),
   };
 }
