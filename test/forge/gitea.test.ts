@@ -214,4 +214,20 @@ describe("Gitea forge client on Gitea's recorded answers", () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
+
+  it("gives up on a forge that accepts the request but never answers after the timeout, as unreachable", async () => {
+    const server = createServer(() => { /* never answers */ });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const forge = createGiteaForge({ kind: "gitea", apiUrl: `http://127.0.0.1:${port}/api/v1`, repository: "acme/infra", token: "t0k3n-abc", retries: 0, timeoutMs: 200 });
+      const started = Date.now();
+      await assert.rejects(forge.openPullRequests(), (e: unknown) =>
+        e instanceof ForgeError && e.kind === "unreachable" && e.message === "Gitea acme/infra: listing open pull requests: no answer within 200 ms");
+      assert.ok(Date.now() - started < 2000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
