@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { ForgeError, type Forge, type ForgeSettings, type PullRequest } from "../../src/forge/forge.ts";
+import { RequestError } from "@octokit/request-error";
+import { gitHubError } from "../../src/forge/github-errors.ts";
 import { createGitHubForge } from "../../src/forge/github.ts";
 import { openForge } from "../../src/forge/open-forge.ts";
+import { githubFace } from "../support/fake-forge/github.ts";
 import { startFakeForge, type FakeForge } from "../support/fake-forge/index.ts";
+import { serveFace } from "../support/fake-forge/server.ts";
 
 const TOKEN = "ghp_secretBotToken123";
 
@@ -157,6 +161,24 @@ describe("GitHub forge client against the fake GitHub", () => {
       e instanceof ForgeError && e.kind === "rate-limited" && /^GitHub acme\/infra: reading pull request #1: 403 API rate limit exceeded/.test(e.message));
   });
 
+  it("does not wait for a rate limit that lifts in more than a minute", async () => {
+    const face = githubFace();
+    const later = await serveFace({ ...face, rateLimited: () => {
+      const now = face.rateLimited();
+      return { ...now, headers: { ...now.headers, "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600) } };
+    } }, fake.state);
+    try {
+      fake.state.faults.rateLimitNext = 1;
+      const started = Date.now();
+      await assert.rejects(createGitHubForge(settings({ apiUrl: later.apiUrl })).pullRequest(1), (e: unknown) =>
+        e instanceof ForgeError && e.kind === "rate-limited" && /\(resets at \d{4}-/.test(e.message));
+      assert.ok(Date.now() - started < 1000, "it did not wait");
+      assert.deepEqual(fake.state.requests.map((r) => r.status), [403]);
+    } finally {
+      await later.close();
+    }
+  });
+
   it("retries after a 502", async () => {
     fake.state.openPull({ number: 1, author: "alice", headSha: "h1" });
     fake.state.faults.serverErrorNext = 1;
@@ -188,5 +210,31 @@ describe("GitHub forge client against the fake GitHub", () => {
     const quick = createGitHubForge(settings({ retries: 0, timeoutMs: 2000 }));
     await assert.rejects(quick.setStatus("h1", { context: "c", state: "pending", description: "d" }), (e: unknown) =>
       e instanceof ForgeError && e.kind === "unreachable" && e.message.startsWith("GitHub acme/infra: setting status c on h1: no answer from") && !e.message.includes(TOKEN));
+  });
+});
+
+describe("gitHubError", () => {
+  const ctx = { repository: "acme/infra", apiUrl: "https://ghe.example/api/v3", token: TOKEN };
+  const answer = (status: number, data: unknown, headers: Record<string, string> = {}): RequestError =>
+    new RequestError("ignored", status, {
+      request: { method: "GET", url: "https://ghe.example/api/v3/x", headers: {} },
+      response: { status, url: "https://ghe.example/api/v3/x", headers, data },
+    });
+
+  it("tells a missing permission (forbidden) from a rate limit by GitHub's headers and message", () => {
+    const forbidden = gitHubError(ctx, "setting status", answer(403, { message: "Resource not accessible by integration" }));
+    assert.equal(forbidden.kind, "forbidden");
+    assert.equal(forbidden.message, "GitHub acme/infra: setting status: 403 Resource not accessible by integration");
+    const secondary = gitHubError(ctx, "writing the comment on #1", answer(403, { message: "You have exceeded a secondary rate limit." }, { "retry-after": "120" }));
+    assert.equal(secondary.kind, "rate-limited");
+    assert.match(secondary.message, /secondary rate limit\. \(retry after 120 s\)$/);
+    assert.equal(gitHubError(ctx, "x", answer(429, { message: "Too many requests" }, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1800000000" })).kind, "rate-limited");
+  });
+
+  it("maps 422 to invalid and 5xx to unreachable, and never lets the token through", () => {
+    assert.equal(gitHubError(ctx, "x", answer(422, { message: "Validation Failed" })).kind, "invalid");
+    assert.equal(gitHubError(ctx, "x", answer(503, { message: "Service Unavailable" })).kind, "unreachable");
+    const echoed = gitHubError(ctx, "x", answer(400, { message: `bad header token ${TOKEN}` }));
+    assert.equal(echoed.message, "GitHub acme/infra: x: 400 bad header token ***");
   });
 });
