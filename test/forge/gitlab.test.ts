@@ -200,6 +200,14 @@ describe("GitLab forge client: reaching GitLab", () => {
     }
   });
 
+  it("the face's check forgives only GitLab's nulls and known description gaps, nothing else", () => {
+    const check = gitlabFace().conformance!;
+    const get = (body: unknown) => check.response("GET", "/projects/{id}/merge_requests/{merge_request_iid}", 200, body);
+    assert.deepEqual(get({ iid: 1, merged_by: null, merge_commit_sha: null }), []);
+    assert.deepEqual(get({ iid: 1, merged_by: "carol" }), ["body.merged_by: must be object"]);
+    assert.deepEqual(get({ iid: "1" }), ["body.iid: must be integer"]);
+  });
+
   it("refuses an API URL that is not GitLab's /api/v4 base", () => {
     assert.throws(() => createGitLabForge({ kind: "gitlab", apiUrl: "https://gitlab.example.com", repository: "acme/infra", token: TOKEN }),
       (e: unknown) => e instanceof ForgeError && e.kind === "invalid" && /does not end in \/api\/v4/.test(e.message));
