@@ -119,8 +119,11 @@ function fromGitLab(env: Env): Detected {
   const d: Detected = { ci: "gitlab-ci", forge: ForgeKind.GitLab, notes: [] };
   setIf(d, "apiUrl", env["CI_API_V4_URL"]);
   setIf(d, "repository", env["CI_PROJECT_ID"]);
-  setIf(d, "headSha", env["CI_COMMIT_SHA"]);
-  setIf(d, "base", env["CI_MERGE_REQUEST_DIFF_BASE_SHA"]);
+  // A merged results pipeline checks out the merge of both branches: its base is the target
+  // branch's tip, and the statuses belong on the source branch's head, not on the merge.
+  const merged = env["CI_MERGE_REQUEST_EVENT_TYPE"] === "merged_result";
+  setIf(d, "headSha", merged ? env["CI_MERGE_REQUEST_SOURCE_BRANCH_SHA"] ?? env["CI_COMMIT_SHA"] : env["CI_COMMIT_SHA"]);
+  setIf(d, "base", merged ? env["CI_MERGE_REQUEST_TARGET_BRANCH_SHA"] : env["CI_MERGE_REQUEST_DIFF_BASE_SHA"]);
   const iid = nonEmpty(env["CI_MERGE_REQUEST_IID"]);
   if (iid === undefined) d.notes.push("CI_MERGE_REQUEST_IID is not set: the job must run in a merge request pipeline (rules: if: $CI_PIPELINE_SOURCE == \"merge_request_event\")");
   else if (/^[1-9]\d*$/.test(iid)) d.pr = Number(iid);

@@ -30,6 +30,11 @@ describe("pull request context from CI", () => {
     { name: "Forgejo Actions", env: forgejo, want: { ci: "gitea-actions", forge: "gitea", apiUrl: "https://code.example.org/api/v1", repository: "acme/infra", pr: 42, headSha: head, base } },
     { name: "GitLab CI", env: gitlab, want: { ci: "gitlab-ci", forge: "gitlab", apiUrl: "https://gitlab.example.com/api/v4", repository: "17", pr: 7, headSha: head, base } },
     {
+      name: "GitLab CI, merged results pipeline: base is the target tip, statuses on the source head",
+      env: { ...gitlab, CI_MERGE_REQUEST_EVENT_TYPE: "merged_result", CI_COMMIT_SHA: "d".repeat(40), CI_MERGE_REQUEST_SOURCE_BRANCH_SHA: head, CI_MERGE_REQUEST_TARGET_BRANCH_SHA: "e".repeat(40) },
+      want: { ci: "gitlab-ci", forge: "gitlab", apiUrl: "https://gitlab.example.com/api/v4", repository: "17", pr: 7, headSha: head, base: "e".repeat(40) },
+    },
+    {
       name: "flags override CI",
       env: github,
       flags: { forge: "gitea", apiUrl: "http://127.0.0.1:3000/api/v1", repository: "o/r", pr: 5, sha: "c".repeat(40), base: "origin/main" },
