@@ -1,5 +1,6 @@
 import type { YamlPath } from "../core/yaml-positions.ts";
 import type { Config } from "./schema.ts";
+import { expandPreviewTemplate, isDnsLabel, previewNamePattern, previewVariables, unknownPreviewVariables } from "./preview-template.ts";
 
 /** A reference in gitward.yaml that points nowhere, or a cycle. */
 export interface ReferenceIssue {
@@ -39,6 +40,51 @@ export function checkReferences(config: Config): ReferenceIssue[] {
   if (depCycle !== undefined) {
     issues.push({ path: ["stacks", depCycle[0] ?? "", "dependsOn"], message: `dependency cycle: ${depCycle.join(" -> ")}` });
   }
+  issues.push(...previewIssues(config));
+  return issues;
+}
+
+/** The `previews` section: its template environment and stacks exist, its templates give valid names. */
+function previewIssues(config: Config): ReferenceIssue[] {
+  const previews = config.previews;
+  if (previews === undefined) return [];
+  const issues: ReferenceIssue[] = [];
+  const template = config.environments[previews.from];
+  if (template === undefined) issues.push({ path: ["previews", "from"], message: `environment "${previews.from}" is not defined` });
+  const templates: [YamlPath, string][] = [
+    [["previews", "name"], previews.name],
+    ...(previews.namespace === undefined ? [] : [[["previews", "namespace"], previews.namespace] as [YamlPath, string]]),
+    ...(previews.url === undefined ? [] : [[["previews", "url"], previews.url] as [YamlPath, string]]),
+    ...Object.entries(previews.vars).map(([k, v]): [YamlPath, string] => [["previews", "vars", k], v]),
+  ];
+  for (const [path, text] of templates) {
+    const unknown = unknownPreviewVariables(text);
+    if (unknown.length > 0) issues.push({ path, message: `unknown variable \${${unknown[0] ?? ""}}: a preview template may use \${pr}, \${branch} and \${sha}` });
+  }
+  // A sample pull request shows whether names come out as DNS labels.
+  const sample = previewVariables({ number: 12345, branch: "feature", sha: "0123456789abcdef" });
+  if (!previews.name.includes("${pr}")) {
+    issues.push({ path: ["previews", "name"], message: "must contain ${pr}, so that each pull request gets its own environment" });
+  } else if (!isDnsLabel(expandPreviewTemplate(previews.name, sample))) {
+    issues.push({ path: ["previews", "name"], message: `must give a lowercase DNS label (a-z, 0-9, '-'; at most 63), and gives "${expandPreviewTemplate(previews.name, sample)}" for pull request 12345` });
+  } else {
+    const pattern = previewNamePattern(previews.name);
+    for (const env of Object.keys(config.environments)) {
+      if (pattern.test(env)) issues.push({ path: ["environments", env], message: `the name of environment "${env}" is one previews.name can give: rename one of them` });
+    }
+  }
+  if (previews.namespace !== undefined && !isDnsLabel(expandPreviewTemplate(previews.namespace, sample))) {
+    issues.push({ path: ["previews", "namespace"], message: "must give a lowercase DNS label (a Kubernetes namespace name)" });
+  }
+  // Credentials for previews are keyed previews/<target> in the agent configuration.
+  if ("previews" in config.environments) issues.push({ path: ["environments", "previews"], message: "an environment cannot be named previews while previews: is set (the agent keys preview credentials previews/<target>)" });
+  (previews.stacks ?? []).forEach((stack, i) => {
+    const spec = config.stacks[stack];
+    if (spec === undefined) issues.push({ path: ["previews", "stacks", i], message: `stack "${stack}" is not defined` });
+    else if (template !== undefined && (template.targets[spec.target] === undefined || spec.environments[previews.from]?.enabled === false)) {
+      issues.push({ path: ["previews", "stacks", i], message: `stack "${stack}" is not deployed to environment "${previews.from}", the previews' template` });
+    }
+  });
   return issues;
 }
 

@@ -172,6 +172,29 @@ const limitsObject = z.strictObject({
 /** The `limits` section of gitward.yaml. */
 export type RepositoryLimits = z.output<typeof limitsObject>;
 
+/** Text with `${pr}`, `${branch}` and `${sha}` of the pull request a preview deploys. */
+const previewTemplate = z.string().min(1);
+
+/**
+ * Preview environments: one ephemeral environment per open pull request, derived from a
+ * template environment (docs/previews.md). Names and values may use `${pr}`, `${branch}`
+ * (a DNS label) and `${sha}` (12 hex digits).
+ */
+const previewsObject = z.strictObject({
+  from: name.describe("The template environment: its targets, vars and stacks; its credentials are never used."),
+  labels: z.array(z.string().min(1)).optional().describe("Only pull requests carrying one of these labels get a preview; default every open pull request."),
+  ttl: z.string().refine(isDuration, "must be a duration such as 90s, 5m or 72h").optional()
+    .describe("A preview is destroyed this long after its last push, even while its pull request is open."),
+  name: previewTemplate.default("preview-${pr}").describe("The preview environment's name; must contain ${pr} and give a DNS label."),
+  namespace: previewTemplate.optional().describe("Every namespaced object of the preview's kubernetes stacks goes to this namespace."),
+  url: previewTemplate.optional().describe("The preview's address, commented on the pull request."),
+  vars: z.record(varName, z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v))).default({})
+    .describe("Variables over the template environment's; ${pr}, ${branch} and ${sha} are expanded in their values."),
+  stacks: z.array(name).optional().describe("The stacks a preview deploys; default every stack the template environment deploys."),
+});
+/** The `previews` section of gitward.yaml. */
+export type PreviewsSpec = z.output<typeof previewsObject>;
+
 /** The gitward.yaml schema, version 1. Unknown keys are errors everywhere. */
 export const configSchema = z.strictObject({
   version: z.literal(1),
@@ -187,6 +210,7 @@ export const configSchema = z.strictObject({
   verification: z.strictObject({ signatures: signatures.optional() }).optional(),
   groups: z.record(name, group).default({}).describe("Approver groups that environments' approvals.from name: a list of forge usernames, or {team: org/team}."),
   limits: limitsObject.optional().describe("Lower the render limits for this repository; they cannot be raised here."),
+  previews: previewsObject.optional().describe("Preview environments: one per open pull request, from a template environment (docs/previews.md)."),
 });
 
 /** A parsed and defaulted gitward.yaml. */

@@ -210,6 +210,11 @@ export interface TargetSession {
    */
   listInventories?(environment: string, opts?: ListInventoriesOptions): Promise<readonly InventorySummary[]>;
   writeInventory(inventory: Inventory, signal?: AbortSignal): Promise<void>;
+  /**
+   * Deletes a stack's inventory (a preview destroyed, its objects removed first). Optional: a
+   * provider without it keeps an inventory that owns nothing.
+   */
+  deleteInventory?(stack: StackRef, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 

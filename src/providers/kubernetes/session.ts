@@ -2,7 +2,7 @@ import type { ObjRef } from "../../core/objref.ts";
 import type {
   ApplyOptions, ChangeSetEntry, InventorySummary, ListInventoriesOptions, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, RemoveOptions, StackRef, TargetSession, WaitOptions,
 } from "../provider.ts";
-import { listInventories, readInventory, writeInventory } from "./inventory.ts";
+import { inventoryLocation, listInventories, readInventory, writeInventory } from "./inventory.ts";
 import { applyObjects } from "./session-apply.ts";
 import type { SessionContext } from "./session-context.ts";
 import { diffAgainstLive } from "./session-diff.ts";
@@ -59,6 +59,11 @@ export class KubernetesSession implements TargetSession {
   /** Writes the stack's inventory ConfigMap (and its namespace when missing). */
   writeInventory(inventory: Inventory, signal?: AbortSignal): Promise<void> {
     return writeInventory(this.ctx, inventory, signal);
+  }
+
+  /** Deletes the stack's inventory ConfigMap; one already gone is fine. */
+  async deleteInventory(stack: StackRef, signal?: AbortSignal): Promise<void> {
+    await this.ctx.client.delete(inventoryLocation(this.ctx.settings.inventoryNamespace, stack), signal === undefined ? {} : { signal });
   }
 
   /** Closes the client's kept-alive connections. */
