@@ -17,6 +17,15 @@ import { metricsObserver, reconcileWork, rollbackAudit, targetContext, type Work
 import { RepoWatch, type HeadVerification } from "./repo-watch.ts";
 import { Scheduler } from "./scheduler.ts";
 import { agentStatus, type AgentStatus, type DriftMemory } from "./status.ts";
+import { ApprovalGate } from "../engine/approval-gate.ts";
+import type { ReconcileOutcome } from "../engine/reconcile-stack.ts";
+import type { Forge } from "../forge/forge.ts";
+import { AuditKind } from "../store/store.ts";
+import { AgentApprovals } from "./approvals.ts";
+import { DeploymentStatuses } from "./deployments.ts";
+import type { NotificationEvent } from "./notify.ts";
+import type { WorkItem } from "./work.ts";
+import type { PullRequestEvent } from "./pr-events.ts";
 
 export type { AgentStatus, StackStatus } from "./status.ts";
 export type { LoopHealth } from "./scheduler.ts";
@@ -54,6 +63,16 @@ export interface AgentOptions {
   readonly random?: () => number;
   /** Trusted keys for head commits, and the environments that require a trusted signature. */
   readonly verification?: HeadVerification;
+  /** The forge holding the repository: approvals for environments that require them, and commit statuses. */
+  readonly forge?: Forge;
+  /** How long the forge's answers about approvals are kept, and how soon a held revision is checked again; default 60 s. */
+  readonly approvalTtlMs?: number;
+  /** Set a commit status `gitward/<environment>` on synced commits (needs `forge`); default true. */
+  readonly deploymentStatuses?: boolean;
+  /** The agent's address as people reach it, for links. */
+  readonly url?: string;
+  /** Where sync failures, drift and held revisions are announced. */
+  readonly notifier?: { notify(event: NotificationEvent): void };
 }
 
 /**
@@ -70,7 +89,11 @@ export class Agent {
   readonly #recorder: Recorder;
   readonly #drift = new Map<string, DriftMemory>();
   readonly #health: HealthWatch;
+  readonly #approvals: AgentApprovals;
+  readonly #deployments: DeploymentStatuses | undefined;
   #orphans: OrphanedStack[] = [];
+  /** Commit statuses being sent, in order; never rejects. */
+  #reporting: Promise<void> = Promise.resolve();
   #started = false;
 
   constructor(opts: AgentOptions) {
@@ -90,6 +113,16 @@ export class Agent {
       remoteHead: (repo, branch) => remoteHead(runner, repo, branch, { timeoutMs: 30_000 }),
       onRevision: (commit) => rollbackAudit(this.#recorder, commit),
     });
+    const forge = opts.forge;
+    this.#approvals = new AgentApprovals({
+      gate: forge === undefined ? undefined : new ApprovalGate({ forge, clock: this.#clock, ttlMs: opts.approvalTtlMs ?? 60_000 }),
+      watch: this.#watch, recorder: this.#recorder, logger: opts.logger, branch: opts.branch,
+      onHeld: (environment, revision, reasons) => opts.notifier?.notify({
+        kind: "gate-waiting", environment, revision, message: reasons.join("; "), ...(opts.url === undefined ? {} : { url: opts.url }),
+      }),
+    });
+    this.#deployments = forge === undefined || opts.deploymentStatuses === false ? undefined
+      : new DeploymentStatuses({ forge, recorder: this.#recorder, logger: opts.logger, url: opts.url });
   }
 
   /** Marks syncs a previous process left running as interrupted, reads the repository, and starts the loops. */
@@ -123,8 +156,9 @@ export class Agent {
    * A manual trigger is audited with `trigger.by`, who authenticated, and `claimedBy`, the name the
    * caller gave, kept apart.
    */
-  async trigger(trigger: SyncTrigger, scope: { environment?: string; stack?: string } = {}, claim: { claimedBy?: string } = {}): Promise<{ revision?: string; queued: number }> {
+  async trigger(trigger: SyncTrigger, scope: { environment?: string; stack?: string } = {}, claim: { claimedBy?: string; overrideApproval?: string } = {}): Promise<{ revision?: string; queued: number }> {
     const manual = trigger.kind === "manual";
+    if (claim.overrideApproval !== undefined) await this.#overrideApproval(trigger, scope, claim.overrideApproval);
     if (manual) {
       await this.#recorder.audit({
         kind: "manual-trigger", actor: trigger.by ?? "unknown",
@@ -136,6 +170,54 @@ export class Agent {
     let queued = 0;
     if (manual) for (const i of await this.#scope(scope)) queued += this.#enqueue(i.environment, i.stack, "sync", trigger, { explicit: true }) ? 1 : 0;
     return { ...(this.#watch.head === undefined ? {} : { revision: this.#watch.head.commit.sha }), queued };
+  }
+
+  /**
+   * An operator lets the head revision past the approval gate of one environment: allowed for
+   * that revision only, and audited with who and why.
+   */
+  async #overrideApproval(trigger: SyncTrigger, scope: { environment?: string }, reason: string): Promise<void> {
+    const environment = scope.environment;
+    if (environment === undefined) throw new Error("an approval override names one environment");
+    await this.#watch.refresh();
+    const head = this.#watch.head?.commit.sha;
+    if (head === undefined) throw new Error("the repository has not been read yet");
+    const by = trigger.by ?? "unknown";
+    this.#approvals.override(environment, head, by, reason);
+    await this.#recorder.audit({ kind: AuditKind.ApprovalOverride, actor: by, environment, revision: head, details: { reason } });
+    this.#o.logger.warn({ environment, revision: head, by, reason }, "approval gate overridden by an operator");
+  }
+
+  /** A pull request or review event arrived: approvals are asked again, held environments tried again, previews follow. */
+  async pullRequestEvent(event: PullRequestEvent): Promise<void> {
+    await this.reviewChanged(event.number);
+  }
+
+  /** A review or pull request changed: approvals are asked again, and held environments tried again. */
+  async reviewChanged(pr?: number): Promise<void> {
+    this.#approvals.forget(pr);
+    for (const environment of this.#approvals.heldEnvironments()) {
+      for (const i of await this.#watch.instances(environment)) this.#enqueue(i.environment, i.stack, "sync", { kind: "webhook", detail: pr === undefined ? "review" : `review on ${pr}` });
+    }
+  }
+
+  /** After a reconcile: the environment's commit status, and notifications. */
+  #reconciled(item: WorkItem, revision: string, outcome: ReconcileOutcome): void {
+    const url = this.#o.url === undefined ? {} : { url: this.#o.url };
+    if (outcome.result === "failed") {
+      this.#o.notifier?.notify({ kind: "sync-failed", environment: item.environment, stack: item.stack, revision, message: `${item.environment}/${item.stack}: sync of ${revision.slice(0, 12)} failed: ${outcome.error ?? ""}`, ...url });
+    }
+    if (outcome.driftRecorded === true) {
+      this.#o.notifier?.notify({ kind: "drift", environment: item.environment, stack: item.stack, revision, message: `${item.environment}/${item.stack}: ${outcome.drifted ?? 0} object(s) changed outside Git${outcome.decision.kind === "heal" ? ", corrected" : ""}`, ...url });
+    }
+    const deployments = this.#deployments;
+    if (deployments === undefined || !["succeeded", "failed", "held"].includes(outcome.result)) return;
+    this.#reporting = this.#reporting.then(() => this.#watch.instances(item.environment))
+      .then((instances) => deployments.report({
+        environment: item.environment, revision, stacks: instances.map((i) => i.stack),
+        held: outcome.result === "held" ? outcome.error : undefined,
+      }))
+      .catch((e: unknown) => this.#o.logger.warn({ environment: item.environment, err: e instanceof Error ? e.message : String(e) }, "could not report the deployment status"));
   }
 
   /** Queues a drift check of every served stack now, as the drift timer does, and looks for orphaned stacks. */
@@ -167,8 +249,9 @@ export class Agent {
   }
 
   /** Resolves when the queue has nothing running and nothing waiting (delayed retries included unless told). */
-  idle(includeDelayed = true): Promise<void> {
-    return this.#scheduler.idle(includeDelayed);
+  async idle(includeDelayed = true): Promise<void> {
+    await this.#scheduler.idle(includeDelayed);
+    await this.#reporting;
   }
 
   /** True once started, the repository was read once, and no loop is failing. */
@@ -185,7 +268,7 @@ export class Agent {
   status(): Promise<AgentStatus> {
     return agentStatus({
       branch: this.#o.branch, watch: this.#watch, recorder: this.#recorder, scheduler: this.#scheduler,
-      drift: (e, s) => this.#drift.get(`${e}/${s}`), orphaned: this.#orphans,
+      drift: (e, s) => this.#drift.get(`${e}/${s}`), orphaned: this.#orphans, approval: (e) => this.#approvals.state(e),
     });
   }
 
@@ -213,6 +296,8 @@ export class Agent {
       queueDependency: (dep) => { if (!this.#scheduler.has(`${environment}/${dep}`)) this.#enqueue(environment, dep, "sync", { kind: "startup", detail: `dependency of ${stack}` }); },
       queueDependents: () => this.#queueDependents(environment, stack, { kind: trigger.kind, detail: `after ${stack}` }),
       health: this.#health,
+      approvals: this.#approvals, approvalRecheckMs: this.#o.approvalTtlMs ?? 60_000,
+      reconciled: (item, revision, outcome) => this.#reconciled(item, revision, outcome),
     };
     this.#scheduler.enqueue(`${environment}/${stack}`, (signal) => reconcileWork(ctx, { environment, stack, job, trigger, explicit: opts.explicit ?? false }, signal), opts.delayMs ?? 0);
     this.#o.metrics.queueDepth.set(this.#scheduler.depth);

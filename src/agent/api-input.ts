@@ -41,6 +41,8 @@ export interface SyncRequest {
   readonly stack?: string;
   /** Who the caller says asked; recorded as a claim, apart from the authenticated actor. */
   readonly claimedBy?: string;
+  /** Sync past the approval gate, for this reason (audited). */
+  readonly overrideApproval?: string;
 }
 
 /** Parses `{"environment": "dev", "stack": "web", "by": "alice"}`; every key optional. */
@@ -53,7 +55,7 @@ export function parseSyncRequest(raw: string): Parsed<SyncRequest> {
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, error: "the body must be a JSON object" };
   const b = body as Record<string, unknown>;
-  for (const key of ["environment", "stack", "by"]) {
+  for (const key of ["environment", "stack", "by", "overrideApproval"]) {
     if (b[key] !== undefined && typeof b[key] !== "string") return { ok: false, error: `${key} must be a string` };
   }
   const environment = b["environment"] as string | undefined;
@@ -63,11 +65,16 @@ export function parseSyncRequest(raw: string): Parsed<SyncRequest> {
   const by = b["by"] as string | undefined;
   if (by !== undefined && unsafeText.test(by)) return { ok: false, error: "by must not contain control characters or line separators" };
   if (by !== undefined && by.length > 200) return { ok: false, error: "by must be at most 200 characters" };
+  const override = b["overrideApproval"] as string | undefined;
+  if (override !== undefined && (override.trim().length < 3 || override.length > 500 || unsafeText.test(override))) {
+    return { ok: false, error: "overrideApproval must be a reason of 3 to 500 characters, without control characters" };
+  }
   return {
     ok: true,
     value: {
       ...(environment === undefined ? {} : { environment }), ...(stack === undefined ? {} : { stack }),
       ...(by === undefined || by.trim() === "" ? {} : { claimedBy: by }),
+      ...(override === undefined ? {} : { overrideApproval: override.trim() }),
     },
   };
 }

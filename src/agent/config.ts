@@ -45,6 +45,24 @@ const http = z.strictObject({
   }).optional().describe("Serve HTTPS instead of HTTP."),
 }).default({ maxConnections: 512, idleTimeout: 30, headersTimeout: 10, requestTimeout: 30 });
 
+/** The forge the agent asks for approvals and reports deployments to; its token is the agent's, never Git's. */
+const forge = z.strictObject({
+  kind: z.enum(["github", "gitlab", "gitea"]).describe("github (also Enterprise), gitlab (also self-hosted), gitea (also Forgejo)."),
+  apiUrl: z.url({ protocol: /^https?$/ }).describe("REST API base URL: https://api.github.com, https://HOST/api/v3, https://HOST/api/v4 (GitLab), https://HOST/api/v1 (Gitea)."),
+  repository: z.string().min(1).describe("owner/name (GitHub, Gitea), or the GitLab project's id or path."),
+  token: secretRef.describe("A token that can read pull requests and reviews, and write commit statuses."),
+  approvalCacheSeconds: seconds.default(60).describe("How long the forge's answers about approvals are kept; a review webhook refreshes them sooner."),
+  statuses: z.boolean().default(true).describe("Set a commit status gitward/<environment> on each synced commit."),
+});
+
+/** An outbound notification: a JSON webhook signed with HMAC-SHA256, or a Slack-compatible incoming webhook. */
+const notification = z.strictObject({
+  kind: z.enum(["webhook", "slack"]),
+  url: secretRef.describe("Where to post; a secret, since Slack webhook URLs are credentials."),
+  secret: secretRef.optional().describe("kind webhook: the HMAC-SHA256 key; the signature goes in X-Gitward-Signature: sha256=<hex>."),
+  events: z.array(z.enum(["sync-failed", "drift", "gate-waiting"])).min(1).default(["sync-failed", "drift", "gate-waiting"]),
+});
+
 /** The agent's own configuration (`--config agent.yaml`): outside Git, next to the credentials. */
 export const agentConfigSchema = z.strictObject({
   repo: z.string().min(1).optional().describe("Repository URL or path; --repo overrides."),
@@ -84,6 +102,9 @@ export const agentConfigSchema = z.strictObject({
   }).default({}),
   verification: verification.default({ requireSignedCommits: [] }),
   http,
+  forge: forge.optional().describe("The forge holding the repository: approvals for environments that require them, commit statuses after syncs."),
+  url: z.url({ protocol: /^https?$/ }).optional().describe("The agent's address as people reach it, linked from commit statuses and notifications."),
+  notifications: z.array(notification).default([]),
 });
 
 /** The parsed agent configuration. */

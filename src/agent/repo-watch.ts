@@ -81,6 +81,8 @@ export class RepoWatch {
   #configAt: { sha: string; loaded: LoadedConfig | undefined } | undefined;
   /** The newest gitward.yaml that loaded: stacks are still listed (and refused) when the head's is broken. */
   #lastGoodConfig: LoadedConfig | undefined;
+  /** gitward.yaml at earlier revisions (the last synced ones), a few kept. */
+  readonly #configsBySha = new Map<string, Promise<LoadedConfig | undefined>>();
   /** Stack instances and dependents per environment filter, at the revision of #configAt. */
   #instancesAt = new Map<string, StackInstance[]>();
   #dependentsAt = new Map<string, ReadonlyMap<string, readonly string[]>>();
@@ -246,6 +248,23 @@ export class RepoWatch {
       throw new GitwardError(ErrorCode.Config, `${this.#o.configPath} not found at ${commit.sha.slice(0, 12)}`);
     }
     return parseConfig(await snapshot.readFile(this.#o.configPath), this.#o.configPath);
+  }
+
+  /** gitward.yaml at a given revision (the last synced one, for the approval gate); undefined when it does not load there. */
+  async configAt(sha: string): Promise<LoadedConfig | undefined> {
+    if (this.#configAt?.sha === sha) return this.#configAt.loaded;
+    let found = this.#configsBySha.get(sha);
+    if (found === undefined) {
+      const ws = await this.workspace();
+      found = this.#configOf(await ws.source.resolve(sha)).catch((e: unknown) => {
+        if (isRevisionFault(e)) return undefined;
+        this.#configsBySha.delete(sha);
+        throw e;
+      });
+      if (this.#configsBySha.size >= 16) this.#configsBySha.delete(this.#configsBySha.keys().next().value ?? "");
+      this.#configsBySha.set(sha, found);
+    }
+    return found;
   }
 
   /** The gitward.yaml of the newest of the first 20 parents where it loads; undefined when none does. */

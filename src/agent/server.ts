@@ -75,8 +75,15 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       o.logger.warn({ source: verdict.source, delivery: verdict.delivery, ip: req.ip }, "webhook replay ignored: this delivery was already received");
       return reply.code(200).send({ ignored: "duplicate delivery", ...(verdict.delivery === undefined ? {} : { delivery: verdict.delivery }) });
     }
+    const pr = verdict.pullRequest;
+    if (pr !== undefined) {
+      // Approvals may have changed: the gate asks the forge again, held environments are tried again.
+      void o.agent.pullRequestEvent(pr)
+        .catch((e: unknown) => o.logger.error({ err: e instanceof Error ? e.message : String(e) }, "pull request event failed"));
+      return reply.code(202).send({ accepted: true, source: verdict.source, pullRequest: pr.number, action: pr.action });
+    }
     const event = verdict.event;
-    if (event === undefined) return reply.code(200).send({ ignored: "not a push event" });
+    if (event === undefined) return reply.code(200).send({ ignored: "not a push or pull request event" });
     if (event.branch !== o.branch) return reply.code(200).send({ ignored: `push to ${event.branch ?? event.ref}, the agent follows ${o.branch}` });
     // Answer at once: the sync runs in the background and is visible in status and history.
     void o.agent.trigger({ kind: "webhook", ...(event.pusher === undefined ? {} : { by: event.pusher }), detail: `${verdict.source} push ${event.after.slice(0, 12)}` })
@@ -113,13 +120,14 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     if (who !== "ok") return reply.code(who === "disabled" ? 403 : 401).send({ error: who === "disabled" ? "write endpoints are disabled: no API token is configured" : "missing or wrong bearer token" });
     const parsed = parseSyncRequest(Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "");
     if (!parsed.ok) return reply.code(400).send({ error: parsed.error });
-    const { environment, stack, claimedBy } = parsed.value;
+    const { environment, stack, claimedBy, overrideApproval } = parsed.value;
+    if (overrideApproval !== undefined && environment === undefined) return reply.code(400).send({ error: "overrideApproval needs an environment: the override holds for one environment and the head revision" });
     // The actor is who authenticated (the token); a name in the body is only a claim, kept apart.
     const by = o.apiTokenName ?? "api-token";
     const r = await o.agent.trigger(
       { kind: "manual", by, detail: claimedBy === undefined ? "API" : `API, claimed by ${claimedBy}` },
       { ...(environment === undefined ? {} : { environment }), ...(stack === undefined ? {} : { stack }) },
-      { ...(claimedBy === undefined ? {} : { claimedBy }) },
+      { ...(claimedBy === undefined ? {} : { claimedBy }), ...(overrideApproval === undefined ? {} : { overrideApproval }) },
     );
     if (r.queued === 0) return reply.code(404).send({ error: `no stack matches${environment === undefined ? "" : ` environment ${environment}`}${stack === undefined ? "" : ` stack ${stack}`}` });
     return reply.code(202).send(r);

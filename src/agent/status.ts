@@ -1,6 +1,7 @@
 import type { OrphanedStack } from "../engine/orphans.ts";
 import type { Recorder } from "../engine/recorder.ts";
 import type { SyncHealth, SyncRow } from "../store/store.ts";
+import type { ApprovalState } from "./approvals.ts";
 import type { RepoWatch } from "./repo-watch.ts";
 import type { LoopHealth, Scheduler } from "./scheduler.ts";
 
@@ -38,6 +39,8 @@ export interface AgentStatus {
     readonly prune: boolean;
     readonly selfHeal: boolean;
     readonly stacks: readonly StackStatus[];
+    /** Where the environment stands at the approval gate, when it requires approvals. */
+    readonly approval?: ApprovalState;
   }[];
   readonly queue: { readonly depth: number; readonly inFlight: number };
   readonly loops: Readonly<Record<string, LoopHealth>>;
@@ -59,6 +62,7 @@ export interface StatusSources {
   readonly scheduler: Scheduler;
   readonly drift: (environment: string, stack: string) => DriftMemory | undefined;
   readonly orphaned: readonly OrphanedStack[];
+  readonly approval?: (environment: string) => ApprovalState | undefined;
 }
 
 /** The agent's status from its parts: the watched branch, the recorded syncs, drift checks and the queue. */
@@ -84,7 +88,11 @@ export async function agentStatus(s: StatusSources): Promise<AgentStatus> {
         queued: s.scheduler.has(`${env}/${instance.stack}`),
       });
     }
-    environments.push({ name: env, auto: spec?.sync.auto ?? false, prune: spec?.sync.prune ?? true, selfHeal: spec?.sync.selfHeal ?? false, stacks });
+    const approval = s.approval?.(env);
+    environments.push({
+      name: env, auto: spec?.sync.auto ?? false, prune: spec?.sync.prune ?? true, selfHeal: spec?.sync.selfHeal ?? false, stacks,
+      ...(approval === undefined ? {} : { approval }),
+    });
   }
   return {
     repo: s.watch.location, branch: s.branch,

@@ -12,6 +12,7 @@ import type { ProviderContext } from "../providers/provider.ts";
 import { rollbackOf } from "../source/rollback-trailer.ts";
 import type { Commit } from "../source/types.ts";
 import type { RevisionInfo, SyncRow, SyncTrigger } from "../store/store.ts";
+import type { AgentApprovals } from "./approvals.ts";
 import type { AgentConfig } from "./config.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -48,6 +49,12 @@ export interface WorkContext {
   queueDependents(): Promise<void>;
   /** Follows the health of a synced stack's objects in the background. */
   readonly health: HealthWatch;
+  /** The approval gate, for environments that require approvals. */
+  readonly approvals: AgentApprovals;
+  /** How soon a revision held by the approval gate is checked again (a review webhook comes sooner). */
+  readonly approvalRecheckMs: number;
+  /** Called after every reconcile that synced or was held (commit statuses, notifications). */
+  readonly reconciled?: (item: WorkItem, revision: string, outcome: ReconcileOutcome) => void;
 }
 
 /**
@@ -65,14 +72,19 @@ export async function reconcileWork(ctx: WorkContext, item: WorkItem, signal: Ab
     if (instance === undefined) return; // removed from Git or from this environment since it was queued
     const sync = ev.evaluation.config?.config.environments[instance.environment]?.sync;
     const health = { timeoutMs: sync?.timeout === undefined ? ctx.healthTimeoutMs : parseDuration(sync.timeout), blocking: sync?.wait === true };
+    const synced = (await ctx.recorder.recorded(item.environment, item.stack)).good?.revision.sha;
+    const approval = await ctx.approvals.approvalFor(item.environment, synced, ev);
+    const trigger = withApprovers(triggerOf(item, ctx.watch.head?.commit, ev.sha), approval?.allowed === true ? approval.approvedBy : "");
     const outcome = await reconcileStack({
       instance, ...(await reconcileFacts(ctx, instance, ev)),
-      job: item.job, explicit: item.explicit, trigger: triggerOf(item, ctx.watch.head?.commit, ev.sha), gate: ev.gate,
+      ...(approval === undefined ? {} : { approval: { allowed: approval.allowed, reason: approval.reason } }),
+      job: item.job, explicit: item.explicit, trigger, gate: ev.gate,
       // Health is followed in the background, unless the environment asks to hold the worker for it.
       apply: { dryRun: false, forceConflicts: false, waitMs: health.blocking ? health.timeoutMs : undefined },
       pool: ctx.pool, recorder: ctx.recorder, clock: ctx.clock, stopping: () => ctx.scheduler.closed, signal,
     });
     const followed = await followHealth(ctx, instance, outcome, health);
+    ctx.reconciled?.(item, ev.sha, outcome);
     await followUp(ctx, item, ev.sha, outcome, followed);
   } catch (e: unknown) {
     // A refused revision stays refused until the branch moves: recorded once, not retried.
@@ -123,6 +135,10 @@ async function followUp(ctx: WorkContext, item: WorkItem, revision: string, outc
     }
   }
   switch (outcome.result) {
+    case "held":
+      // Approvals may come without a webhook: asked again after a while.
+      if (!ctx.scheduler.closed) ctx.requeue("sync", item.trigger, { explicit: item.explicit, delayMs: ctx.approvalRecheckMs });
+      return;
     case "waiting":
       if (outcome.decision.kind === "wait") for (const dep of outcome.decision.dependencies) ctx.queueDependency(dep);
       ctx.requeue("sync", item.trigger, { explicit: item.explicit, delayMs: ctx.dependencyWaitMs });
@@ -155,6 +171,12 @@ function triggerOf(item: WorkItem, head: Commit | undefined, sha: string): SyncT
   if (rolledBack === undefined || rolledBack.environment !== item.environment) return item.trigger;
   if (rolledBack.stack !== undefined && rolledBack.stack !== item.stack) return item.trigger;
   return { kind: "rollback", by: head.author.name, detail: head.subject };
+}
+
+/** The trigger with the approvers who let the revision through, for the sync's record. */
+function withApprovers(trigger: SyncTrigger, approvedBy: string): SyncTrigger {
+  if (approvedBy === "") return trigger;
+  return { ...trigger, detail: `${trigger.detail === undefined ? "" : `${trigger.detail}; `}approved: ${approvedBy}` };
 }
 
 function lastOutcome(row: SyncRow | undefined): RecordedOutcome | undefined {

@@ -206,6 +206,10 @@ export const AuditKind = {
   ManualTrigger: "manual-trigger",
   Rollback: "rollback",
   GateOverride: "gate-override",
+  /** The approval gate decided on a revision for an environment (held or allowed), with why and who approved. */
+  ApprovalGate: "approval-gate",
+  /** An operator synced past the approval gate (`gitward sync --override-approval REASON`). */
+  ApprovalOverride: "approval-override",
   AgentStart: "agent-start",
   AgentStop: "agent-stop",
 } as const;

@@ -182,7 +182,7 @@ export function statusCommand(run: Run<ClientFlags>): Command {
       const s = body as AgentStatus;
       if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, ...s }, null, 2) + "\n");
       else io.out(statusText(s, io));
-      const clean = s.stale === undefined && s.environments.every((e) => e.stacks.every((st) => st.inSync));
+      const clean = s.stale === undefined && s.environments.every((e) => e.approval?.held !== true && e.stacks.every((st) => st.inSync));
       return clean ? ExitCode.Ok : ExitCode.Changes;
     }));
 }
@@ -194,6 +194,10 @@ function statusText(s: AgentStatus, io: CliIO): string {
   if (s.refused !== undefined) lines.push(c.red(`revision ${s.refused.revision.slice(0, 12)} refused:`), ...s.refused.reasons.map((r) => `  ${r}`));
   for (const env of s.environments) {
     lines.push("", c.bold(`Environment ${env.name}`) + ` (auto: ${env.auto ? "on" : "off"}, prune: ${env.prune ? "on" : "off"}, self-heal: ${env.selfHeal ? "on" : "off"})`);
+    const a = env.approval;
+    if (a?.held === true) lines.push(c.yellow(`  held at the approval gate (${a.revision.slice(0, 12)}):`), ...a.reasons.map((r) => `    ${r}`));
+    else if (a?.override !== undefined) lines.push(c.yellow(`  approval gate overridden for ${a.revision.slice(0, 12)} by ${a.override.by}: ${a.override.reason}`));
+    else if (a !== undefined && a.pulls.length > 0) lines.push(`  approved (${a.revision.slice(0, 12)}): ${a.pulls.map((p) => `${p.ref} by ${p.approvers.join(", ") || "nobody"}`).join("; ")}`);
     lines.push(table(["STACK", "TARGET", "STATE", "CURRENT", "LAST SYNC", "HEALTH", "DRIFT", "ERROR"], env.stacks.map((st) => [
       st.stack, st.target,
       st.inSync ? c.green("in sync") : st.lastSync?.outcome === "failed" ? c.red("failed") : st.queued ? "queued" : c.yellow("out of sync"),
@@ -258,6 +262,7 @@ interface SyncFlags extends ClientFlags {
   env?: string;
   stack?: string;
   tokenFile?: string;
+  overrideApproval?: string;
 }
 
 /** `gitward sync`: ask the agent to sync now. */
@@ -266,7 +271,8 @@ export function syncCommand(run: Run<SyncFlags>): Command {
     .description("Ask the agent to check the repository and sync now (a manual trigger, recorded with who asked)")
     .requiredOption("-e, --env <name>", "environment to sync")
     .option("-s, --stack <name>", "only this stack")
-    .option("--token-file <file>", "file holding the agent's API token (default $GITWARD_API_TOKEN)"))
+    .option("--token-file <file>", "file holding the agent's API token (default $GITWARD_API_TOKEN)")
+    .option("--override-approval <reason>", "emergency: sync the head revision past the environment's approval gate; the reason and who asked are audited"))
     .action(run(async (io, flags) => {
       const token = flags.tokenFile !== undefined ? (await readFile(flags.tokenFile, "utf8")).trim() : process.env["GITWARD_API_TOKEN"];
       if (token === undefined || token === "") {
@@ -275,7 +281,10 @@ export function syncCommand(run: Run<SyncFlags>): Command {
       const by = process.env["GITWARD_USER"] ?? process.env["USER"] ?? "unknown";
       const { status, body } = await getJson(`${agentUrl(flags)}/api/v1/sync`, {
         method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ environment: flags.env, ...(flags.stack === undefined ? {} : { stack: flags.stack }), by }),
+        body: JSON.stringify({
+          environment: flags.env, ...(flags.stack === undefined ? {} : { stack: flags.stack }), by,
+          ...(flags.overrideApproval === undefined ? {} : { overrideApproval: flags.overrideApproval }),
+        }),
       });
       if (status !== 202) throw new GitwardError(ErrorCode.Config, `agent refused the sync (${status}): ${(body as { error?: string }).error ?? JSON.stringify(body)}`);
       const r = body as { revision?: string; queued: number };
