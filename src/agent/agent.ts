@@ -26,6 +26,7 @@ import { DeploymentStatuses } from "./deployments.ts";
 import type { NotificationEvent } from "./notify.ts";
 import type { WorkItem } from "./work.ts";
 import type { PullRequestEvent } from "./pr-events.ts";
+import { PreviewManager } from "./previews.ts";
 
 export type { AgentStatus, StackStatus } from "./status.ts";
 export type { LoopHealth } from "./scheduler.ts";
@@ -91,6 +92,7 @@ export class Agent {
   readonly #health: HealthWatch;
   readonly #approvals: AgentApprovals;
   readonly #deployments: DeploymentStatuses | undefined;
+  readonly #previews: PreviewManager | undefined;
   #orphans: OrphanedStack[] = [];
   /** Commit statuses being sent, in order; never rejects. */
   #reporting: Promise<void> = Promise.resolve();
@@ -123,6 +125,14 @@ export class Agent {
     });
     this.#deployments = forge === undefined || opts.deploymentStatuses === false ? undefined
       : new DeploymentStatuses({ forge, recorder: this.#recorder, logger: opts.logger, url: opts.url });
+    const v = opts.verification;
+    this.#previews = forge === undefined ? undefined : new PreviewManager({
+      forge, repo: opts.repo, cacheDir: opts.cacheDir, runner, workspace: () => this.#watch.workspace(), configPath: opts.configPath,
+      branch: opts.branch, providers: opts.providers, targets: opts.targets, store: opts.store, recorder: this.#recorder,
+      clock: this.#clock, logger: opts.logger,
+      // Previews are held to the signature rule when every environment is, or `previews` is named.
+      ...(v !== undefined && (v.required.includes("*") || v.required.includes("previews")) ? { verification: v.keys } : {}),
+    });
   }
 
   /** Marks syncs a previous process left running as interrupted, reads the repository, and starts the loops. */
@@ -139,6 +149,9 @@ export class Agent {
     }, { now: true });
     void this.#scheduler.every("drift", this.#o.intervals.driftMs, () => this.checkDrift(), { now: false });
     void this.#scheduler.every("health", this.#o.intervals.healthMs ?? 5000, () => this.#health.check(), { now: false });
+    const previews = this.#previews;
+    // The safety net for lost pull-request webhooks, closed pull requests and TTLs.
+    if (previews !== undefined) void this.#scheduler.every("previews", this.#o.intervals.pollMs, () => previews.sweep(), { now: true });
   }
 
   /** Stops taking work, lets running syncs finish within the grace period, cancels the rest, closes everything. */
@@ -147,6 +160,7 @@ export class Agent {
     const late = await this.#scheduler.close(this.#o.graceMs);
     if (late.length > 0) this.#o.logger.warn({ cancelled: late }, "syncs cancelled at shutdown");
     await this.#pool.close();
+    await this.#previews?.close();
     await this.#watch.close();
     await this.#recorder.audit({ kind: "agent-stop", actor: "agent", details: { cancelled: late } }).catch(() => undefined);
   }
@@ -191,6 +205,7 @@ export class Agent {
   /** A pull request or review event arrived: approvals are asked again, held environments tried again, previews follow. */
   async pullRequestEvent(event: PullRequestEvent): Promise<void> {
     await this.reviewChanged(event.number);
+    await this.#previews?.handle(event);
   }
 
   /** A review or pull request changed: approvals are asked again, and held environments tried again. */
@@ -269,6 +284,7 @@ export class Agent {
     return agentStatus({
       branch: this.#o.branch, watch: this.#watch, recorder: this.#recorder, scheduler: this.#scheduler,
       drift: (e, s) => this.#drift.get(`${e}/${s}`), orphaned: this.#orphans, approval: (e) => this.#approvals.state(e),
+      previews: this.#previews?.list() ?? [],
     });
   }
 

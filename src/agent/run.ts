@@ -17,6 +17,8 @@ import { DeliveryLog } from "./deliveries.ts";
 import { headVerification, httpSettings } from "./head-verification.ts";
 import { exposureWarnings, splitListen } from "./listen.ts";
 import { buildServer } from "./server.ts";
+import { openForge } from "../forge/open-forge.ts";
+import { Notifier, notificationTargets } from "./notify.ts";
 
 /** How to start an agent: the agent configuration plus the command line's overrides. */
 export interface RunAgentOptions {
@@ -50,17 +52,21 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
   if (repo === undefined) throw new GitwardError(ErrorCode.Config, "no repository: pass --repo URL|PATH or set repo in the agent configuration");
   const [verification, http] = await Promise.all([headVerification(c.verification), httpSettings(c.http)]);
   const { host, port } = splitListen(o.listen ?? c.listen ?? "127.0.0.1:8080");
-  const [github, gitlab, gitea, generic, apiToken] = await Promise.all([
+  const [github, gitlab, gitea, generic, apiToken, forgeToken] = await Promise.all([
     readSecret(c.webhook.github, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.gitlab, "GITWARD_WEBHOOK_SECRET"),
     readSecret(c.webhook.gitea, "GITWARD_WEBHOOK_SECRET"), readSecret(c.webhook.generic, "GITWARD_WEBHOOK_SECRET"),
-    readSecret(c.api.token, "GITWARD_API_TOKEN"),
+    readSecret(c.api.token, "GITWARD_API_TOKEN"), c.forge === undefined ? undefined : readSecret(c.forge.token),
   ]);
+  const targets = await notificationTargets(c.notifications);
   // Whatever the agent stores, serves or logs is masked for the secrets it read, by value: a host
   // command that prints the API token leaves *** in history and in the log, not the token.
-  const secrets = secretValues([github, gitlab, gitea, generic, apiToken]);
+  const secrets = secretValues([github, gitlab, gitea, generic, apiToken, forgeToken, ...targets.flatMap((t) => [t.url, t.secret])]);
   const logger = maskedLogger(o.logger ?? agentLogger(), secrets);
   const store = withSecretValues(await openStore(o.state ?? c.state ?? "sqlite:gitward-state.db"), secrets);
   const metrics = new AgentMetrics();
+  const forge = c.forge === undefined || forgeToken === undefined ? undefined
+    : await openForge({ kind: c.forge.kind, apiUrl: c.forge.apiUrl, repository: c.forge.repository, token: forgeToken });
+  const notifier = targets.length === 0 ? undefined : new Notifier({ targets, logger });
   const branch = o.branch ?? c.branch;
   const environments = o.environments ?? c.environments;
   const agent = new Agent({
@@ -79,6 +85,9 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     graceMs: c.gracePeriodSeconds * 1000,
     healthTimeoutMs: (o.healthTimeoutSeconds ?? c.healthTimeout) * 1000,
     ...(verification === undefined ? {} : { verification }),
+    ...(forge === undefined ? {} : { forge, approvalTtlMs: (c.forge?.approvalCacheSeconds ?? 60) * 1000, deploymentStatuses: c.forge?.statuses ?? true }),
+    ...(c.url === undefined ? {} : { url: c.url }),
+    ...(notifier === undefined ? {} : { notifier }),
   });
   const server = await buildServer({
     agent, store, metrics, logger, branch, http,
@@ -118,6 +127,7 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
         logger.info("stopping: no new work; in-flight syncs get the grace period");
         await server.close();
         await agent.stop();
+        await notifier?.close(5000);
         await store.close();
         logger.info("stopped");
       })();

@@ -2,6 +2,7 @@ import type { OrphanedStack } from "../engine/orphans.ts";
 import type { Recorder } from "../engine/recorder.ts";
 import type { SyncHealth, SyncRow } from "../store/store.ts";
 import type { ApprovalState } from "./approvals.ts";
+import type { PreviewStatus } from "./previews.ts";
 import type { RepoWatch } from "./repo-watch.ts";
 import type { LoopHealth, Scheduler } from "./scheduler.ts";
 
@@ -46,6 +47,8 @@ export interface AgentStatus {
   readonly loops: Readonly<Record<string, LoopHealth>>;
   /** Stacks no longer in gitward.yaml whose objects a target still holds, as the last drift pass found. */
   readonly orphaned?: readonly OrphanedStack[];
+  /** The preview environments of open pull requests. */
+  readonly previews?: readonly PreviewStatus[];
 }
 
 /** What the last drift check of a stack found. */
@@ -63,6 +66,7 @@ export interface StatusSources {
   readonly drift: (environment: string, stack: string) => DriftMemory | undefined;
   readonly orphaned: readonly OrphanedStack[];
   readonly approval?: (environment: string) => ApprovalState | undefined;
+  readonly previews?: readonly PreviewStatus[];
 }
 
 /** The agent's status from its parts: the watched branch, the recorded syncs, drift checks and the queue. */
@@ -105,6 +109,7 @@ export async function agentStatus(s: StatusSources): Promise<AgentStatus> {
     queue: { depth: s.scheduler.depth, inFlight: s.scheduler.inFlight },
     loops: s.scheduler.loops(),
     ...(s.orphaned.length === 0 ? {} : { orphaned: s.orphaned }),
+    ...(s.previews === undefined || s.previews.length === 0 ? {} : { previews: s.previews }),
   };
 }
 

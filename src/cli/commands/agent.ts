@@ -210,6 +210,12 @@ function statusText(s: AgentStatus, io: CliIO): string {
       lines.push(c.yellow(`  orphaned: stack ${o.stack} (target ${o.target}) is no longer in gitward.yaml; ${o.objects} object(s) left in place`));
     }
   }
+  if ((s.previews ?? []).length > 0) {
+    lines.push("", c.bold("Previews"));
+    lines.push(table(["PR", "ENVIRONMENT", "STATE", "REVISION", "URL", "ERROR"], (s.previews ?? []).map((p) => [
+      `#${p.number}`, p.environment, p.state === "deployed" ? c.green(p.state) : c.red(p.state), p.sha.slice(0, 12), p.url ?? "-", firstLine(p.error),
+    ])).trimEnd());
+  }
   lines.push("", `Queue: ${s.queue.depth} waiting, ${s.queue.inFlight} running`);
   return lines.join("\n") + "\n";
 }
