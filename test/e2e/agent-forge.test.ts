@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -42,6 +44,9 @@ describe("agent with a forge: previews, approvals and statuses (fake GitHub, hos
   let fake: FakeForge;
   let running: RunningAgent;
   const secret = "hook-secret-for-tests";
+  /** What the agent's notifications delivered to a receiver on 127.0.0.1. */
+  const notified: { event: string; body: Record<string, unknown>; signature: string }[] = [];
+  let receiver: Server;
 
   const files = (text: string): Record<string, string> => ({
     "gitward.yaml": `version: 1
@@ -90,6 +95,16 @@ stacks:
   before(async () => {
     work = mkdtempSync(join(tmpdir(), "gitward-agent-forge-"));
     for (const d of ["dev", "prod", "previews"]) mkdirSync(join(work, d));
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c)).on("end", () => {
+        notified.push({ event: String(req.headers["x-gitward-event"]), body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>, signature: String(req.headers["x-gitward-signature"]) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    process.env["TEST_NOTIFY_URL"] = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/gitward`;
+    process.env["TEST_NOTIFY_SECRET"] = "notify-secret";
     fake = await startFakeForge("github");
     fake.state.addUser("gitward-agent", "forge-token-for-tests");
     process.env["TEST_FORGE_TOKEN"] = "forge-token-for-tests";
@@ -104,6 +119,7 @@ stacks:
         forge: { kind: "github", apiUrl: fake.apiUrl, repository: "acme/infra", token: { env: "TEST_FORGE_TOKEN" } },
         url: "https://gitward.example.com",
         targets: { "previews/web": { root: join(work, "previews") } },
+        notifications: [{ kind: "webhook", url: { env: "TEST_NOTIFY_URL" }, secret: { env: "TEST_NOTIFY_SECRET" }, events: ["gate-waiting", "sync-failed"] }],
       }),
       repo: repo.dir, branch: "main", state: `sqlite:${join(work, "state.db")}`, listen: "127.0.0.1:0",
       logger: agentLogger({ level: process.env["GITWARD_TEST_LOG"] ?? "silent", pretty: false }),
@@ -113,6 +129,9 @@ stacks:
   after(async () => {
     await running.stop();
     await fake.close();
+    await new Promise<void>((r) => receiver.close(() => r()));
+    delete process.env["TEST_NOTIFY_URL"];
+    delete process.env["TEST_NOTIFY_SECRET"];
     delete process.env["TEST_FORGE_TOKEN"];
     delete process.env["TEST_HOOK_SECRET"];
     repo.remove();
@@ -127,9 +146,15 @@ stacks:
     assert.equal(prod.held, true);
     assert.deepEqual(prod.reasons, [`prod: commit ${v1.slice(0, 12)} reached main without a merged pull request`]);
     assert.equal(existsSync(join(work, "prod", "index.html")), false);
-    await until("statuses", async () => fake.state.latestStatuses(v1).size === 2 ? true : undefined, 20_000);
+    await until("statuses", () => fake.state.latestStatuses(v1).size === 2 ? true : undefined, 20_000);
     assert.equal(fake.state.latestStatuses(v1).get("gitward/dev")?.state, "success");
     assert.equal(fake.state.latestStatuses(v1).get("gitward/prod")?.state, "pending");
+    // The held revision was announced, signed with the notification secret.
+    const waiting = await until("gate-waiting notification", () => notified.find((n) => n.event === "gate-waiting"), 20_000);
+    assert.equal(waiting.body["environment"], "prod");
+    assert.equal(waiting.body["revision"], v1);
+    assert.match(String(waiting.body["message"]), /reached main without a merged pull request/);
+    assert.match(waiting.signature, /^sha256=[0-9a-f]{64}$/);
   });
 
   it("creates a preview from a pull-request webhook, comments its address, and updates both on a push", async () => {
