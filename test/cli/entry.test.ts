@@ -27,8 +27,8 @@ function oldNode(): { path: string; version: string } | undefined {
 
 describe("the gitward command line", () => {
   const unknown: [string, string[], string][] = [
-    ["an unknown command", ["pr"], "error: unknown command 'pr'"],
-    ["an unknown command followed by --help", ["pr", "comment", "--help"], "error: unknown command 'pr'"],
+    ["an unknown command", ["deploy"], "error: unknown command 'deploy'"],
+    ["an unknown command followed by --help", ["deploy", "now", "--help"], "error: unknown command 'deploy'"],
     ["an unknown subcommand followed by --help", ["audit", "nosuch", "--help"], "error: unknown command 'nosuch'"],
   ];
   for (const [name, args, message] of unknown) {
