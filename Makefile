@@ -47,7 +47,7 @@ test: test-deps typecheck lint build unit
 
 # What the tests run besides Node, as command:Debian package (the list .ci/run installs). nginx
 # is looked for in sbin too, which a user's PATH often lacks; the tests find it there.
-TEST_TOOLS := git:git gpg:gnupg ssh-keygen:openssh-client nginx:nginx
+TEST_TOOLS := git:git gpg:gnupg ssh-keygen:openssh-client nginx:nginx chromium:chromium
 TEST_TOOLS_PATH := $(PATH):/usr/sbin:/usr/local/sbin
 # TEST_DEPS_INSTALL=no only checks, even as root.
 TEST_DEPS_INSTALL ?= yes
