@@ -11,11 +11,13 @@ import { auditFromRow, driftFromRow, syncFromRow } from "./sqlite/rows.ts";
 import type { Row } from "./sqlite/rows.ts";
 import { sqliteCode, sqliteFailure, sqliteForeignKeyViolation } from "./sqlite/sqlite-errors.ts";
 import { preparePrivateFile, requireExistingFile } from "./sqlite/state-file.ts";
+import { insertToken, revokeTokenRow, selectTokenByHash, selectTokens, touchTokenRow } from "./sqlite/tokens.ts";
 import { immediate } from "./sqlite/transaction.ts";
 import { invalidCall } from "./store-error.ts";
 import type {
   AuditEvent, AuditQuery, AuditVerification, DriftQuery, DriftRow, NewAuditEvent, NewDrift, NewSync, Store, SyncHealth, SyncQuery, SyncResult, SyncRow,
 } from "./store.ts";
+import type { NewToken, TokenInfo } from "./tokens.ts";
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -241,6 +243,26 @@ class SqliteStore implements Store {
         this.#db.exec("COMMIT");
       }
     });
+  }
+
+  createToken(token: NewToken): Promise<TokenInfo> {
+    return this.#call("create a token", () => insertToken(this.#db, this.location, token, this.#now));
+  }
+
+  listTokens(): Promise<TokenInfo[]> {
+    return this.#call("list tokens", () => selectTokens(this.#db, this.location));
+  }
+
+  revokeToken(idOrName: string): Promise<TokenInfo> {
+    return this.#call("revoke a token", () => revokeTokenRow(this.#db, this.location, idOrName, this.#now));
+  }
+
+  findToken(hash: string): Promise<TokenInfo | undefined> {
+    return this.#call("look up a token", () => selectTokenByHash(this.#db, this.location, hash, this.#now));
+  }
+
+  touchToken(id: string, at: string): Promise<void> {
+    return this.#call("record a token's use", () => touchTokenRow(this.#db, id, at));
   }
 
   close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ObjRef } from "../core/objref.ts";
 import type { Action, ChangeSetEntry, CommandOutput, Drift } from "../providers/provider.ts";
+import type { NewToken, TokenInfo } from "./tokens.ts";
 
 /**
  * The Store: history of syncs, drift events and a tamper-evident audit log, behind one
@@ -210,6 +211,10 @@ export const AuditKind = {
   ApprovalGate: "approval-gate",
   /** An operator synced past the approval gate (`gitward sync --override-approval REASON`). */
   ApprovalOverride: "approval-override",
+  /** An API token was created (`gitward token create`, the API); details name it, never hold it. */
+  TokenCreated: "token-created",
+  /** An API token was revoked. */
+  TokenRevoked: "token-revoked",
   AgentStart: "agent-start",
   AgentStop: "agent-stop",
 } as const;
@@ -319,6 +324,16 @@ export interface Store {
   listAudit(query?: AuditQuery): Promise<AuditEvent[]>;
   /** Walks the whole chain: seq without gaps, each prevHash the previous hash, each hash recomputed. */
   verifyAudit(): Promise<AuditVerification>;
+  /** Stores a new API token (only its hash); a name held by an unrevoked token is refused ({@link TokenError} `name-taken`). */
+  createToken(token: NewToken): Promise<TokenInfo>;
+  /** Every token, revoked and expired ones included, oldest first; never a token or its hash. */
+  listTokens(): Promise<TokenInfo[]>;
+  /** Revokes a token by id, or by name among unrevoked ones; unknown is {@link TokenError} `not-found`. Idempotent by id. */
+  revokeToken(idOrName: string): Promise<TokenInfo>;
+  /** The token whose hash this is, when it is neither revoked nor expired. */
+  findToken(hash: string): Promise<TokenInfo | undefined>;
+  /** Records a token's use at `at` (ISO 8601), at most once a minute per token. */
+  touchToken(id: string, at: string): Promise<void>;
   /** Releases the database; further calls fail. Idempotent. */
   close(): Promise<void>;
 }

@@ -97,6 +97,27 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: rows cannot be replaced'); END;
     `,
   },
+  {
+    version: 4,
+    name: "API tokens",
+    // Only the SHA-256 of a token is kept. A name is unique among unrevoked tokens, so a revoked
+    // token's name can be given to its replacement while the old row stays for the record.
+    sql: `
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        environments TEXT NOT NULL,  -- JSON: string[], ["*"] for all
+        hash TEXT NOT NULL UNIQUE,   -- lower-case hex SHA-256 of the token
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        last_used_at TEXT,
+        revoked_at TEXT,
+        created_by TEXT NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX tokens_unrevoked_name ON tokens (name) WHERE revoked_at IS NULL;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the last migration's. */
