@@ -27,9 +27,17 @@ import type { NotificationEvent } from "./notify.ts";
 import type { WorkItem } from "./work.ts";
 import type { PullRequestEvent } from "./pr-events.ts";
 import { PreviewManager } from "./previews.ts";
+import { AgentEvents } from "./events.ts";
+import { observers, publishingRecorder } from "./event-feed.ts";
+import { gateView, type GateView } from "./gate-view.ts";
+import { diffStack, stackObjects, type ObjectHealth, type StackDiff } from "./stack-view.ts";
+import { RollbackFailed, rollbackThroughGit, type AgentRollbackRequest } from "./agent-rollback.ts";
+import type { RollbackResult } from "../engine/rollback.ts";
+import type { StackStatus } from "./status.ts";
 
 export type { AgentStatus, StackStatus } from "./status.ts";
 export type { LoopHealth } from "./scheduler.ts";
+export { RollbackFailed } from "./agent-rollback.ts";
 
 /** Everything an agent runs on. */
 export interface AgentOptions {
@@ -82,6 +90,8 @@ export interface AgentOptions {
  * `reconcileStack`, the same lifecycle as `gitward apply`, recording into the Store.
  */
 export class Agent {
+  /** What happens, as it happens: syncs, drift, the gate, status changes (the API's event stream). */
+  readonly events: AgentEvents;
   readonly #o: AgentOptions;
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
@@ -97,13 +107,21 @@ export class Agent {
   /** Commit statuses being sent, in order; never rejects. */
   #reporting: Promise<void> = Promise.resolve();
   #started = false;
+  readonly #runner: CommandRunner;
+  /** Rollbacks made through the API, one at a time; never rejects. */
+  #rollingBack: Promise<unknown> = Promise.resolve();
+  /** Revert commits made through the API, audited then with who asked. */
+  readonly #apiRollbacks = new Set<string>();
 
   constructor(opts: AgentOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock();
     const runner = opts.runner ?? new ProcessRunner();
+    this.#runner = runner;
+    this.events = new AgentEvents({ logger: opts.logger });
     this.#scheduler = new Scheduler({ concurrency: opts.concurrency, backoff: { baseMs: opts.intervals.retryBaseMs, maxMs: opts.intervals.retryMaxMs }, clock: this.#clock, logger: opts.logger, ...(opts.random === undefined ? {} : { random: opts.random }) });
-    this.#recorder = storeRecorder(opts.store, { clock: this.#clock, observer: metricsObserver(opts.metrics) });
+    const recorder = storeRecorder(opts.store, { clock: this.#clock, observer: observers(metricsObserver(opts.metrics), this.events) });
+    this.#recorder = publishingRecorder(recorder, this.events, this.#clock);
     this.#pool = new TargetPool({ providers: opts.providers, context: (i) => targetContext(i, opts), reopenFailed: true });
     this.#health = new HealthWatch({
       pool: this.#pool, recorder: this.#recorder, clock: this.#clock, logger: opts.logger,
@@ -113,12 +131,17 @@ export class Agent {
     this.#watch = new RepoWatch({
       ...opts, runner, clock: this.#clock,
       remoteHead: (repo, branch) => remoteHead(runner, repo, branch, { timeoutMs: 30_000 }),
-      onRevision: (commit) => rollbackAudit(this.#recorder, commit),
+      onRevision: (commit) => (this.#apiRollbacks.has(commit.sha) ? Promise.resolve() : rollbackAudit(this.#recorder, commit)),
+      onRefused: (revision, environment) => {
+        const envs = environment === undefined ? this.#watch.served(Object.keys(this.#watch.lastConfig?.config.environments ?? {})) : [environment];
+        for (const env of envs) this.#publishGate(env, revision);
+      },
     });
     const forge = opts.forge;
     this.#approvals = new AgentApprovals({
       gate: forge === undefined ? undefined : new ApprovalGate({ forge, clock: this.#clock, ttlMs: opts.approvalTtlMs ?? 60_000 }),
       watch: this.#watch, recorder: this.#recorder, logger: opts.logger, branch: opts.branch,
+      onChange: (environment, revision) => this.#publishGate(environment, revision),
       onHeld: (environment, revision, reasons) => opts.notifier?.notify({
         kind: "gate-waiting", environment, revision, message: reasons.join("; "), ...(opts.url === undefined ? {} : { url: opts.url }),
       }),
@@ -162,6 +185,7 @@ export class Agent {
     await this.#pool.close();
     await this.#previews?.close();
     await this.#watch.close();
+    this.events.close();
     await this.#recorder.audit({ kind: "agent-stop", actor: "agent", details: { cancelled: late } }).catch(() => undefined);
   }
 
@@ -286,6 +310,53 @@ export class Agent {
       drift: (e, s) => this.#drift.get(`${e}/${s}`), orphaned: this.#orphans, approval: (e) => this.#approvals.state(e),
       previews: this.#previews?.list() ?? [],
     });
+  }
+
+  /** Where an environment stands at the gate now: the head's refusal for it, else the approval gate. */
+  gate(environment: string): GateView {
+    return gateView(this.#watch.refusedFor(environment), this.#approvals.state(environment));
+  }
+
+  #publishGate(environment: string, revision: string): void {
+    this.events.publish({ type: "gate", data: { environment, revision, gate: this.gate(environment) } });
+  }
+
+  /** One stack's status with its objects and their health read now; undefined when the agent does not serve it. */
+  async stackDetail(environment: string, stack: string): Promise<{ status: AgentStatus; stack: StackStatus; objects: ObjectHealth[] } | undefined> {
+    const status = await this.status();
+    const found = status.environments.find((e) => e.name === environment)?.stacks.find((s) => s.stack === stack);
+    const instance = (await this.#watch.instances(environment)).find((i) => i.stack === stack);
+    if (found === undefined || instance === undefined) return undefined;
+    return { status, stack: found, objects: await stackObjects(this.#pool, instance, found.health) };
+  }
+
+  /** The live diff of one stack at the head revision (nothing written); undefined when the agent does not serve it. */
+  async diffStack(environment: string, stack: string): Promise<StackDiff | undefined> {
+    if (!(await this.#watch.instances(environment)).some((i) => i.stack === stack)) return undefined;
+    return diffStack(this.#watch, this.#pool, this.#clock, environment, stack);
+  }
+
+  /**
+   * Rolls an environment (or a stack) back as `gitward rollback --push` does, on the branch the
+   * agent follows, audited with who asked; then syncs the revert commit like any new revision.
+   * Throws {@link RollbackFailed} when nothing is served there, nothing is to undo, or the push fails.
+   */
+  async rollback(req: AgentRollbackRequest): Promise<RollbackResult> {
+    const where = `${req.environment}${req.stack === undefined ? "" : `/${req.stack}`}`;
+    if ((await this.#scope(req)).length === 0) throw new RollbackFailed("not-found", `the agent serves no stack ${where}`);
+    const ctx = { repo: this.#o.repo, branch: this.#o.branch, configPath: this.#o.configPath, cacheDir: this.#o.cacheDir, runner: this.#runner };
+    const run = this.#rollingBack.then(() => rollbackThroughGit(ctx, req));
+    this.#rollingBack = run.catch(() => undefined);
+    const result = await run;
+    this.#apiRollbacks.add(result.commit);
+    await this.#recorder.audit({
+      kind: "rollback", actor: req.by, environment: req.environment, revision: result.commit, ...(req.stack === undefined ? {} : { stack: req.stack }),
+      details: { via: "api", reason: req.reason, steps: req.steps ?? 1, reverted: result.reverted.map((c) => ({ sha: c.sha, subject: c.subject })) },
+    });
+    this.#o.logger.warn({ environment: req.environment, stack: req.stack, by: req.by, commit: result.commit, reverted: result.reverted.length }, "rolled back through Git");
+    void this.trigger({ kind: "poll", detail: "after a rollback through the API" })
+      .catch((e: unknown) => this.#o.logger.error({ err: e instanceof Error ? e.message : String(e) }, "sync after the rollback failed to start"));
+    return result;
   }
 
   /** Checks the branch head cheaply; on a new revision (or at startup), queues syncs. */

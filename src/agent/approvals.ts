@@ -35,6 +35,8 @@ export interface AgentApprovalsOptions {
   readonly branch: string;
   /** Called when an environment becomes held at a revision (for notifications). */
   readonly onHeld?: (environment: string, revision: string, reasons: readonly string[]) => void;
+  /** Called when an environment's place at the gate changes (a new verdict, an override), for the event stream. */
+  readonly onChange?: (environment: string, revision: string) => void;
 }
 
 /**
@@ -76,6 +78,8 @@ export class AgentApprovals {
   override(environment: string, revision: string, by: string, reason: string): void {
     this.#overrides.set(environment, { revision, by, reason });
     this.#states.set(environment, { revision, held: false, reasons: [], pulls: [], override: { by, reason } });
+    this.#audited.delete(environment);
+    this.#o.onChange?.(environment, revision);
   }
 
   /** A review or approval changed on a pull request: ask the forge again. */
@@ -112,6 +116,7 @@ export class AgentApprovals {
     const signature = JSON.stringify([revision, verdict.allowed, verdict.reasons, verdict.pulls.map((p) => [p.number, p.approvers])]);
     if (this.#audited.get(environment) === signature) return;
     this.#audited.set(environment, signature);
+    this.#o.onChange?.(environment, revision);
     await this.#o.recorder.audit({
       kind: AuditKind.ApprovalGate, actor: "agent", environment, revision,
       details: { allowed: verdict.allowed, reasons: verdict.reasons, pulls: verdict.pulls.map((p) => ({ pr: p.ref, author: p.author, approvers: p.approvers, url: p.url })) },

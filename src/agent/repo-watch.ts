@@ -63,6 +63,8 @@ export interface RepoWatchOptions {
   readonly remoteHead: (repo: string, branch: string) => Promise<string>;
   /** Verify head commits' signatures; undefined verifies none (gitward.yaml may then require what cannot be given). */
   readonly verification?: HeadVerification;
+  /** Called when reasons are added to the head's refusal (`environment` undefined: every environment), for the event stream. */
+  readonly onRefused?: (revision: string, environment: string | undefined, reasons: readonly string[]) => void;
 }
 
 /**
@@ -76,6 +78,8 @@ export class RepoWatch {
   #head: { commit: Commit; seenAt: string } | undefined;
   #stale: { since: string; error: string } | undefined;
   #refused: { revision: string; reasons: string[] } | undefined;
+  /** The head's refusal reasons by environment ("" for every environment). */
+  #refusedBy = new Map<string, string[]>();
   #evaluations = new Map<string, Promise<Evaluated>>();
   #fetching: Promise<boolean> | undefined;
   #configAt: { sha: string; loaded: LoadedConfig | undefined } | undefined;
@@ -106,6 +110,17 @@ export class RepoWatch {
     return this.#refused;
   }
 
+  /** The newest gitward.yaml that loaded (the head's, or an earlier one while the head's is broken). */
+  get lastConfig(): LoadedConfig | undefined {
+    return this.#lastGoodConfig;
+  }
+
+  /** Why the head revision is refused for one environment (its own reasons and those for all); undefined when it is not. */
+  refusedFor(environment: string): readonly string[] | undefined {
+    const reasons = [...(this.#refusedBy.get("") ?? []), ...(this.#refusedBy.get(environment) ?? [])];
+    return reasons.length === 0 ? undefined : reasons;
+  }
+
   /** Reads the branch head (one `git ls-remote`), fetching when it moved; true when it did. Concurrent calls share one read. */
   refresh(): Promise<boolean> {
     this.#fetching ??= this.#read().finally(() => {
@@ -130,6 +145,7 @@ export class RepoWatch {
       this.#head = { commit, seenAt: this.#o.clock.date().toISOString() };
       this.#evaluations = new Map();
       this.#refused = undefined;
+      this.#refusedBy = new Map();
       this.#reachable();
       this.#o.logger.info({ revision: commit.sha, subject: commit.subject, author: commit.author.name }, "new revision");
       await this.#o.onRevision(commit);
@@ -208,6 +224,13 @@ export class RepoWatch {
 
   /** Adds why the revision is refused (for one environment, or all) to what status shows, and logs it once. */
   #refuse(sha: string, environment: string | undefined, reasons: readonly string[]): void {
+    const key = environment ?? "";
+    const mine = this.#refusedBy.get(key) ?? [];
+    const fresh = reasons.filter((r) => !mine.includes(r));
+    if (fresh.length > 0) {
+      this.#refusedBy.set(key, [...mine, ...fresh]);
+      this.#o.onRefused?.(sha, environment, fresh);
+    }
     const known = this.#refused?.revision === sha ? this.#refused.reasons : [];
     const added = reasons.filter((r) => !known.includes(r));
     if (added.length === 0) return;
