@@ -63,6 +63,22 @@ const notification = z.strictObject({
   events: z.array(z.enum(["sync-failed", "drift", "gate-waiting"])).min(1).default(["sync-failed", "drift", "gate-waiting"]),
 });
 
+/** Browser login through an OpenID Provider: groups in its ID token map to roles per environment. */
+const oidc = z.strictObject({
+  issuer: z.url({ protocol: /^https?$/ }).describe("The provider's issuer URL (discovery at <issuer>/.well-known/openid-configuration); http only on loopback."),
+  clientId: z.string().min(1),
+  clientSecret: secretRef.optional().describe("The client's secret; leave out for a public client (PKCE only)."),
+  redirectUrl: z.url({ protocol: /^https?$/ }).optional().describe("Where the provider sends the browser back; default <url>/auth/callback."),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, "a scope token")).min(1).default(["openid", "profile", "email", "groups"]),
+  groupsClaim: z.string().min(1).default("groups").describe("The ID token (or userinfo) claim listing the user's groups."),
+  roles: z.array(z.strictObject({
+    group: z.string().min(1),
+    role: z.enum(["viewer", "operator", "admin"]),
+    environments: z.array(z.union([name, z.literal("*")])).min(1).describe("Environment names, or [\"*\"] for all."),
+  })).default([]).describe("Group to role mappings; a user whose groups map to none is refused."),
+  sessionTtl: z.number().int().positive().max(30 * 24 * 3600).default(28800).describe("Seconds a browser session lasts."),
+});
+
 /** The agent's own configuration (`--config agent.yaml`): outside Git, next to the credentials. */
 export const agentConfigSchema = z.strictObject({
   repo: z.string().min(1).optional().describe("Repository URL or path; --repo overrides."),
@@ -99,12 +115,18 @@ export const agentConfigSchema = z.strictObject({
     token: secretRef.optional(),
     tokenName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "letters, digits and . _ @ -, at most 64").optional()
       .describe("Who the token stands for in the audit log (default api-token)."),
-  }).default({}),
+    anonymousRead: z.boolean().default(false)
+      .describe("Let requests without credentials read (viewer on every environment); writes still need a token or a login. For an agent on loopback."),
+  }).default({ anonymousRead: false }),
   verification: verification.default({ requireSignedCommits: [] }),
   http,
   forge: forge.optional().describe("The forge holding the repository: approvals for environments that require them, commit statuses after syncs."),
   url: z.url({ protocol: /^https?$/ }).optional().describe("The agent's address as people reach it, linked from commit statuses and notifications."),
   notifications: z.array(notification).default([]),
+  oidc: oidc.optional().describe("Browser login through an OpenID Provider (docs/auth.md)."),
+  sessions: z.strictObject({
+    secret: secretRef.optional().describe("Key signing the session cookie; default a random key per process (sessions end at restart)."),
+  }).default({}),
 });
 
 /** The parsed agent configuration. */

@@ -20,6 +20,8 @@ export const credentialPatterns: readonly CredentialPattern[] = [
   { name: "a Slack token", re: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/ },
   { name: "a Google API key", re: /\bAIza[0-9A-Za-z_-]{35}\b/ },
   { name: "a Stripe secret key", re: /\b[sr]k_live_[0-9A-Za-z]{20,}\b/ },
+  // gitward's own API tokens: gw_ and 32 random bytes in base64url.
+  { name: "a gitward API token", re: /\bgw_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/ },
   { name: "a JSON Web Token", re: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/ },
   { name: "a password in a URL", re: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]{3,}@/i },
 ];

@@ -44,6 +44,8 @@ const rules: readonly Rule[] = [
   { re: /\bgh[pousr]_[A-Za-z0-9]{36,}/g, replace: () => redactedValue },
   { re: /\bgithub_pat_[A-Za-z0-9_]{22,}/g, replace: () => redactedValue },
   { re: /\bgl(?:pat|ptt|dt|rt|cbt|soat)-[A-Za-z0-9_-]{20,}/g, replace: () => redactedValue },
+  // gitward's own API tokens (gw_ and 32 bytes in base64url).
+  { re: /\bgw_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g, replace: () => redactedValue },
   { re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, replace: () => redactedValue },
   { re: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, replace: () => redactedValue },
   { re: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g, replace: () => redactedValue },
@@ -52,7 +54,7 @@ const rules: readonly Rule[] = [
 /**
  * Masks credentials in free text: `key=value` and `key: value` pairs whose key names a
  * credential, `Authorization` headers and bearer tokens, passwords in URLs, PEM private keys,
- * and GitHub, GitLab, AWS, Slack and JWT tokens.
+ * and gitward, GitHub, GitLab, AWS, Slack and JWT tokens.
  */
 export function redact(text: string): string {
   let out = text;
