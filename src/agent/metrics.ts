@@ -28,6 +28,7 @@ export class AgentMetrics {
   readonly lastPollSuccess = new Gauge({
     name: "gitward_last_successful_poll_timestamp_seconds", help: "When the repository was last reached.", registers: [this.registry],
   });
+  readonly sseClients = new Gauge({ name: "gitward_sse_clients", help: "Clients connected to the event stream.", registers: [this.registry] });
   readonly #revisions = new Map<string, string>();
 
   constructor(opts: { defaults?: boolean } = {}) {

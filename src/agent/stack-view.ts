@@ -7,7 +7,7 @@ import { revisionInfo } from "../engine/sync-environment.ts";
 import type { TargetPool } from "../engine/target-pool.ts";
 import type { Drift, Health } from "../providers/provider.ts";
 import type { SyncHealth } from "../store/store.ts";
-import type { RepoWatch } from "./repo-watch.ts";
+import { RevisionRefused, type RepoWatch } from "./repo-watch.ts";
 
 /** An object as the API names it: its provider with its reference. */
 export type ApiRef = ObjRef & { readonly provider: string };
@@ -33,6 +33,14 @@ export interface StackDiffEntry {
 export interface StackDiff {
   readonly revision: string;
   readonly entries: readonly StackDiffEntry[];
+}
+
+/** The stack cannot be compared at the head revision: it does not render, or the revision is refused. */
+export class StackNotComparable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StackNotComparable";
+  }
 }
 
 /** How long a read of a stack's health may take before the objects are answered `unknown`. */
@@ -76,7 +84,9 @@ export async function stackObjects(pool: TargetPool, instance: StackInstance, re
  * recorded). Undefined when the stack is not served at the head.
  */
 export async function diffStack(watch: RepoWatch, pool: TargetPool, clock: Clock, environment: string, stack: string): Promise<StackDiff | undefined> {
-  const ev = await watch.evaluate(environment);
+  const ev = await watch.evaluate(environment).catch((e: unknown) => {
+    throw e instanceof RevisionRefused ? new StackNotComparable(e.message) : e;
+  });
   const instance = ev.evaluation.instances.find((i) => i.stack === stack);
   if (instance === undefined) return undefined;
   const sync = ev.evaluation.config?.config.environments[environment]?.sync;
@@ -89,7 +99,7 @@ export async function diffStack(watch: RepoWatch, pool: TargetPool, clock: Clock
     apply: { dryRun: true, forceConflicts: false, waitMs: undefined }, pool, recorder: noopRecorder(), clock,
     signal: AbortSignal.timeout(60_000),
   });
-  if (outcome.result === "refused") throw new Error(outcome.error ?? "the stack does not render at the head revision");
+  if (outcome.result === "refused") throw new StackNotComparable(outcome.error ?? "the stack does not render at the head revision");
   const provider = instance.target.provider;
   return {
     revision: ev.sha,
