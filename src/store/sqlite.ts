@@ -137,7 +137,8 @@ class SqliteStore implements Store {
   listSyncs(query: SyncQuery = {}): Promise<SyncRow[]> {
     return this.#call("list syncs", () => {
       const where = new Filter();
-      where.eq("environment", query.environment).eq("stack", query.stack).eq("outcome", query.outcome);
+      where.eq("environment", query.environment).eq("stack", query.stack).eq("outcome", query.outcome).eq("trigger_kind", query.trigger)
+        .among("environment", query.environments).time("started_at >=", "since", query.since).time("started_at <", "until", query.until);
       if (query.beforeId !== undefined) where.add("(started_at, id) < (SELECT started_at, id FROM syncs WHERE id = :before)", { before: rowId(query.beforeId) ?? null });
       const sql = `SELECT * FROM syncs ${where.sql()} ORDER BY started_at DESC, id DESC LIMIT :limit`;
       return this.#prepare(sql).all({ ...where.params, limit: listLimit(query.limit) }).map((r) => syncFromRow(this.location, r));
@@ -179,7 +180,7 @@ class SqliteStore implements Store {
   listDrift(query: DriftQuery = {}): Promise<DriftRow[]> {
     return this.#call("list drift", () => {
       const where = new Filter();
-      where.eq("environment", query.environment).eq("stack", query.stack);
+      where.eq("environment", query.environment).eq("stack", query.stack).among("environment", query.environments);
       if (query.beforeId !== undefined) {
         where.add("(detected_at, id) < (SELECT detected_at, id FROM drift_events WHERE id = :before)", { before: rowId(query.beforeId) ?? null });
       }
@@ -307,6 +308,22 @@ class Filter {
   eq(column: string, value: string | undefined): this {
     if (value !== undefined) this.add(`${column} = :${column}`, { [column]: value });
     return this;
+  }
+
+  /** Adds `column IN (…)` when the list is given; an empty list matches no row. */
+  among(column: string, values: readonly string[] | undefined): this {
+    if (values === undefined) return this;
+    if (values.length === 0) return this.add("0", {});
+    const names = values.map((_, i) => `${column}_${i}`);
+    return this.add(`${column} IN (${names.map((n) => `:${n}`).join(", ")})`, Object.fromEntries(values.map((v, i): [string, SQLInputValue] => [`${column}_${i}`, v])));
+  }
+
+  /** Compares a timestamp column with an ISO 8601 time, normalised to the store's UTC form so text order is time order. */
+  time(comparison: string, name: string, value: string | undefined): this {
+    if (value === undefined) return this;
+    const t = new Date(value);
+    if (Number.isNaN(t.getTime())) throw invalidCall(`${name} ${JSON.stringify(value.slice(0, 40))} is not an ISO 8601 time`);
+    return this.add(`${comparison} :${name}`, { [name]: t.toISOString() });
   }
 
   add(term: string, params: Record<string, SQLInputValue>): this {

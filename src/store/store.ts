@@ -151,8 +151,16 @@ export interface SyncResult {
 /** Filters of {@link Store.listSyncs}; the result is newest first. */
 export interface SyncQuery {
   readonly environment?: string;
+  /** Only these environments (the ones a caller may read); an empty list matches nothing. */
+  readonly environments?: readonly string[];
   readonly stack?: string;
   readonly outcome?: SyncOutcome;
+  /** Only syncs started by this kind of trigger. */
+  readonly trigger?: TriggerKind;
+  /** Only syncs started at or after this time (ISO 8601). */
+  readonly since?: string;
+  /** Only syncs started before this time (ISO 8601). */
+  readonly until?: string;
   /** Default {@link defaultListLimit}; at most {@link maxListLimit}. */
   readonly limit?: number;
   /** A cursor: only syncs older than this one (the last id of the previous page). */
@@ -194,6 +202,8 @@ export interface NewDrift {
 /** Filters of {@link Store.listDrift}; the result is newest first. */
 export interface DriftQuery {
   readonly environment?: string;
+  /** Only these environments (the ones a caller may read); an empty list matches nothing. */
+  readonly environments?: readonly string[];
   readonly stack?: string;
   /** Default {@link defaultListLimit}; at most {@link maxListLimit}. */
   readonly limit?: number;

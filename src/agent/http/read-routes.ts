@@ -1,0 +1,125 @@
+/**
+ * The read endpoints of the API: who am I, environments, stacks, history, drift, the audit log
+ * with its chain's verification, and the status `gitward status` reads. Lists hold only the
+ * environments the caller may read; naming one it may not is a 403 (the server's access check).
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { z } from "zod";
+import type { AgentStatus } from "../status.ts";
+import type { ApiDeps, ApiModule } from "./deps.ts";
+import { decodeCursor, page } from "./pagination.ts";
+import {
+  AuditPageSchema, AuditQuerySchema, DriftPageSchema, DriftQuerySchema, EnvironmentListSchema, ErrorBodySchema, HistoryPageSchema, HistoryQuerySchema,
+  MeSchema, StackListSchema, StackQuerySchema, StatusSchema, type DriftPage, type HistoryPage,
+} from "./schemas.ts";
+import { environmentView, filteredStatus, readableOf, stackViews } from "./views.ts";
+
+/** The prefix of every versioned API route. */
+export const apiPrefix = "/api/v1";
+
+/** Error answers every authenticated route may give, for the OpenAPI document. */
+export const commonErrors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 500: ErrorBodySchema } as const;
+
+/** `all` when the caller reads every environment, else the set it may read among those known. */
+async function readableSet(deps: ApiDeps, req: FastifyRequest, status?: AgentStatus): Promise<ReadonlySet<string> | "all"> {
+  if (deps.readsAll(req)) return "all";
+  const known = new Set((status ?? await deps.agent.status()).environments.map((e) => e.name));
+  for (const g of req.principal?.grants ?? []) for (const e of g.environments) known.add(e);
+  return new Set(deps.readable(req, [...known]));
+}
+
+/** The store filter for a list: the environment asked for (already authorized), or the readable ones. */
+async function environmentFilter(deps: ApiDeps, req: FastifyRequest, environment: string | undefined): Promise<{ environment?: string; environments?: string[] }> {
+  if (environment !== undefined) return { environment };
+  const readable = await readableSet(deps, req);
+  return readable === "all" ? {} : { environments: [...readable] };
+}
+
+/** Registers the read routes. */
+export const readRoutes: ApiModule = (root: FastifyInstance, deps: ApiDeps) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const read = { access: { action: "read" } } as const;
+
+  app.get(`${apiPrefix}/me`, {
+    config: { access: "authenticated" },
+    schema: { summary: "Who the request acts as, with its grants", tags: ["access"], response: { 200: MeSchema, 401: ErrorBodySchema } },
+  }, (req) => {
+    const p = req.principal;
+    return { name: p?.name ?? "anonymous", kind: p?.kind ?? "anonymous", grants: (p?.grants ?? []).map((g) => ({ role: g.role, environments: [...g.environments] })) };
+  });
+
+  app.get(`${apiPrefix}/status`, {
+    config: read,
+    schema: { summary: "The agent's status, as gitward status shows it", tags: ["status"], response: { 200: StatusSchema, ...commonErrors } },
+  }, async (req) => {
+    const status = await deps.agent.status();
+    // The serializer checks the shape; the cast only drops the readonly of the agent's types.
+    return filteredStatus(status, await readableSet(deps, req, status)) as unknown as z.infer<typeof StatusSchema>;
+  });
+
+  app.get(`${apiPrefix}/environments`, {
+    config: read,
+    schema: { summary: "Environments with counts of their stacks and their gate", tags: ["status"], response: { 200: EnvironmentListSchema, ...commonErrors } },
+  }, async (req) => {
+    const status = await deps.agent.status();
+    return { items: readableOf(status, await readableSet(deps, req, status)).map((e) => environmentView(status, e)) };
+  });
+
+  app.get(`${apiPrefix}/stacks`, {
+    config: read,
+    schema: { summary: "Stacks with sync state, health, drift, revision and gate", tags: ["status"], querystring: StackQuerySchema, response: { 200: StackListSchema, ...commonErrors } },
+  }, async (req) => {
+    const status = await deps.agent.status();
+    const envs = readableOf(status, await readableSet(deps, req, status)).filter((e) => req.query.environment === undefined || e.name === req.query.environment);
+    return { items: stackViews(status, envs, req.query.q) };
+  });
+
+  app.get(`${apiPrefix}/history`, {
+    config: read,
+    schema: {
+      summary: "Syncs, newest first, filtered and paginated", tags: ["history"], querystring: HistoryQuerySchema, response: { 200: HistoryPageSchema, ...commonErrors },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const rows = await deps.store.listSyncs({
+      ...await environmentFilter(deps, req, q.environment),
+      ...(q.stack === undefined ? {} : { stack: q.stack }), ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
+      ...(q.trigger === undefined ? {} : { trigger: q.trigger }),
+      ...(q.since === undefined ? {} : { since: new Date(q.since).toISOString() }), ...(q.until === undefined ? {} : { until: new Date(q.until).toISOString() }),
+      ...(q.cursor === undefined ? {} : { beforeId: decodeCursor("history", q.cursor) }),
+      limit: q.limit + 1,
+    });
+    return page(rows, q.limit, "history", (r) => r.id) as HistoryPage;
+  });
+
+  app.get(`${apiPrefix}/drift`, {
+    config: read,
+    schema: { summary: "Drift events, newest first, paginated", tags: ["history"], querystring: DriftQuerySchema, response: { 200: DriftPageSchema, ...commonErrors } },
+  }, async (req) => {
+    const q = req.query;
+    const rows = await deps.store.listDrift({
+      ...await environmentFilter(deps, req, q.environment), ...(q.stack === undefined ? {} : { stack: q.stack }),
+      ...(q.cursor === undefined ? {} : { beforeId: decodeCursor("drift", q.cursor) }),
+      limit: q.limit + 1,
+    });
+    return page(rows, q.limit, "drift", (r) => r.id) as DriftPage;
+  });
+
+  app.get(`${apiPrefix}/audit`, {
+    config: { access: { action: "audit" } },
+    schema: {
+      summary: "The audit log, oldest first, with the verification of its hash chain", tags: ["audit"], querystring: AuditQuerySchema,
+      response: { 200: AuditPageSchema, ...commonErrors },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const after = q.cursor === undefined ? undefined : Number(decodeCursor("audit", q.cursor));
+    const [rows, verification] = await Promise.all([
+      deps.store.listAudit({ limit: q.limit + 1, ...(after === undefined ? {} : { afterSeq: after }) }),
+      deps.store.verifyAudit(),
+    ]);
+    return { ...page(rows, q.limit, "audit", (r) => String(r.seq)), verification };
+  });
+  return Promise.resolve();
+};
