@@ -22,6 +22,7 @@ node_modules/.installed: package-lock.json .tools/node.ok
 
 build: setup
 	npm run --silent build
+	npm run --silent build:ui
 
 # The quick start: a demo repository (dev and prod on host targets) and the agent syncing it,
 # until Ctrl-C. QUICKSTART_FLAGS=--once syncs once and exits.
