@@ -14,6 +14,7 @@ import { validateCommand } from "./commands/validate.ts";
 import { quickstartCommand } from "./commands/quickstart.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { prCommand } from "./commands/pr.ts";
+import { tokenCommand } from "./commands/token.ts";
 import { agentCommand, auditCommand, historyCommand, statusCommand, syncCommand } from "./commands/agent.ts";
 
 /** The version printed by --version. */
@@ -50,6 +51,7 @@ export function buildProgram(setExit: (code: number) => void, makeIO: typeof pro
   program.addCommand(quickstartCommand(run));
   program.addCommand(rollbackCommand(run));
   program.addCommand(prCommand(run));
+  program.addCommand(tokenCommand(run));
   refuseUnknownCommands(program);
   program.hook("preAction", findTopLevel);
   program.exitOverride();
