@@ -55,9 +55,11 @@ export async function rollbackThroughGit(ctx: AgentRollbackContext, req: AgentRo
   } catch (e: unknown) {
     if (!isGitwardError(e)) throw e;
     const message = hideRepository(e.message, ctx.repo);
-    if (/nothing to roll back|was rejected|would (also )?change|conflict/i.test(e.message)) throw new RollbackFailed("conflict", message);
-    if (e.code === ErrorCode.Git) throw new RollbackFailed("upstream", message);
-    throw new RollbackFailed("conflict", message);
+    // A rejected push, nothing to undo, a refused revert: the repository's state says no (409).
+    // Failing to reach or read the repository is the upstream's fault (502).
+    const unreachable = e.code === ErrorCode.Git && !/was rejected/.test(e.message)
+      && /clon|fetch|unable to access|could not read|timed out|timeout|connect|authenticat|permission denied|not found|does not exist/i.test(e.message);
+    throw new RollbackFailed(unreachable ? "upstream" : "conflict", message);
   }
 }
 
