@@ -51,11 +51,12 @@ export function tokenCommand(run: Run<TokenFlags>): Command {
     .addOption(outputOption())
     .action(run(async (io, flags) => {
       const f = flags as CreateFlags;
-      if (!isTokenRole(f.role)) throw new GitwardError(ErrorCode.Config, `--role ${f.role} is not one of ${tokenRoles.join(", ")}`);
+      const role = f.role;
+      if (!isTokenRole(role)) throw new GitwardError(ErrorCode.Config, `--role ${role} is not one of ${tokenRoles.join(", ")}`);
       return withStore(f.state, async (store) => {
         const { issueToken } = await import("../../store/token-issue.ts");
         const { token, info } = await issueToken(store, {
-          name: f.name, role: f.role, environments: f.env, expiresIn: f.expires, actor: tokenActor(), via: "cli",
+          name: f.name, role, environments: f.env, expiresIn: f.expires, actor: tokenActor(), via: "cli",
         });
         if (f.output === "json") {
           io.out(JSON.stringify({ formatVersion: 1, token, ...info }, null, 2) + "\n");
