@@ -51,12 +51,12 @@ function sendIndex(reply: FastifyReply): FastifyReply {
 }
 
 /**
- * The UI module serving the built UI from `directory` (default: {@link findUiDirectory}, looked
- * for when the server is built), or, when there is none, the status page at `/`.
+ * The UI module serving the built UI from `directory` (default: the first of {@link uiCandidates}),
+ * looked for when the server is built, or, when it holds no `index.html`, the status page at `/`.
  */
 export function uiModule(o: { readonly directory?: string } = {}): ApiModule {
   return async (app, deps) => {
-    const dir = o.directory ?? findUiDirectory();
+    const dir = findUiDirectory(o.directory === undefined ? uiCandidates() : [o.directory]);
     if (dir === undefined) {
       app.get("/", { config: { access: "public" }, schema: { hide: true } }, (req, reply) => statusPage(req, reply, deps));
       return;
