@@ -7,15 +7,18 @@
  *
  *   fork("bench/api-agent.ts", ["--work", DIR, "--environments", "4", "--stacks", "250", "--commit-every", "3000"])
  *
- * The API token is read from GITWARD_API_TOKEN, as `gitward agent` reads it.
+ * The API token is read from GITWARD_API_TOKEN, as `gitward agent` reads it. `--src DIR` runs
+ * another copy of gitward's src/ (e.g. a commit's, extracted under bench/.work/ so that packages
+ * resolve from this checkout's node_modules), to measure while the working tree changes.
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { agentConfigSchema } from "../src/agent/config.ts";
-import { agentLogger } from "../src/agent/logger.ts";
-import { runAgent } from "../src/agent/run.ts";
+import { pathToFileURL } from "node:url";
+import type * as ConfigModule from "../src/agent/config.ts";
+import type * as LoggerModule from "../src/agent/logger.ts";
+import type * as RunModule from "../src/agent/run.ts";
 import { generateApiRepo, startCommitter, type ApiRepoShape } from "./api-repo.ts";
 
 /** What the child tells its parent once every stack is synced. */
@@ -41,8 +44,13 @@ const { values } = parseArgs({
     stacks: { type: "string", default: "250" },
     concurrency: { type: "string", default: "4" },
     "commit-every": { type: "string", default: "3000" },
+    src: { type: "string" },
   },
 });
+const src = values.src === undefined ? new URL("../src/", import.meta.url).href : `${pathToFileURL(values.src).href}/`;
+const { agentConfigSchema } = await import(`${src}agent/config.ts`) as typeof ConfigModule;
+const { agentLogger } = await import(`${src}agent/logger.ts`) as typeof LoggerModule;
+const { runAgent } = await import(`${src}agent/run.ts`) as typeof RunModule;
 if (values.work === undefined) throw new Error("--work DIR is required");
 const work = values.work;
 const shape: ApiRepoShape = { environments: Number(values.environments), stacksPerEnvironment: Number(values.stacks) };

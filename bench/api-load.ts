@@ -9,6 +9,8 @@ import type { AgentReady, AgentStopped } from "./api-agent.ts";
 /** The part of autocannon's result the benchmarks report. */
 export interface LoadResult {
   readonly requests: { readonly average: number; readonly total: number };
+  /** Bytes received, headers included. */
+  readonly throughput: { readonly total: number };
   readonly latency: { readonly p50: number; readonly p99: number; readonly max: number; readonly average: number };
   readonly non2xx: number;
   readonly errors: number;
@@ -47,6 +49,8 @@ export interface AgentChildOptions {
   readonly stacks: number;
   readonly commitEveryMs: number;
   readonly token: string;
+  /** Another copy of gitward's src/ to run (see bench/api-agent.ts). */
+  readonly src?: string;
   /** Extra Node flags of the child, e.g. `--cpu-prof`. */
   readonly execArgv?: readonly string[];
 }
@@ -55,6 +59,7 @@ export interface AgentChildOptions {
 export async function startAgentChild(o: AgentChildOptions): Promise<AgentChild> {
   const child = fork(new URL("./api-agent.ts", import.meta.url).pathname, [
     "--work", o.work, "--environments", String(o.environments), "--stacks", String(o.stacks), "--commit-every", String(o.commitEveryMs),
+    ...(o.src === undefined ? [] : ["--src", o.src]),
   ], {
     // The agent runs with the young-generation size `gitward agent` sets for itself.
     execArgv: ["--max-semi-space-size=2", ...(o.execArgv ?? [])],
