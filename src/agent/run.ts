@@ -17,6 +17,9 @@ import { DeliveryLog } from "./deliveries.ts";
 import { headVerification, httpSettings } from "./head-verification.ts";
 import { exposureWarnings, splitListen } from "./listen.ts";
 import { buildServer } from "./server.ts";
+import { principalResolver } from "./http/principal.ts";
+import { withBrowserSessions } from "./http/session-module.ts";
+import { browserSetup, readBrowserSecrets } from "./http/session-setup.ts";
 import { openForge } from "../forge/open-forge.ts";
 import { Notifier, notificationTargets } from "./notify.ts";
 
@@ -58,10 +61,13 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     readSecret(c.api.token, "GITWARD_API_TOKEN"), c.forge === undefined ? undefined : readSecret(c.forge.token),
   ]);
   const targets = await notificationTargets(c.notifications);
+  const browserSecrets = await readBrowserSecrets(c);
   // Whatever the agent stores, serves or logs is masked for the secrets it read, by value: a host
   // command that prints the API token leaves *** in history and in the log, not the token.
-  const secrets = secretValues([github, gitlab, gitea, generic, apiToken, forgeToken, ...targets.flatMap((t) => [t.url, t.secret])]);
+  const secrets = secretValues([github, gitlab, gitea, generic, apiToken, forgeToken, ...targets.flatMap((t) => [t.url, t.secret]),
+    browserSecrets.cookieSecret, browserSecrets.clientSecret]);
   const logger = maskedLogger(o.logger ?? agentLogger(), secrets);
+  const browser = browserSetup(c, browserSecrets, { logger, tls: http.tls !== undefined });
   const store = withSecretValues(await openStore(o.state ?? c.state ?? "sqlite:gitward-state.db"), secrets);
   const metrics = new AgentMetrics();
   const forge = c.forge === undefined || forgeToken === undefined ? undefined
@@ -89,7 +95,12 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     ...(c.url === undefined ? {} : { url: c.url }),
     ...(notifier === undefined ? {} : { notifier }),
   });
+  // Browser sessions (token and OIDC login) are asked first when resolving who a request acts as.
+  const resolvePrincipal = withBrowserSessions(principalResolver({
+    store, legacyToken: apiToken, legacyTokenName: c.api.tokenName, anonymousRead: c.api.anonymousRead, session: browser.sessions.principal,
+  }), browser);
   const server = await buildServer({
+    resolvePrincipal, anonymousRead: c.api.anonymousRead,
     agent, store, metrics, logger, branch, http,
     deliveries: new DeliveryLog({ windowMs: c.webhook.replayWindow * 1000, max: c.webhook.replayMemory }),
     ...(apiToken === undefined ? {} : { apiToken }),
@@ -112,6 +123,7 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
   });
   const address = http.tls === undefined ? listened : listened.replace(/^http:/, "https:");
   logger.info({ url: address, repo: maskUserinfo(repo), branch, environments: environments ?? "all" }, "agent listening");
+  void browser.sessions.oidc?.start();
   for (const warning of exposureWarnings(host, { tls: http.tls !== undefined, apiToken: apiToken !== undefined })) logger.warn(warning);
   try {
     await agent.start();
