@@ -170,6 +170,13 @@ describe("OIDC login end to end (oidc-provider on 127.0.0.1, a real agent)", () 
     assert.equal(prod.status, 403);
     assert.match((await prod.json() as { error: { message: string } }).error.message, /operator/);
 
+    // The event stream works under the security headers, with the session cookie.
+    const abort = new AbortController();
+    const events = await fetch(`${agent.url}/api/v1/events`, { headers: { cookie: browser.cookieHeader(new URL(`${agent.url}/api/v1/events`)) }, signal: abort.signal });
+    assert.equal(events.status, 200);
+    assert.match(events.headers.get("content-type") ?? "", /text\/event-stream/);
+    abort.abort();
+
     const out = await browser.fetch(`${agent.url}/auth/logout`, { method: "POST", headers: { "x-csrf-token": csrfToken } });
     assert.equal(out.status, 200);
     const { endSessionUrl } = await out.json() as { endSessionUrl?: string };
