@@ -66,6 +66,8 @@ intervals: { poll: 2, drift: 5, retryBase: 2, retryMax: 30, dependencyWait: 0.5 
 gracePeriodSeconds: 10
 api:
   token: { file: ${JSON.stringify(tokenFile)} }
+  # The agent listens on loopback: reading needs no login there; writes need a token.
+  anonymousRead: true
 targets:
   web:
     commands:
@@ -80,6 +82,8 @@ export interface GuideOptions {
   readonly dir: string;
   readonly url: string;
   readonly tokenFile: string;
+  /** The admin API token made in the state, for logging in to the web UI; absent: not shown. */
+  readonly adminToken?: { readonly token: string; readonly file: string } | undefined;
   /** The program and arguments that run gitward, absolute: `[node, .../bin/gitward.js]`. */
   readonly gitward: readonly string[];
 }
@@ -95,7 +99,11 @@ export function guide(o: GuideOptions): string {
   return `
 The agent is running at ${o.url}, syncing ${join(o.dir, "repo")} (branch main) into ${join(o.dir, "targets")}/{dev,prod}.
 
-Try, in another terminal (the first line defines the gitward command there):
+${o.adminToken === undefined ? "" : `Web UI: ${o.url}/ (reading needs no login on loopback; to act, log in with the admin token
+  ${o.adminToken.token}
+kept in ${o.adminToken.file}; gitward token list --state ${shellQuote(`sqlite:${join(o.dir, "state.db")}`)} shows the tokens).
+
+`}Try, in another terminal (the first line defines the gitward command there):
 
   alias gitward=${shellQuote(o.gitward.map(shellQuote).join(" "))}
   cat ${d("targets/dev/site/index.html")}

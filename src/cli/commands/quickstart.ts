@@ -37,12 +37,17 @@ export function quickstartCommand(run: Run<QuickstartFlags>): Command {
       io.progress(demo.created ? `created the demo in ${dir}` : `reusing the demo in ${dir}`);
       if (demo.identitySet) io.progress(`git has no user name and email here: the demo repository commits as "gitward quickstart" (git config user.email in ${join(dir, "repo")})`);
       const tokenFile = ensureApiToken(dir);
+      const state = `sqlite:${join(dir, "state.db")}`;
+      const { ensureQuickstartToken } = await import("./quickstart-token.ts");
+      const { tokenActor } = await import("./token.ts");
+      const admin = await ensureQuickstartToken(dir, state, tokenActor());
+      io.progress(admin.created ? `created the admin API token (kept in ${admin.file})` : `reusing the admin API token in ${admin.file}`);
       const { loadAgentConfig } = await import("../../agent/config.ts");
       const { runAgent } = await import("../../agent/run.ts");
       const { agentLogger } = await import("../../agent/logger.ts");
       const config = await loadAgentConfig(ensureAgentConfig(dir, tokenFile));
       const running = await runAgent({
-        config, repo: join(dir, "repo"), branch: "main", state: `sqlite:${join(dir, "state.db")}`,
+        config, repo: join(dir, "repo"), branch: "main", state,
         listen, healthTimeoutSeconds: 30,
         logger: agentLogger({ level: flags.debug === true ? "debug" : flags.quiet === true ? "warn" : "info" }),
       }).catch((e: unknown) => {
@@ -58,7 +63,7 @@ export function quickstartCommand(run: Run<QuickstartFlags>): Command {
           io.out(`${status.environments.map((e) => `${e.name}: ${e.stacks.map((s) => `${s.stack} ${s.lastSync?.outcome ?? "not synced"}`).join(", ")}`).join("\n")}\n`);
           return synced ? ExitCode.Ok : ExitCode.Error;
         }
-        io.out(guide({ dir, url: running.url, tokenFile, gitward: gitwardCommand() }));
+        io.out(guide({ dir, url: running.url, tokenFile, adminToken: admin, gitward: gitwardCommand() }));
         await untilSignal();
         return ExitCode.Ok;
       } finally {
