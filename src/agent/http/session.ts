@@ -97,7 +97,7 @@ export class BrowserSessions {
 
   /** The CSRF token for the request's session (for `/auth/csrf` and `/me`); undefined without a session. */
   csrfToken(req: FastifyRequest, reply: FastifyReply): string | undefined {
-    return req.browserSession === undefined ? undefined : reply.generateCsrf();
+    return csrfTokenOf(req, reply);
   }
 
   /**
@@ -151,4 +151,12 @@ function needsCsrf(req: FastifyRequest): boolean {
   if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return false;
   if (req.headers.authorization !== undefined) return false;
   return !csrfExempt.has(req.url.split("?")[0] ?? "");
+}
+
+/**
+ * The CSRF token for a request made with a session cookie, or undefined (no session, or a bearer
+ * request): for `GET /api/v1/me` to include as `csrfToken`.
+ */
+export function csrfTokenOf(req: FastifyRequest, reply: FastifyReply): string | undefined {
+  return req.browserSession === undefined || req.headers.authorization !== undefined ? undefined : reply.generateCsrf();
 }
