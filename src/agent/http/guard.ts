@@ -4,9 +4,8 @@
  * what it may do is checked after (403 naming the role and environment needed), so the check sees
  * the validated environment. A route under `/api/v1` that declares nothing is admin-only.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { anonymousPrincipal, can, denialReason, readableEnvironments, roleOn, type Action, type Principal } from "./access.ts";
+import { can, denialReason, readableEnvironments, roleOn, type Action, type Principal } from "./access.ts";
 import type { PrincipalResolver, RouteAccess } from "./deps.ts";
 import { httpError } from "./errors.ts";
 
@@ -82,22 +81,4 @@ export function installGuard(app: FastifyInstance, resolve: PrincipalResolver): 
       done(e as Error);
     }
   });
-}
-
-/**
- * The resolver used until token and session resolution is given: the legacy `api.token` (admin on
- * every environment, named `tokenName`), and anonymous reads when allowed and no credential is sent.
- */
-export function legacyResolver(o: { readonly apiToken?: string; readonly tokenName: string; readonly anonymousRead: boolean }): PrincipalResolver {
-  const expected = o.apiToken === undefined ? undefined : createHash("sha256").update(o.apiToken).digest();
-  return (req) => {
-    const header = req.headers.authorization;
-    if (header === undefined) return Promise.resolve(o.anonymousRead ? anonymousPrincipal() : undefined);
-    const m = /^Bearer (.+)$/.exec(header);
-    if (m === null || expected === undefined) return Promise.resolve(undefined);
-    // Hashing first makes the comparison constant-time whatever the lengths.
-    const given = createHash("sha256").update(m[1] ?? "").digest();
-    if (!timingSafeEqual(given, expected)) return Promise.resolve(undefined);
-    return Promise.resolve({ kind: "legacy-token", name: o.tokenName, grants: [{ role: "admin", environments: ["*"] }] });
-  };
 }

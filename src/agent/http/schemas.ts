@@ -42,8 +42,8 @@ export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 export const ObjRefSchema = z.object({ group: z.string(), kind: z.string(), namespace: z.string().optional(), name: z.string() });
 /** A field changed outside Git, and by whom when known. */
 export const DriftFieldSchema = z.object({ field: z.string(), manager: z.string().optional(), time: z.string().optional() });
-/** What a sync did or would do to an object. */
-export const ObjectActionSchema = z.enum(["create", "update", "delete", "no-op", "failed", "skipped"]);
+/** What a sync did to an object (`Action` of the providers). */
+export const ObjectActionSchema = z.enum(["failed", "created", "configured", "deleted", "unchanged", "skipped"]);
 
 // ---------------------------------------------------------------- access
 
@@ -164,7 +164,7 @@ export const SyncRowSchema = z.object({
   durationMs: z.number().optional(),
   outcome: OutcomeSchema,
   error: z.string().optional(),
-  summary: z.record(z.string(), z.number()),
+  summary: z.partialRecord(ObjectActionSchema, z.number()).describe("Counts of objects by action."),
   objects: z.array(z.object({ ref: ObjRefSchema, apiVersion: z.string(), action: ObjectActionSchema, message: z.string().optional() })),
   commands: z.array(z.object({
     phase: z.enum(["check", "reload", "health", "rollback-reload"]), command: z.array(z.string()), exitCode: z.number().int(), output: z.string(), durationMs: z.number(),

@@ -14,8 +14,9 @@ import type { AgentMetrics } from "../metrics.ts";
 import type { WebhookSecrets } from "../webhooks.ts";
 import type { ApiDeps, PrincipalResolver } from "./deps.ts";
 import { installErrorHandlers } from "./errors.ts";
-import { authorize, installGuard, legacyResolver, readable, readsAll } from "./guard.ts";
+import { authorize, installGuard, readable, readsAll } from "./guard.ts";
 import { apiModules } from "./modules.ts";
+import { principalResolver } from "./principal.ts";
 import { installOpenApi, openApiRoute } from "./openapi.ts";
 import { systemRoutes } from "./system-routes.ts";
 
@@ -35,7 +36,7 @@ export interface ServerOptions {
   readonly apiTokenName?: string;
   /** Reads need no credentials (`api.anonymousRead`); default false. */
   readonly anonymousRead?: boolean;
-  /** Who a request acts as; default the legacy token and anonymous reads only. */
+  /** Who a request acts as; default API tokens of the store, the legacy token, and anonymous reads when allowed (no sessions). */
   readonly resolvePrincipal?: PrincipalResolver;
   readonly webhookSecrets: WebhookSecrets;
   /** Webhook deliveries remembered to ignore replays; default 24 h and 10,000 deliveries. */
@@ -53,7 +54,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: apiBodyLimitBytes, serverFactory: (handler) => limitedServer(handler, http) });
   const anonymousRead = o.anonymousRead ?? false;
   const apiTokenName = o.apiTokenName ?? "api-token";
-  const resolvePrincipal = o.resolvePrincipal ?? legacyResolver({ ...(o.apiToken === undefined ? {} : { apiToken: o.apiToken }), tokenName: apiTokenName, anonymousRead });
+  const resolvePrincipal = o.resolvePrincipal ?? principalResolver({ store: o.store, legacyToken: o.apiToken, legacyTokenName: apiTokenName, anonymousRead });
   installErrorHandlers(app, o.logger);
   await installOpenApi(app, o.version ?? "1");
   installGuard(app, resolvePrincipal);

@@ -124,6 +124,7 @@ export function untilSignal(): Promise<void> {
 interface ClientFlags extends BaseFlags {
   agent?: string;
   state?: string;
+  tokenFile?: string;
   output: "text" | "json";
 }
 
@@ -131,6 +132,7 @@ function addClientOptions(cmd: Command): Command {
   return cmd
     .option("--agent <url>", "the agent's API (default $GITWARD_AGENT_URL or http://127.0.0.1:8080)")
     .option("--state <url>", "read the agent's state file directly instead: sqlite:PATH")
+    .option("--token-file <file>", "file holding an API token (default $GITWARD_API_TOKEN; reads need none when the agent allows anonymous reads)")
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .option("--no-color", "no colour");
 }
@@ -139,10 +141,26 @@ function agentUrl(flags: ClientFlags): string {
   return (flags.agent ?? process.env["GITWARD_AGENT_URL"] ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
 }
 
-async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
+/** The API token the client sends: `--token-file`, else `$GITWARD_API_TOKEN`; undefined when neither is set. */
+async function clientToken(flags: ClientFlags): Promise<string | undefined> {
+  const token = flags.tokenFile !== undefined ? (await readFile(flags.tokenFile, "utf8")).trim() : process.env["GITWARD_API_TOKEN"];
+  return token === undefined || token === "" ? undefined : token;
+}
+
+/** The agent's error answer (`{error: {code, message}}`) as a GitwardError saying what to do about a 401 or 403. */
+function agentRefused(what: string, status: number, body: unknown): GitwardError {
+  const e = (body as { error?: { code?: string; message?: string } | string } | null)?.error;
+  const said = typeof e === "string" ? e : e?.message === undefined ? JSON.stringify(body).slice(0, 300) : `${e.code ?? "error"}: ${e.message}`;
+  const hint = status === 401 ? "set GITWARD_API_TOKEN or pass --token-file FILE (create one with gitward token create)"
+    : status === 403 ? "ask an admin for a token with that role (gitward token create --role R --env E)" : undefined;
+  return new GitwardError(ErrorCode.Config, `${what} (${status}): ${said}`, hint === undefined ? {} : { hint });
+}
+
+async function getJson(url: string, init?: RequestInit, token?: string): Promise<{ status: number; body: unknown }> {
   let res: Response;
   try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+    const headers = { ...(init?.headers as Record<string, string> | undefined), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
+    res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(30_000) });
   } catch (e: unknown) {
     throw new GitwardError(ErrorCode.Config, `cannot reach the agent at ${new URL(url).origin}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`, {
       hint: "start it with `gitward agent`, pass --agent URL, or read its state file with --state sqlite:PATH",
@@ -177,8 +195,8 @@ export function statusCommand(run: Run<ClientFlags>): Command {
           await store.close();
         }
       }
-      const { status, body } = await getJson(`${agentUrl(flags)}/api/v1/status`);
-      if (status !== 200) throw new GitwardError(ErrorCode.Config, `agent answered ${status}: ${JSON.stringify(body)}`);
+      const { status, body } = await getJson(`${agentUrl(flags)}/api/v1/status`, undefined, await clientToken(flags));
+      if (status !== 200) throw agentRefused("agent answered", status, body);
       const s = body as AgentStatus;
       if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, ...s }, null, 2) + "\n");
       else io.out(statusText(s, io));
@@ -245,10 +263,7 @@ export function historyCommand(run: Run<HistoryFlags>): Command {
           await store.close();
         }
       } else {
-        const params = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
-        const { status, body } = await getJson(`${agentUrl(flags)}/api/v1/history?${params.toString()}`);
-        if (status !== 200) throw new GitwardError(ErrorCode.Config, `agent answered ${status}: ${JSON.stringify(body)}`);
-        syncs = (body as { syncs: SyncRow[] }).syncs;
+        syncs = await remoteHistory(agentUrl(flags), query, await clientToken(flags));
       }
       if (flags.output === "json") {
         io.out(JSON.stringify({ formatVersion: 1, syncs }, null, 2) + "\n");
@@ -264,10 +279,27 @@ export function historyCommand(run: Run<HistoryFlags>): Command {
     }));
 }
 
+/** Pages of `/api/v1/history` (at most 200 a page) until `limit` syncs or the last page. */
+async function remoteHistory(base: string, query: { environment?: string; stack?: string; limit: number }, token: string | undefined): Promise<SyncRow[]> {
+  const syncs: SyncRow[] = [];
+  let cursor: string | null = null;
+  do {
+    const params = new URLSearchParams({
+      ...(query.environment === undefined ? {} : { environment: query.environment }), ...(query.stack === undefined ? {} : { stack: query.stack }),
+      limit: String(Math.min(200, query.limit - syncs.length)), ...(cursor === null ? {} : { cursor }),
+    });
+    const { status, body } = await getJson(`${base}/api/v1/history?${params.toString()}`, undefined, token);
+    if (status !== 200) throw agentRefused("agent answered", status, body);
+    const page = body as { items: SyncRow[]; next: string | null };
+    syncs.push(...page.items);
+    cursor = page.next;
+  } while (cursor !== null && syncs.length < query.limit);
+  return syncs;
+}
+
 interface SyncFlags extends ClientFlags {
   env?: string;
   stack?: string;
-  tokenFile?: string;
   overrideApproval?: string;
 }
 
@@ -277,11 +309,10 @@ export function syncCommand(run: Run<SyncFlags>): Command {
     .description("Ask the agent to check the repository and sync now (a manual trigger, recorded with who asked)")
     .requiredOption("-e, --env <name>", "environment to sync")
     .option("-s, --stack <name>", "only this stack")
-    .option("--token-file <file>", "file holding the agent's API token (default $GITWARD_API_TOKEN)")
     .option("--override-approval <reason>", "emergency: sync the head revision past the environment's approval gate; the reason and who asked are audited"))
     .action(run(async (io, flags) => {
-      const token = flags.tokenFile !== undefined ? (await readFile(flags.tokenFile, "utf8")).trim() : process.env["GITWARD_API_TOKEN"];
-      if (token === undefined || token === "") {
+      const token = await clientToken(flags);
+      if (token === undefined) {
         throw new GitwardError(ErrorCode.Config, "no API token: set GITWARD_API_TOKEN or pass --token-file FILE", { hint: "the agent reads the same token from its configuration (api.token)" });
       }
       const by = process.env["GITWARD_USER"] ?? process.env["USER"] ?? "unknown";
@@ -292,7 +323,7 @@ export function syncCommand(run: Run<SyncFlags>): Command {
           ...(flags.overrideApproval === undefined ? {} : { overrideApproval: flags.overrideApproval }),
         }),
       });
-      if (status !== 202) throw new GitwardError(ErrorCode.Config, `agent refused the sync (${status}): ${(body as { error?: string }).error ?? JSON.stringify(body)}`);
+      if (status !== 202) throw agentRefused("agent refused the sync", status, body);
       const r = body as { revision?: string; queued: number };
       if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, ...r }, null, 2) + "\n");
       else io.out(`queued ${r.queued} stack(s) of ${flags.env ?? ""} at ${r.revision?.slice(0, 12) ?? "?"}; follow with gitward status\n`);
