@@ -71,7 +71,7 @@ stacks:
 
   const status = async (): Promise<AgentStatus> => (await (await fetch(`${running.url}/api/v1/status`)).json()) as AgentStatus;
   const lastSync = async (environment: string): Promise<SyncRow | undefined> =>
-    ((await (await fetch(`${running.url}/api/v1/history?environment=${environment}&stack=site&limit=1`)).json()) as { syncs: SyncRow[] }).syncs[0];
+    ((await (await fetch(`${running.url}/api/v1/history?environment=${environment}&stack=site&limit=1`)).json()) as { items: SyncRow[] }).items[0];
   const hook = async (event: string, payload: unknown): Promise<Response> => {
     const body = JSON.stringify(payload);
     return fetch(`${running.url}/hooks/git`, {
@@ -117,7 +117,7 @@ stacks:
         intervals: { poll: 3600, drift: 3600, retryBase: 3600, retryMax: 3600, dependencyWait: 0.1 },
         webhook: { github: { env: "TEST_HOOK_SECRET" } },
         forge: { kind: "github", apiUrl: fake.apiUrl, repository: "acme/infra", token: { env: "TEST_FORGE_TOKEN" } },
-        url: "https://gitward.example.com",
+        url: "https://gitward.example.com", api: { anonymousRead: true },
         targets: { "previews/web": { root: join(work, "previews") } },
         notifications: [{ kind: "webhook", url: { env: "TEST_NOTIFY_URL" }, secret: { env: "TEST_NOTIFY_SECRET" }, events: ["gate-waiting", "sync-failed"] }],
       }),

@@ -43,7 +43,7 @@ stacks:
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.ok(!text.includes(token), "the API token is never served");
-    return (JSON.parse(text) as { syncs: SyncRow[] }).syncs;
+    return (JSON.parse(text) as { items: SyncRow[] }).items;
   };
   const finished = (sha: string): Promise<SyncRow> =>
     until(`a finished sync of ${sha.slice(0, 8)}`, async () => (await history()).find((r) => r.revision.sha === sha && r.outcome !== "running"), 20_000);
@@ -62,7 +62,7 @@ stacks:
         cacheDir: join(work, "cache"),
         // A failed sync is not retried during the test: each revision runs once.
         intervals: { poll: 0.2, drift: 3600, retryBase: 3600, retryMax: 3600, dependencyWait: 0.1 },
-        api: { token: { file: tokenFile } },
+        api: { token: { file: tokenFile }, anonymousRead: true },
         targets: {
           web: {
             commands: {

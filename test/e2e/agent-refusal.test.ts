@@ -46,7 +46,7 @@ ${extra}`,
     return { code: r.status, body: (await r.json()) as AgentStatus };
   };
   const start = (state: string): Promise<RunningAgent> => runAgent({
-    config: agentConfigSchema.parse({ cacheDir: join(work, "cache"), intervals: { poll: 3600, drift: 3600, retryBase: 0.2, retryMax: 1 } }),
+    config: agentConfigSchema.parse({ cacheDir: join(work, "cache"), api: { anonymousRead: true }, intervals: { poll: 3600, drift: 3600, retryBase: 0.2, retryMax: 1 } }),
     repo: repo.dir, branch: "main", state: `sqlite:${join(work, state)}`, listen: "127.0.0.1:0", logger: logger(),
   });
 
@@ -101,7 +101,7 @@ ${extra}`,
       assert.equal(code, 200);
       assert.deepEqual(body.environments.map((e) => [e.name, e.stacks.map((s) => s.stack)]), [["dev", ["site"]]]);
       assert.match(body.refused?.reasons[0] ?? "", /gitward\.yaml:\d+:\d+/);
-      const rows = ((await (await fetch(`${second.url}/api/v1/history`)).json()) as { syncs: SyncRow[] }).syncs;
+      const rows = ((await (await fetch(`${second.url}/api/v1/history`)).json()) as { items: SyncRow[] }).items;
       assert.deepEqual(rows.map((r) => [r.revision.sha, r.outcome]), [[broken, "failed"]]);
     } finally {
       await second.stop();

@@ -56,7 +56,7 @@ ${requireInGit ? "verification:\n  signatures: { required: true }\n" : ""}`,
     return { code: r.status, body: (await r.json()) as AgentStatus };
   };
   const history = async (env: string): Promise<SyncRow[]> =>
-    ((await (await fetch(`${running.url}/api/v1/history?environment=${env}&limit=100`)).json()) as { syncs: SyncRow[] }).syncs;
+    ((await (await fetch(`${running.url}/api/v1/history?environment=${env}&limit=100`)).json()) as { items: SyncRow[] }).items;
   const poll = async (): Promise<void> => {
     await running.agent.trigger({ kind: "webhook", detail: "test" });
     await running.agent.idle();
@@ -75,7 +75,7 @@ ${requireInGit ? "verification:\n  signatures: { required: true }\n" : ""}`,
     commit(config("v1", true), "v1", "trusted");
     running = await runAgent({
       config: agentConfigSchema.parse({
-        cacheDir: join(work, "cache"), intervals: { poll: 3600, drift: 3600, retryBase: 0.2, retryMax: 1 },
+        cacheDir: join(work, "cache"), api: { anonymousRead: true }, intervals: { poll: 3600, drift: 3600, retryBase: 0.2, retryMax: 1 },
         verification: { allowedSigners: join(work, "keys", "allowed_signers"), requireSignedCommits: ["prod"] },
       }),
       repo: repo.dir, branch: "main", state: `sqlite:${join(work, "state.db")}`, listen: "127.0.0.1:0",

@@ -61,7 +61,7 @@ ${extra}`,
     "app/cm.yaml": `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${ns} }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: greeting }\ndata: { text: "\${greeting}" }\n`,
   });
   const live = (env: string): string => readFileSync(join(work, env, "index.html"), "utf8");
-  const history = async (query = ""): Promise<SyncRow[]> => ((await (await fetch(`${running.url}/api/v1/history?limit=200${query}`)).json()) as { syncs: SyncRow[] }).syncs;
+  const history = async (query = ""): Promise<SyncRow[]> => ((await (await fetch(`${running.url}/api/v1/history?limit=200${query}`)).json()) as { items: SyncRow[] }).items;
   const status = async (): Promise<AgentStatus> => (await (await fetch(`${running.url}/api/v1/status`)).json()) as AgentStatus;
   const hook = (body: object, sig?: string): Promise<Response> => {
     const raw = JSON.stringify(body);
@@ -87,7 +87,7 @@ ${extra}`,
     process.env["GITWARD_API_TOKEN"] = "api-token-for-tests";
     running = await runAgent({
       config: agentConfigSchema.parse({
-        cacheDir: join(work, "cache"), concurrency: 4,
+        cacheDir: join(work, "cache"), concurrency: 4, api: { anonymousRead: true },
         // Polling is slow here, so the webhook test proves the webhook did it.
         intervals: { poll: 3600, drift: 3600, retryBase: 0.2, retryMax: 1, dependencyWait: 0.1 },
         targets: { cluster: { kubeconfig: cluster.kubeconfigPath, context: cluster.context } },
