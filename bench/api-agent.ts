@@ -45,6 +45,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "4" },
     "commit-every": { type: "string", default: "3000" },
     src: { type: "string" },
+    "anonymous-read": { type: "boolean", default: false },
   },
 });
 const src = values.src === undefined ? new URL("../src/", import.meta.url).href : `${pathToFileURL(values.src).href}/`;
@@ -65,6 +66,8 @@ const running = await runAgent({
   config: agentConfigSchema.parse({
     cacheDir: join(work, "cache"), concurrency: Number(values.concurrency),
     intervals: { poll: 1, drift: 3600 },
+    // Only when asked: a src/ older than the key refuses it.
+    ...(values["anonymous-read"] ? { api: { anonymousRead: true } } : {}),
   }),
   repo, state: `sqlite:${join(work, "state.db")}`, listen: "127.0.0.1:0", healthTimeoutSeconds: 60,
   logger: agentLogger({ level: "warn", pretty: false }),

@@ -51,6 +51,8 @@ export interface AgentChildOptions {
   readonly token: string;
   /** Another copy of gitward's src/ to run (see bench/api-agent.ts). */
   readonly src?: string;
+  /** Lets anonymous callers read (`api.anonymousRead`), as the UI benchmark's browser is. */
+  readonly anonymousRead?: boolean;
   /** Extra Node flags of the child, e.g. `--cpu-prof`. */
   readonly execArgv?: readonly string[];
 }
@@ -59,7 +61,7 @@ export interface AgentChildOptions {
 export async function startAgentChild(o: AgentChildOptions): Promise<AgentChild> {
   const child = fork(new URL("./api-agent.ts", import.meta.url).pathname, [
     "--work", o.work, "--environments", String(o.environments), "--stacks", String(o.stacks), "--commit-every", String(o.commitEveryMs),
-    ...(o.src === undefined ? [] : ["--src", o.src]),
+    ...(o.src === undefined ? [] : ["--src", o.src]), ...(o.anonymousRead === true ? ["--anonymous-read"] : []),
   ], {
     // The agent runs with the young-generation size `gitward agent` sets for itself.
     execArgv: ["--max-semi-space-size=2", ...(o.execArgv ?? [])],
