@@ -10,11 +10,8 @@ import type {
 
 export type { AuditEvent, AuditPage, DriftRow, Environment, Gate, ObjectHealth, Stack, StackDetail, StackDiff, SyncAccepted, SyncRow, TokenInfo };
 
-/** `GET /me`: who the browser acts as. */
-export interface Me extends ApiMe {
-  /** Whether the agent offers OIDC login (`/auth/login`); shown as "Sign in with SSO". */
-  readonly oidc?: boolean;
-}
+/** `GET /me`: who the browser acts as; `oidc` says whether the agent offers OIDC login. */
+export type Me = ApiMe;
 
 /** A field changed outside gitward. */
 export type DriftField = DriftRow["fields"][number];

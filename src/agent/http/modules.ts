@@ -9,6 +9,7 @@ import { eventRoutes } from "./events-route.ts";
 import { readRoutes } from "./read-routes.ts";
 import { securityModule, sessionModule } from "./session-module.ts";
 import { stackLiveRoutes } from "./stack-live.ts";
+import { tokenRoutes } from "./token-routes.ts";
 import { uiRoutes } from "./ui.ts";
 
 export type { ApiDeps, ApiModule, PrincipalResolver, RouteAccess } from "./deps.ts";
@@ -21,6 +22,7 @@ export const apiModules: readonly ApiModule[] = [
   actionRoutes,
   eventRoutes,
   stackLiveRoutes,
+  tokenRoutes,
   // GET / and client routes: the web UI (dist/ui), or the status page when it is not built. Last: its /* catches what nothing else did.
   uiRoutes,
 ];

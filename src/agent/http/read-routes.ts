@@ -12,8 +12,11 @@ import { decodeCursor, page } from "./pagination.ts";
 import {
   AuditPageSchema, AuditQuerySchema, DriftPageSchema, DriftQuerySchema, EnvironmentListSchema, ErrorBodySchema, HistoryPageSchema, HistoryQuerySchema,
   MeSchema, StackListSchema, StackQuerySchema, StatusSchema, type DriftPage, type HistoryPage,
+  ProvidersSchema,
 } from "./schemas.ts";
 import { environmentView, filteredStatus, readableOf, stackViews } from "./views.ts";
+import { csrfTokenOf } from "./session.ts";
+import { offersOidc } from "./session-module.ts";
 
 /** The prefix of every versioned API route. */
 export const apiPrefix = "/api/v1";
@@ -44,10 +47,19 @@ export const readRoutes: ApiModule = (root: FastifyInstance, deps: ApiDeps) => {
   app.get(`${apiPrefix}/me`, {
     config: { access: "authenticated" },
     schema: { summary: "Who the request acts as, with its grants", tags: ["access"], response: { 200: MeSchema, 401: ErrorBodySchema } },
-  }, (req) => {
+  }, (req, reply) => {
     const p = req.principal;
-    return { name: p?.name ?? "anonymous", kind: p?.kind ?? "anonymous", grants: (p?.grants ?? []).map((g) => ({ role: g.role, environments: [...g.environments] })) };
+    const csrfToken = csrfTokenOf(req, reply);
+    return {
+      name: p?.name ?? "anonymous", kind: p?.kind ?? "anonymous", grants: (p?.grants ?? []).map((g) => ({ role: g.role, environments: [...g.environments] })),
+      ...(csrfToken === undefined ? {} : { csrfToken }), oidc: offersOidc(deps),
+    };
   });
+
+  app.get("/auth/providers", {
+    config: { access: "public" },
+    schema: { hide: true, summary: "How a browser may sign in: OIDC (when configured) and API token login", response: { 200: ProvidersSchema } },
+  }, () => ({ oidc: offersOidc(deps), token: true }));
 
   app.get(`${apiPrefix}/status`, {
     config: read,

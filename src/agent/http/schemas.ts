@@ -57,7 +57,10 @@ export const MeSchema = z.object({
   kind: z.enum(["token", "legacy-token", "oidc", "anonymous"]),
   grants: z.array(GrantSchema),
   csrfToken: z.string().optional().describe("Send it as x-csrf-token on writes authenticated by the session cookie."),
+  oidc: z.boolean().describe("Whether the agent offers OIDC login at /auth/login."),
 });
+/** GET /auth/providers: how a browser may sign in (public). */
+export const ProvidersSchema = z.object({ oidc: z.boolean(), token: z.boolean() });
 /** See {@link MeSchema}. */
 export type Me = z.infer<typeof MeSchema>;
 
@@ -295,6 +298,8 @@ export const TokenCreateSchema = z.strictObject({
 export type TokenCreate = z.infer<typeof TokenCreateSchema>;
 /** POST /tokens answer (201): the token, shown once. */
 export const TokenCreatedSchema = TokenInfoSchema.extend({ token: z.string() });
+/** See {@link TokenCreatedSchema}. */
+export type TokenCreated = z.infer<typeof TokenCreatedSchema>;
 /** Path of one token. */
 export const TokenParamsSchema = z.strictObject({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
 

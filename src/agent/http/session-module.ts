@@ -32,6 +32,11 @@ function setupOf(deps: ApiDeps): BrowserSetup | undefined {
   return setups.get(deps.resolvePrincipal);
 }
 
+/** Whether the server offers OIDC login (`/auth/login`). */
+export function offersOidc(deps: ApiDeps): boolean {
+  return setupOf(deps)?.sessions.oidc !== undefined;
+}
+
 /** Security headers on every answer; with a bound setup, HSTS over HTTPS and the rate limits too. */
 export const securityModule: ApiModule = async (app, deps) => {
   const setup = setupOf(deps);

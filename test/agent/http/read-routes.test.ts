@@ -43,7 +43,7 @@ describe("the API's read endpoints", () => {
   it("GET /me names the principal and its grants", async () => {
     const r = await api.get("/api/v1/me", "devOperator");
     assert.equal(r.statusCode, 200, r.body);
-    assert.deepEqual(r.json<Me>(), { name: "devOperator", kind: "token", grants: [{ role: "operator", environments: ["dev"] }] });
+    assert.deepEqual(r.json<Me>(), { name: "devOperator", kind: "token", grants: [{ role: "operator", environments: ["dev"] }], oidc: false });
     assert.deepEqual((await api.get("/api/v1/me", "legacy")).json<Me>().kind, "legacy-token");
   });
 

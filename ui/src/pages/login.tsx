@@ -2,7 +2,7 @@
  * Sign in: paste an API token (POST /auth/token makes a session cookie, so the token is never
  * kept in the page), or go through the agent's OIDC login when it offers one.
  */
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { getJson, send } from "../api.ts";
 import { keys } from "../keys.ts";
@@ -25,6 +25,8 @@ export function LoginPage(props: { me: Me | null | undefined }) {
   const [token, setToken] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
+  // Public: says whether OIDC login is offered even before anyone is signed in.
+  const providers = useQuery({ queryKey: ["auth-providers"], queryFn: ({ signal }) => getJson<{ oidc: boolean }>("/auth/providers", "sign-in options", signal) });
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
     if (token.trim() === "") return;
@@ -55,7 +57,7 @@ export function LoginPage(props: { me: Me | null | undefined }) {
         <button type="submit" disabled={busy} data-testid="login-submit">{busy ? "Signing in…" : "Sign in"}</button>
       </form>
       {error === undefined ? null : <ErrorBox error={error} />}
-      {props.me?.oidc === true
+      {props.me?.oidc === true || providers.data?.oidc === true
         ? <p><a className="button" href="/auth/login" data-testid="login-sso">Sign in with SSO</a></p>
         : null}
       {props.me?.kind === "anonymous"
