@@ -42,6 +42,8 @@ export interface AgentStatus {
     readonly stacks: readonly StackStatus[];
     /** Where the environment stands at the approval gate, when it requires approvals. */
     readonly approval?: ApprovalState;
+    /** Why the head revision is refused for this environment (its own refusals and those of every environment). */
+    readonly refused?: readonly string[];
   }[];
   readonly queue: { readonly depth: number; readonly inFlight: number };
   readonly loops: Readonly<Record<string, LoopHealth>>;
@@ -93,9 +95,10 @@ export async function agentStatus(s: StatusSources): Promise<AgentStatus> {
       });
     }
     const approval = s.approval?.(env);
+    const refused = s.watch.refusedFor(env);
     environments.push({
       name: env, auto: spec?.sync.auto ?? false, prune: spec?.sync.prune ?? true, selfHeal: spec?.sync.selfHeal ?? false, stacks,
-      ...(approval === undefined ? {} : { approval }),
+      ...(approval === undefined ? {} : { approval }), ...(refused === undefined ? {} : { refused }),
     });
   }
   return {

@@ -16,7 +16,8 @@ export function gateOf(status: AgentStatus, env: StatusEnvironment): Gate {
   const approval = env.approval;
   const approvals = approval === undefined || approval.pulls.length === 0 ? {}
     : { approvals: approval.pulls.map((p) => ({ ref: p.ref, url: p.url, approvers: [...p.approvers] })) };
-  if (status.refused !== undefined) return { state: "refused", reasons: [...status.refused.reasons], ...approvals };
+  // The environment's own refusals (a signature it requires, a policy denial there) and those of every environment.
+  if (env.refused !== undefined && env.refused.length > 0) return { state: "refused", reasons: [...env.refused], ...approvals };
   if (approval?.override !== undefined && approval.revision === status.head?.sha) {
     return { state: "overridden", reasons: [`overridden by ${approval.override.by}: ${approval.override.reason}`], ...approvals };
   }

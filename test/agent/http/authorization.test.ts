@@ -94,7 +94,7 @@ describe("anonymous reads (api.anonymousRead)", () => {
 
   it("reads without credentials as viewer on every environment; writes still need a token (401)", async () => {
     const me = await api.get("/api/v1/me", null);
-    assert.deepEqual(me.json(), { name: "anonymous", kind: "anonymous", grants: [{ role: "viewer", environments: ["*"] }] });
+    assert.deepEqual(me.json(), { name: "anonymous", kind: "anonymous", grants: [{ role: "viewer", environments: ["*"] }], oidc: false });
     for (const url of ["/api/v1/stacks?environment=prod", "/api/v1/history", "/api/v1/environments", "/api/v1/audit"]) assert.equal((await api.get(url, null)).statusCode, 200, url);
     const sync = await api.call({ method: "POST", url: "/api/v1/sync", token: null, payload: { environment: "dev" } });
     assert.equal(sync.statusCode, 401, sync.body);
