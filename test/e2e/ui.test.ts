@@ -112,6 +112,10 @@ describe("web UI in Chromium against a quick start agent", { skip: missing }, ()
     const stored = await page.evaluate(() => JSON.stringify({ ...globalThis.localStorage }) + JSON.stringify({ ...globalThis.sessionStorage }));
     assert.ok(!stored.includes(adminToken), "the token is not kept in web storage");
     await shot(page, "overview");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByTestId("cell-prod-site").waitFor();
+    await shot(page, "overview-narrow");
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it("opens a stack and shows its objects, live diff, history and drift", async () => {
@@ -128,6 +132,11 @@ describe("web UI in Chromium against a quick start agent", { skip: missing }, ()
     await page.getByTestId("drift").getByText("No drift found").waitFor();
     assert.match(await page.getByTestId("stack-drift").innerText(), /^none\b/);
     await shot(page, "stack");
+    // The host target's check ran at the sync, and its command is in the history entry.
+    const command = page.getByTestId("history-command").first();
+    await command.locator("summary").click();
+    assert.match(await command.innerText(), /check: test -s .*site\/index\.html exit 0/);
+    await page.getByTestId("history").screenshot({ path: join(artifacts, "stack-history.png") });
   });
 
   it("shows drift live when a file of the host target is tampered with", async () => {
@@ -147,6 +156,13 @@ describe("web UI in Chromium against a quick start agent", { skip: missing }, ()
     assert.match(diffText, /tampered/);
     assert.match(diffText, /Hello from prod/);
     await shot(page, "stack-drift");
+    await page.getByTestId("drift").screenshot({ path: join(artifacts, "stack-drift-details.png") });
+    await page.getByTestId("diff-mode-split").click();
+    const split = await changed.getByTestId("diff-split").innerText();
+    assert.match(split, /tampered/);
+    assert.match(split, /Hello from prod/);
+    await page.getByTestId("diff-viewer").screenshot({ path: join(artifacts, "stack-diff-split.png") });
+    await page.getByTestId("diff-mode-unified").click();
   });
 
   it("syncs from the Sync button and shows the new history entry live", async () => {
@@ -207,6 +223,23 @@ describe("web UI in Chromium against a quick start agent", { skip: missing }, ()
     await page.getByTestId("audit-entry").first().waitFor();
     assert.equal(await page.getByTestId("audit-verification").getAttribute("data-ok"), "true");
     await shot(page, "audit");
+  });
+
+  it("creates a token on the tokens page, shown once, that the API accepts", async () => {
+    await page.goto(`${running.url}/#/tokens`);
+    await page.getByTestId("tokens-page").waitFor();
+    await page.getByTestId("token-ui-viewer").waitFor();
+    await page.getByTestId("token-name").fill("ci-reader");
+    await page.getByTestId("token-role").selectOption("viewer");
+    await page.getByTestId("token-submit").click();
+    await page.getByTestId("token-created").waitFor({ timeout: waitMs });
+    const token = await page.getByTestId("token-value").inputValue();
+    const me = await api("/api/v1/me", token);
+    assert.equal(me.status, 200);
+    assert.equal((await me.json() as { name: string }).name, "ci-reader");
+    await page.getByTestId("token-ci-reader").waitFor();
+    // The picture is for the docs: the value itself is masked.
+    await page.screenshot({ path: join(artifacts, "tokens.png"), fullPage: true, mask: [page.getByTestId("token-value")], maskColor: "#9aa0a6" });
   });
 
   it("gives a viewer no Sync or Roll back button, and the API answers 403", async () => {
