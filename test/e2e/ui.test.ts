@@ -32,8 +32,10 @@ function ensureUiBuilt(): void {
   execFileSync(process.execPath, [join(projectRoot, "node_modules/vite/bin/vite.js"), "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"], { cwd: projectRoot, stdio: "inherit" });
 }
 
+/** Git in the demo repository, as a named person (whatever identity the machine has). */
 function git(repo: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd: repo, encoding: "utf8" }).trim();
+  const who = { GIT_AUTHOR_NAME: "Dana Dev", GIT_AUTHOR_EMAIL: "dana@example.com", GIT_COMMITTER_NAME: "Dana Dev", GIT_COMMITTER_EMAIL: "dana@example.com" };
+  return execFileSync("git", args, { cwd: repo, encoding: "utf8", env: { ...process.env, ...who } }).trim();
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = waitMs): Promise<T> {
@@ -55,8 +57,9 @@ describe("web UI in Chromium against a quick start agent", { skip: missing }, ()
   let viewerToken: string;
   let page: Page;
 
-  const shot = async (p: Page, name: string): Promise<void> => {
-    await p.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  /** The whole page; a dialog's backdrop covers only the window, so dialogs are shot as the window. */
+  const shot = async (p: Page, name: string, fullPage = true): Promise<void> => {
+    await p.screenshot({ path: join(artifacts, `${name}.png`), fullPage });
   };
   /** A marker that survives only as long as the page is not reloaded: proves an update came live. */
   const markPage = (p: Page): Promise<void> => p.evaluate(() => { (globalThis as { gitwardNoReload?: boolean }).gitwardNoReload = true; });
@@ -170,7 +173,7 @@ describe("web UI in Chromium against a quick start agent", { skip: missing }, ()
     await page.getByTestId("sync-button").click();
     await page.getByTestId("sync-what").waitFor();
     await page.getByTestId("sync-reason").fill("ui test: undo the tampering");
-    await shot(page, "sync-dialog");
+    await shot(page, "sync-dialog", false);
     await page.getByTestId("sync-confirm").click();
     await page.getByTestId("sync-result").waitFor({ timeout: waitMs });
     await page.getByTestId("dialog-cancel").click();
@@ -197,7 +200,7 @@ describe("web UI in Chromium against a quick start agent", { skip: missing }, ()
     await page.getByTestId("rollback-what").waitFor();
     await page.getByTestId("rollback-commits").getByText("Greet in French").waitFor();
     await page.getByTestId("rollback-reason").fill("ui test: back to English");
-    await shot(page, "rollback-dialog");
+    await shot(page, "rollback-dialog", false);
     await page.getByTestId("rollback-confirm").click();
     await page.getByTestId("rollback-result").waitFor({ timeout: waitMs });
     const revert = git(repo, "rev-parse", "HEAD");
