@@ -33,6 +33,8 @@ function fakeAgent(calls: Call[]): Agent {
     },
     status: () => Promise.resolve(status),
     readiness: () => ({ ready: true, reasons: [] }),
+    // The API's answer cache follows the agent's event ids; this agent publishes none.
+    events: { lastId: 0 },
   } as unknown as Agent;
 }
 

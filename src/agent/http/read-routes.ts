@@ -5,18 +5,18 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import type { z } from "zod";
 import type { AgentStatus } from "../status.ts";
 import type { ApiDeps, ApiModule } from "./deps.ts";
 import { decodeCursor, page } from "./pagination.ts";
 import {
   AuditPageSchema, AuditQuerySchema, DriftPageSchema, DriftQuerySchema, EnvironmentListSchema, ErrorBodySchema, HistoryPageSchema, HistoryQuerySchema,
-  MeSchema, StackListSchema, StackQuerySchema, StatusSchema, type DriftPage, type HistoryPage,
+  MeSchema, StackListSchema, StackQuerySchema, StatusSchema, type DriftPage,
   ProvidersSchema,
 } from "./schemas.ts";
 import { environmentView, filteredStatus, readableOf, stackViews } from "./views.ts";
 import { csrfTokenOf } from "./session.ts";
 import { offersOidc } from "./session-module.ts";
+import { ResponseCache } from "./response-cache.ts";
 
 /** The prefix of every versioned API route. */
 export const apiPrefix = "/api/v1";
@@ -30,6 +30,19 @@ async function readableSet(deps: ApiDeps, req: FastifyRequest, status?: AgentSta
   const known = new Set((status ?? await deps.agent.status()).environments.map((e) => e.name));
   for (const g of req.principal?.grants ?? []) for (const e of g.environments) known.add(e);
   return new Set(deps.readable(req, [...known]));
+}
+
+/** The agent's status, built at most once per agent event and second, shared by concurrent requests. */
+const statuses = new WeakMap<ApiDeps, { version: number; at: number; status: Promise<AgentStatus> }>();
+function statusOnce(deps: ApiDeps): Promise<AgentStatus> {
+  const version = deps.agent.events.lastId;
+  const now = Date.now();
+  const hit = statuses.get(deps);
+  if (hit !== undefined && hit.version === version && now - hit.at < 1000) return hit.status;
+  const status = deps.agent.status();
+  statuses.set(deps, { version, at: now, status });
+  status.catch(() => statuses.delete(deps));
+  return status;
 }
 
 /** The store filter for a list: the environment asked for (already authorized), or the readable ones. */
@@ -61,30 +74,45 @@ export const readRoutes: ApiModule = (root: FastifyInstance, deps: ApiDeps) => {
     schema: { hide: true, summary: "How a browser may sign in: OIDC (when configured) and API token login", response: { 200: ProvidersSchema } },
   }, () => ({ oidc: offersOidc(deps), token: true }));
 
+  // Whole answers built once per agent event (at most 1 s old): see response-cache.ts.
+  const cache = new ResponseCache({ version: () => deps.agent.events.lastId });
+  /** The agent's status, shared by the answers built from it until the next event. */
+  const status = (): Promise<AgentStatus> => statusOnce(deps);
+  const scope = async (req: FastifyRequest): Promise<{ key: string; readable: ReadonlySet<string> | "all" }> => {
+    const readable = await readableSet(deps, req, await status());
+    return { key: readable === "all" ? "*" : [...readable].sort().join(","), readable };
+  };
+
   app.get(`${apiPrefix}/status`, {
     config: read,
     schema: { summary: "The agent's status, as gitward status shows it", tags: ["status"], response: { 200: StatusSchema, ...commonErrors } },
-  }, async (req) => {
-    const status = await deps.agent.status();
-    // The serializer checks the shape; the cast only drops the readonly of the agent's types.
-    return filteredStatus(status, await readableSet(deps, req, status)) as unknown as z.infer<typeof StatusSchema>;
+  }, async (req, reply) => {
+    const { key, readable } = await scope(req);
+    return cache.send(req, reply, `status|${key}`, StatusSchema, async () => filteredStatus(await status(), readable));
   });
 
   app.get(`${apiPrefix}/environments`, {
     config: read,
     schema: { summary: "Environments with counts of their stacks and their gate", tags: ["status"], response: { 200: EnvironmentListSchema, ...commonErrors } },
-  }, async (req) => {
-    const status = await deps.agent.status();
-    return { items: readableOf(status, await readableSet(deps, req, status)).map((e) => environmentView(status, e)) };
+  }, async (req, reply) => {
+    const { key, readable } = await scope(req);
+    return cache.send(req, reply, `environments|${key}`, EnvironmentListSchema, async () => {
+      const s = await status();
+      return { items: readableOf(s, readable).map((e) => environmentView(s, e)) };
+    });
   });
 
   app.get(`${apiPrefix}/stacks`, {
     config: read,
     schema: { summary: "Stacks with sync state, health, drift, revision and gate", tags: ["status"], querystring: StackQuerySchema, response: { 200: StackListSchema, ...commonErrors } },
-  }, async (req) => {
-    const status = await deps.agent.status();
-    const envs = readableOf(status, await readableSet(deps, req, status)).filter((e) => req.query.environment === undefined || e.name === req.query.environment);
-    return { items: stackViews(status, envs, req.query.q) };
+  }, async (req, reply) => {
+    const { key, readable } = await scope(req);
+    const { environment, q } = req.query;
+    return cache.send(req, reply, `stacks|${key}|${environment ?? ""}|${q ?? ""}`, StackListSchema, async () => {
+      const s = await status();
+      const envs = readableOf(s, readable).filter((e) => environment === undefined || e.name === environment);
+      return { items: stackViews(s, envs, q) };
+    });
   });
 
   app.get(`${apiPrefix}/history`, {
@@ -92,17 +120,20 @@ export const readRoutes: ApiModule = (root: FastifyInstance, deps: ApiDeps) => {
     schema: {
       summary: "Syncs, newest first, filtered and paginated", tags: ["history"], querystring: HistoryQuerySchema, response: { 200: HistoryPageSchema, ...commonErrors },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const q = req.query;
-    const rows = await deps.store.listSyncs({
-      ...await environmentFilter(deps, req, q.environment),
-      ...(q.stack === undefined ? {} : { stack: q.stack }), ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
-      ...(q.trigger === undefined ? {} : { trigger: q.trigger }),
-      ...(q.since === undefined ? {} : { since: new Date(q.since).toISOString() }), ...(q.until === undefined ? {} : { until: new Date(q.until).toISOString() }),
-      ...(q.cursor === undefined ? {} : { beforeId: decodeCursor("history", q.cursor) }),
-      limit: q.limit + 1,
+    const filter = await environmentFilter(deps, req, q.environment);
+    return cache.send(req, reply, `history|${JSON.stringify([filter, q])}`, HistoryPageSchema, async () => {
+      const rows = await deps.store.listSyncs({
+        ...filter,
+        ...(q.stack === undefined ? {} : { stack: q.stack }), ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
+        ...(q.trigger === undefined ? {} : { trigger: q.trigger }),
+        ...(q.since === undefined ? {} : { since: new Date(q.since).toISOString() }), ...(q.until === undefined ? {} : { until: new Date(q.until).toISOString() }),
+        ...(q.cursor === undefined ? {} : { beforeId: decodeCursor("history", q.cursor) }),
+        limit: q.limit + 1,
+      });
+      return page(rows, q.limit, "history", (r) => r.id);
     });
-    return page(rows, q.limit, "history", (r) => r.id) as HistoryPage;
   });
 
   app.get(`${apiPrefix}/drift`, {
