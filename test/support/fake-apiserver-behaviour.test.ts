@@ -167,8 +167,14 @@ describe("fake API server objects", { skip }, () => {
 
     it("writes status through the status subresource without bumping generation", async () => {
       const path = "/apis/apps/v1/namespaces/conflicts/deployments/two";
-      const live = (await call(fake(), "GET", path)).body;
-      const res = await call(fake(), "PUT", `${path}/status`, { ...live, spec: { ...live.spec, replicas: 5 }, status: { observedGeneration: 9 } });
+      // The fake's deployment controller writes status too: a PUT carrying the resourceVersion
+      // read may meet a newer one (409 Conflict, as a real API server answers); read again, as clients do.
+      let live = (await call(fake(), "GET", path)).body;
+      let res = await call(fake(), "PUT", `${path}/status`, { ...live, spec: { ...live.spec, replicas: 5 }, status: { observedGeneration: 9 } });
+      for (let attempt = 0; res.status === 409 && attempt < 5; attempt++) {
+        live = (await call(fake(), "GET", path)).body;
+        res = await call(fake(), "PUT", `${path}/status`, { ...live, spec: { ...live.spec, replicas: 5 }, status: { observedGeneration: 9 } });
+      }
       assert.equal(res.status, 200);
       assert.equal(res.body.spec.replicas, 1, "spec is not written through /status");
       assert.equal(res.body.status.observedGeneration, 9);
