@@ -54,7 +54,7 @@ function Summary(props: { s: StackDetail; repo: string | undefined }) {
       <div><dt>Target</dt><dd>{s.target}</dd></div>
       <div><dt>Last sync</dt><dd>{s.lastSync === undefined ? "never" : <><StateBadge kind="outcome" value={s.lastSync.outcome} /> {formatTime(s.lastSync.at)}</>}</dd></div>
       <div><dt>Health</dt><dd>{s.health === undefined ? "not followed" : <StateBadge kind="health" value={s.health.state} testId="stack-health" />}</dd></div>
-      <div><dt>Drift</dt><dd data-testid="stack-drift">{s.drift === 0 ? "none" : `${s.drift} object${s.drift === 1 ? "" : "s"} differ`}{s.driftCheckedAt === undefined ? "" : ` (checked ${formatTime(s.driftCheckedAt)})`}</dd></div>
+      <div><dt>Drift</dt><dd data-testid="stack-drift">{s.drift === 0 ? "none" : `${s.drift} object${s.drift === 1 ? " differs" : "s differ"}`}{s.driftCheckedAt === undefined ? "" : ` (checked ${formatTime(s.driftCheckedAt)})`}</dd></div>
       <div><dt>Gate</dt><dd><StateBadge kind="gate" value={s.gate.state} testId="stack-gate" />{s.gate.reasons.length === 0 ? null : <> {s.gate.reasons.join("; ")}</>}</dd></div>
       {s.lastSync?.error === undefined ? null : <div className="wide"><dt>Error</dt><dd className="error-text">{s.lastSync.error}</dd></div>}
       {s.health?.message === undefined ? null : <div className="wide"><dt>Health detail</dt><dd>{s.health.message}</dd></div>}
