@@ -102,6 +102,16 @@ export const ForgeErrorKind = {
 /** One of {@link ForgeErrorKind}. */
 export type ForgeErrorKind = (typeof ForgeErrorKind)[keyof typeof ForgeErrorKind];
 
+/** The kind of a forge's HTTP error status (a 403 that is a rate limit is the caller's to tell). */
+export function forgeErrorKindOf(status: number): ForgeErrorKind {
+  if (status === 401) return ForgeErrorKind.Auth;
+  if (status === 403) return ForgeErrorKind.Forbidden;
+  if (status === 404) return ForgeErrorKind.NotFound;
+  if (status === 429) return ForgeErrorKind.RateLimited;
+  if (status >= 500) return ForgeErrorKind.Unreachable;
+  return ForgeErrorKind.Invalid;
+}
+
 /** A forge call that failed; `message` says which call, on which forge, and why, without the token. */
 export class ForgeError extends Error {
   readonly kind: ForgeErrorKind;

@@ -7,7 +7,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { STATUS_CODES } from "node:http";
 import type { z } from "zod";
-import { ForgeError, type ForgeErrorKind } from "./forge.ts";
+import { ForgeError, forgeErrorKindOf, type ForgeErrorKind } from "./forge.ts";
 
 /** How to reach one Gitea repository's API; the defaults are {@link ForgeSettings}'. */
 export interface GiteaHttpOptions {
@@ -138,7 +138,7 @@ export class GiteaHttp {
         await delay(res.status === 429 ? retryAfter(res.headers, attempt) : backoff(attempt));
         continue;
       }
-      throw this.#error(kindOf(res.status), call, `${res.status} ${STATUS_CODES[res.status] ?? ""}`.trimEnd() + (await forgeMessage(res, this.#options.token)), res.status);
+      throw this.#error(forgeErrorKindOf(res.status), call, `${res.status} ${STATUS_CODES[res.status] ?? ""}`.trimEnd() + (await forgeMessage(res, this.#options.token)), res.status);
     }
   }
 
@@ -164,14 +164,6 @@ function nextPage(headers: Headers, page: number, got: number, total: number): n
   return got < GITEA_PAGE_SIZE ? undefined : page + 1;
 }
 
-function kindOf(status: number): ForgeErrorKind {
-  if (status === 401) return "auth";
-  if (status === 403) return "forbidden";
-  if (status === 404) return "not-found";
-  if (status === 429) return "rate-limited";
-  if (status >= 500) return "unreachable";
-  return "invalid";
-}
 
 /** Gitea's own words (`{"message": …}`), short, as a suffix; the token is masked by the caller too. */
 async function forgeMessage(res: Response, token: string): Promise<string> {

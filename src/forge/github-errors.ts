@@ -3,7 +3,7 @@
  * from the rate-limit headers that tell a rate limit from a missing permission), the message
  * naming the call and the repository, and the token never in it.
  */
-import { ForgeError, ForgeErrorKind } from "./forge.ts";
+import { ForgeError, ForgeErrorKind, forgeErrorKindOf } from "./forge.ts";
 
 /** Where a failure happened: the repository (`acme/infra`) and the call (`listing reviews of #42`). */
 export interface GitHubCallContext {
@@ -53,12 +53,8 @@ function httpErrorOf(e: unknown): HttpError | undefined {
 }
 
 function kindOf(status: number, headers: Readonly<Record<string, unknown>>, message: string): ForgeErrorKind {
-  if (status === 401) return ForgeErrorKind.Auth;
-  if (isRateLimit(status, headers, message)) return ForgeErrorKind.RateLimited;
-  if (status === 403) return ForgeErrorKind.Forbidden;
-  if (status === 404) return ForgeErrorKind.NotFound;
-  if (status >= 500) return ForgeErrorKind.Unreachable;
-  return ForgeErrorKind.Invalid;
+  // GitHub answers a rate limit with 403 as well as 429.
+  return status !== 401 && isRateLimit(status, headers, message) ? ForgeErrorKind.RateLimited : forgeErrorKindOf(status);
 }
 
 /** The rate limit's message, with when it lifts, as GitHub's headers say. */

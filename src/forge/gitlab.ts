@@ -9,8 +9,8 @@
  */
 import { Commits, GroupMembers, MergeRequestApprovals, MergeRequestNotes, MergeRequests } from "@gitbeaker/rest";
 import type { z } from "zod";
-import { ForgeError } from "./forge.ts";
-import type { Approval, CommitState, CommitStatus, Forge, ForgeErrorKind, ForgeSettings, PullRequest } from "./forge.ts";
+import { ForgeError, forgeErrorKindOf } from "./forge.ts";
+import type { Approval, CommitState, CommitStatus, Forge, ForgeSettings, PullRequest } from "./forge.ts";
 import { GitLabHttpError, GitLabNetworkError, gitlabRequester } from "./gitlab-requester.ts";
 import type { RequesterFn } from "./gitlab-requester.ts";
 import { approvalsShape, commitStatusShape, memberShape, mergeRequestShape, noteShape, toPullRequest } from "./gitlab-shapes.ts";
@@ -146,21 +146,13 @@ function alreadyInState(e: GitLabHttpError, state: string): boolean {
   return e.status === 400 && new RegExp(`^Cannot transition status via :\\w+ from :${state}\\b`).test(e.detail);
 }
 
-function kindOf(status: number): ForgeErrorKind {
-  if (status === 401) return "auth";
-  if (status === 403) return "forbidden";
-  if (status === 404) return "not-found";
-  if (status === 429) return "rate-limited";
-  if (status >= 500) return "unreachable";
-  return "invalid";
-}
 
 /** A ForgeError for a failed call; the token is cut out of anything GitLab or the network said. */
 function toForgeError(e: unknown, context: string, token: string): ForgeError {
   const hide = (s: string) => (token === "" ? s : s.split(token).join("***"));
   if (e instanceof GitLabHttpError) {
     const wait = e.status === 429 && e.retryAfterSeconds !== undefined ? ` (GitLab asks to retry in ${e.retryAfterSeconds} s)` : "";
-    return new ForgeError(kindOf(e.status), hide(`${context}: ${e.message}${wait}`), { status: e.status, cause: e });
+    return new ForgeError(forgeErrorKindOf(e.status), hide(`${context}: ${e.message}${wait}`), { status: e.status, cause: e });
   }
   if (e instanceof GitLabNetworkError) return new ForgeError("unreachable", hide(`${context}: ${e.message}`), { cause: e });
   return new ForgeError("invalid", hide(`${context}: ${e instanceof Error ? e.message : String(e)}`), { cause: e });
