@@ -114,7 +114,7 @@ export function errorDiagnostics(run: TerraformRun): string[] {
   if (fromEvents.length > 0) return fromEvents;
   const text = `${run.stdout}\n${run.stderr}`;
   const blocks = text.split(/\n(?=\s*(?:│\s*)?Error: )/).filter((b) => /^\s*(?:│\s*)?Error: /.test(b));
-  if (blocks.length > 0) return blocks.map((b) => oneLine(b.replace(/│/g, "").replace(/^\s*Error: /, "")));
+  if (blocks.length > 0) return blocks.map(textDiagnostic);
   if (run.timedOut) return ["timed out"];
   const tail = oneLine(text).slice(-500);
   return tail === "" ? [`exited ${run.exitCode}`] : [tail];
@@ -148,6 +148,14 @@ function capText(text: string): string {
   const head = buf.subarray(0, half).toString("utf8");
   const tail = buf.subarray(buf.length - half).toString("utf8");
   return `${head}\n… (${buf.length - logCap} bytes of Terraform's output left out) …\n${tail}`;
+}
+
+// `Error: <summary>` then a blank line and the detail, inside a box drawn with │ when colors are on.
+function textDiagnostic(block: string): string {
+  const lines = block.replace(/│/g, "").replace(/^\s*Error: /, "").split("\n");
+  const summary = (lines[0] ?? "").trim();
+  const detail = oneLine(lines.slice(1).join("\n").replace(/╵/g, ""));
+  return detail === "" ? summary : `${summary}: ${detail}`;
 }
 
 function oneLine(s: string): string {
