@@ -71,8 +71,24 @@ const postgresTarget = z.strictObject({
   description: z.string().optional(),
 });
 
+/** An environment variable name: the runner (agent configuration or its environment) gives the value, never Git. */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+
+const terraformTarget = z.strictObject({
+  provider: z.literal("terraform"),
+  binary: z.string().min(1).default("terraform").describe("The terraform (or tofu) program: a name on PATH or a path."),
+  backendConfig: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a backend setting name"), varValue).optional()
+    .describe("Backend settings, each passed as -backend-config=key=value; no credentials here (they come from env)."),
+  backendConfigFile: z.string().min(1).optional().describe("A backend configuration file on the runner, passed as -backend-config=FILE."),
+  workspace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,89}$/, "must be a Terraform workspace name").optional()
+    .describe("Terraform workspace, selected (or created) before each plan."),
+  env: z.array(envName).default([])
+    .describe("Names of environment variables Terraform gets (provider and backend credentials); values come from the agent configuration's targets.<target>.env or the runner's environment."),
+  description: z.string().optional(),
+});
+
 /** A place an environment deploys to, by provider. */
-export const targetSchema = z.discriminatedUnion("provider", [kubernetesTarget, hostTarget, postgresTarget]);
+export const targetSchema = z.discriminatedUnion("provider", [kubernetesTarget, hostTarget, postgresTarget, terraformTarget]);
 
 const syncPolicy = z.strictObject({
   auto: z.boolean().default(false).describe("Apply new revisions without a manual trigger."),

@@ -11,7 +11,7 @@ import type { Finding } from "../check/finding.ts";
 import type { Renderer, RenderResult } from "../render/renderer.ts";
 import type { Commit, GitSource, SignatureVerification, Snapshot, VerifiedCommit } from "../source/types.ts";
 import { refineFindingLocations } from "./locate-findings.ts";
-import { runPolicies } from "./policy-stage.ts";
+import { runPolicies, withPlannedChecks } from "./policy-stage.ts";
 import type { Exemption } from "../policy/index.ts";
 
 /** What evaluating one revision needs. */
@@ -85,7 +85,7 @@ export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionE
   const checked = await runChecks(renders, opts.check);
   const policy = await runPolicies(snapshot, config, renders, opts.signal);
   const findings = await refineFindingLocations([...checked, ...policy.findings], snapshot);
-  return { commit, verified, config, instances, renders, findings, exemptions: policy.exemptions, policies: policy.policies };
+  return { commit, verified, config, instances, renders: withPlannedChecks(renders, policy), findings, exemptions: policy.exemptions, policies: policy.policies };
 }
 
 /** The commit verified; with `verificationRequired: false`, a signature failure is returned instead of thrown. */

@@ -21,12 +21,20 @@ function clientSettings(t: KubernetesTuning): { parallelism?: number; rateLimit?
 export function defaultProviders(tuning: KubernetesTuning = {}): Readonly<Record<string, Provider>> {
   let kubernetes: Promise<Provider> | undefined;
   let host: Promise<Provider> | undefined;
+  let terraform: Promise<Provider> | undefined;
   return {
     host: {
       name: "host",
       async open(targetName: string, target: Readonly<Record<string, unknown>>, ctx: ProviderContext): Promise<TargetSession> {
         host ??= import("../providers/host/provider.ts").then((m) => m.hostProvider());
         return (await host).open(targetName, target, ctx);
+      },
+    },
+    terraform: {
+      name: "terraform",
+      async open(targetName: string, target: Readonly<Record<string, unknown>>, ctx: ProviderContext): Promise<TargetSession> {
+        terraform ??= import("../providers/terraform/provider.ts").then((m) => m.terraformProvider());
+        return (await terraform).open(targetName, target, ctx);
       },
     },
     kubernetes: {

@@ -9,6 +9,7 @@ import { actionSummary } from "./change-set.ts";
 import { decide, type DecideInput, type Decision } from "./decide.ts";
 import type { GateOutcome, GateOverride } from "./gate.ts";
 import { stackHealth } from "./health-state.ts";
+import { planReviewer } from "./policy-stage.ts";
 import { driftEvents } from "./record-drift.ts";
 import type { Recorder } from "./recorder.ts";
 import { labelledObjects, syncStack, type StackSyncResult } from "./sync-stack.ts";
@@ -210,11 +211,12 @@ async function syncOne(input: ReconcileInput): Promise<StackSyncResult> {
   const { instance } = input;
   try {
     if (input.render?.ok !== true) throw new Error("the stack did not render");
-    const objects = input.render.objects;
+    const { objects, plannedCheck } = input.render;
     return await input.pool.use(instance, (session) => syncStack(session, instance, objects, {
       revision: input.revision.sha, dryRun: input.apply.dryRun, prune: input.policy.prune, force: input.apply.forceConflicts,
       waitMs: input.apply.waitMs, gate: input.gate, clock: input.clock,
       ...(input.apply.override === undefined ? {} : { override: input.apply.override }),
+      ...(plannedCheck === undefined ? {} : { review: planReviewer(plannedCheck, input.gate.overridden || input.apply.override !== undefined) }),
       ...(input.apply.onProgress === undefined ? {} : { onProgress: input.apply.onProgress }),
       ...(input.signal === undefined ? {} : { signal: input.signal }),
     }));

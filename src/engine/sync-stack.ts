@@ -5,7 +5,7 @@ import { isRecord } from "../core/object.ts";
 import { formatLocation } from "../core/location.ts";
 import { refKey } from "../core/objref.ts";
 import type {
-  ChangeSetEntry, CommandOutput, DesiredObject, HealthReport, Inventory, StackRef, SyncRecord, TargetSession,
+  ChangeSetEntry, CommandOutput, DesiredObject, HealthReport, Inventory, StackRef, SyncRecord, TargetSession, TransactOptions,
 } from "../providers/provider.ts";
 import { actionSummary, changedAnything } from "./change-set.ts";
 import type { GateOutcome } from "./gate.ts";
@@ -31,6 +31,8 @@ export interface StackSyncOptions {
   readonly signal?: AbortSignal;
   /** Time of the inventory's sync records; default the system clock. */
   readonly clock?: Clock;
+  /** Reviews the changes a target plans before applying them (Terraform): policies and the gate. */
+  readonly review?: TransactOptions["review"];
 }
 
 /** What syncing one stack did. */
@@ -102,6 +104,7 @@ async function transactStack(
   const stale = (inventory?.entries ?? []).filter((e) => !wanted.has(refKey(e.ref)));
   const result = await session.transact!(desired, stale, {
     stack: opts.stack, dryRun: opts.dryRun, force: opts.force || opts.forceConflicts, prune: opts.prune,
+    ...(opts.review === undefined ? {} : { review: opts.review }),
     ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   });

@@ -64,6 +64,12 @@ export interface DiffEntry {
   readonly diff?: string;
   /** Fields changed outside gitward since it last applied. */
   readonly drift?: readonly Drift[];
+  /**
+   * The planned change as an object policies can check, from targets that plan before they
+   * change (Terraform: `kind` the resource type, `metadata.name` the address, `spec` the planned
+   * values, the action in an annotation).
+   */
+  readonly planned?: KObject;
 }
 
 /** The result of a diff: one entry per desired object, plus deletes the inventory implies. */
@@ -130,10 +136,22 @@ export interface CommandOutput {
   readonly durationMs: number;
 }
 
+/** The engine's verdict on the changes a target planned: its policies and gate, run on the planned objects. */
+export interface PlanReview {
+  readonly allowed: boolean;
+  /** Why not, naming the policies and objects; warnings when allowed. */
+  readonly message?: string;
+}
+
 /** Options of {@link TargetSession.transact}. */
 export interface TransactOptions extends ApplyOptions {
   /** Delete the stale entries; false keeps them in place. */
   readonly prune: boolean;
+  /**
+   * For targets that plan before they change (Terraform): checks the planned changes (each
+   * {@link DiffEntry.planned}) before anything is applied, and again after a re-plan.
+   */
+  readonly review?: (planned: readonly DesiredObject[]) => Promise<PlanReview>;
 }
 
 /** What a transactional sync did: every change or none of them. */
@@ -232,6 +250,14 @@ export interface ProviderContext {
    * `--host-commands` for a push); a name missing here runs nothing and fails the sync.
    */
   readonly hostCommands?: Readonly<Record<string, Readonly<Record<string, HostCommandDefinition>>>>;
+  /**
+   * Values of the environment variables a Terraform target names in `env`, by target name: the
+   * runner's credentials (the agent configuration). A name missing here is read from the
+   * runner's own environment.
+   */
+  readonly targetEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** gitward's cache directory (Terraform working directories live under it); default $GITWARD_CACHE_DIR or ~/.cache/gitward. */
+  readonly cacheDir?: string;
   readonly signal?: AbortSignal;
 }
 

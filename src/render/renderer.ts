@@ -3,7 +3,7 @@ import type { CommandRunner } from "../core/command-runner.ts";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
 import type { KObject, RenderedObject } from "../core/object.ts";
 import { getPath } from "../core/object.ts";
-import { splitApiVersion } from "../core/objref.ts";
+import { splitApiVersion, type ObjRef } from "../core/objref.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import type { Snapshot, TreeEntry } from "../source/types.ts";
 import { collectKustomizeInputs, findKustomization, type KustomizeInputs } from "./kustomize-inputs.ts";
@@ -13,6 +13,7 @@ import { hostSourcePaths, inlineHostSources } from "./host-sources.ts";
 import { applyDefaultNamespace } from "./namespaces.ts";
 import { isManifestFile, parseManifestFile, type ParsedManifest, type ParseOptions } from "./parse-manifests.ts";
 import { relocateKustomizeFailure } from "./kustomize-references.ts";
+import { renderTerraformModule } from "./terraform-module.ts";
 import { VarResolver } from "./var-resolver.ts";
 import { VariableError } from "./variable-error.ts";
 import type { ContentCache } from "../core/layered-cache.ts";
@@ -31,8 +32,23 @@ export type RenderResult =
       readonly cached: boolean;
       /** The content key; "" when the result depends on more than the commit (remote bases). */
       readonly key: string;
+      /** A Terraform stack's: the revision's policies over the changes its target plans (see engine/policy-stage.ts). */
+      readonly plannedCheck?: PlannedCheck;
     }
   | { readonly instance: StackInstance; readonly ok: false; readonly error: GitwardError };
+
+/** The policies of a revision over planned-change objects of one stack instance (Terraform). */
+export type PlannedCheck = (objects: readonly RenderedObject[]) => readonly PlannedFinding[];
+
+/** What a {@link PlannedCheck} finds, in the shape of Check's findings. */
+export interface PlannedFinding {
+  readonly severity: "error" | "warning" | "info";
+  readonly rule: string;
+  readonly message: string;
+  readonly ref?: ObjRef;
+  readonly environment?: string;
+  readonly stack?: string;
+}
 
 /** What a {@link Renderer} needs. */
 export interface RendererOptions {
@@ -61,6 +77,8 @@ export class Renderer {
   async render(snapshot: Snapshot, instance: StackInstance, signal?: AbortSignal): Promise<RenderResult> {
     try {
       const budget = this.#budget(snapshot, instance);
+      // A Terraform stack renders to one object holding its root module; Terraform itself runs in the target.
+      if (instance.target.provider === "terraform") return { instance, ok: true, objects: await renderTerraformModule(snapshot, instance, budget, signal), cached: false, key: "" };
       // Only the runner may let kustomize reach the network: a commit cannot grant itself that.
       const allowRemote = this.#opts.allowRemoteBases;
       const kfile = findKustomization(snapshot, instance.dir);
