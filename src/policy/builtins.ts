@@ -138,7 +138,44 @@ spec:
 `,
 };
 
+/** The action of a planned Terraform change, or '' for objects that are not one (the Module). */
+const tfAction = "(has(object.metadata.annotations) && 'terraform.gitward.dev/action' in object.metadata.annotations ? object.metadata.annotations['terraform.gitward.dev/action'] : '')";
+const tfProtected = "(object.metadata.name in params.addresses || ['tags', 'tags_all', 'labels'].exists(f, f in object.spec && type(object.spec[f]) == map && params.keys.exists(k, k in object.spec[f] && string(object.spec[f][k]) == 'true')))";
+
+/** Policies on planned Terraform changes (objects of group terraform.gitward.dev, see docs/terraform.md). */
+const terraformDocuments: Readonly<Record<string, string>> = {
+  "terraform-no-destroy-protected": `apiVersion: policy.gitward.dev/v1alpha1
+kind: Policy
+metadata: { name: terraform-no-destroy-protected }
+spec:
+  description: "No planned delete or replace of a Terraform resource marked protected: tagged (tags, tags_all or labels) with a params.keys key set to true, or listed in params.addresses."
+  match:
+    resources:
+      - { apiGroups: [terraform.gitward.dev], kinds: ["*"] }
+  validations:
+    - expression: ${JSON.stringify(`!(${tfAction} in ['delete', 'replace']) || !${tfProtected}`)}
+      messageExpression: ${JSON.stringify(`'the plan would ' + ${tfAction} + ' ' + object.metadata.name + ', which is protected'`)}
+`,
+  "terraform-replace-needs-exemption": `apiVersion: policy.gitward.dev/v1alpha1
+kind: Policy
+metadata: { name: terraform-replace-needs-exemption }
+spec:
+  description: "A planned replace (destroy and re-create) of a Terraform resource is refused unless its address is in params.allow."
+  match:
+    resources:
+      - { apiGroups: [terraform.gitward.dev], kinds: ["*"] }
+  validations:
+    - expression: ${JSON.stringify(`${tfAction} != 'replace' || object.metadata.name in params.allow`)}
+      messageExpression: ${JSON.stringify(`'the plan would replace ' + object.metadata.name + (has(object.metadata.annotations) && 'terraform.gitward.dev/replace-reason' in object.metadata.annotations ? ' (' + object.metadata.annotations['terraform.gitward.dev/replace-reason'] + ')' : '') + '; add its address to params.allow of terraform-replace-needs-exemption to let it through'`)}
+`,
+};
+
 const paramSchemas: Readonly<Record<string, z.ZodType<Readonly<Record<string, unknown>>>>> = {
+  "terraform-no-destroy-protected": z.strictObject({
+    addresses: z.array(z.string().min(1)).default([]),
+    keys: z.array(z.string().min(1)).default(["protected", "gitward-protected"]),
+  }),
+  "terraform-replace-needs-exemption": z.strictObject({ allow: z.array(z.string().min(1)).default([]) }),
   "required-labels": z.strictObject({ labels: z.array(z.string().min(1)).min(1) }),
   "no-added-capabilities": z.strictObject({ allow: z.array(z.string().min(1)).default([]) }),
 };
@@ -146,6 +183,6 @@ const paramSchemas: Readonly<Record<string, z.ZodType<Readonly<Record<string, un
 /** The built-in policies by name. */
 export function builtinPolicies(): ReadonlyMap<string, BuiltinPolicy> {
   return new Map(
-    Object.entries(documents).map(([name, document]) => [name, { name, document, params: paramSchemas[name] ?? noParams }]),
+    Object.entries({ ...documents, ...terraformDocuments }).map(([name, document]) => [name, { name, document, params: paramSchemas[name] ?? noParams }]),
   );
 }

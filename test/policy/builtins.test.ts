@@ -64,6 +64,22 @@ const table: Readonly<Record<string, readonly Case[]>> = {
     { fixture: "service-nodeport", expected: ["warning: Service type NodePort exposes it outside the cluster; prefer an Ingress or a Gateway"] },
     { fixture: "service-nodeport", selection: { enforcement: "deny" }, expected: ["error: Service type NodePort exposes it outside the cluster; prefer an Ingress or a Gateway"] },
   ],
+  "terraform-no-destroy-protected": [
+    { fixture: "tf-module", expected: [] },
+    { fixture: "tf-db-delete-untagged", expected: [] },
+    { fixture: "tf-db-delete-protected", expected: ["error: the plan would delete aws_db_instance.main, which is protected"] },
+    { fixture: "tf-data-replace", expected: [] },
+    { fixture: "tf-data-replace", selection: { params: { addresses: ["terraform_data.db"] } }, expected: ["error: the plan would replace terraform_data.db, which is protected"] },
+  ],
+  "terraform-replace-needs-exemption": [
+    { fixture: "tf-module", expected: [] },
+    { fixture: "tf-db-delete-protected", expected: [] },
+    {
+      fixture: "tf-data-replace",
+      expected: ["error: the plan would replace terraform_data.db (triggers_replace forces replacement); add its address to params.allow of terraform-replace-needs-exemption to let it through"],
+    },
+    { fixture: "tf-data-replace", selection: { params: { allow: ["terraform_data.db"] } }, expected: [] },
+  ],
   "secrets-encrypted": [
     { fixture: "secret-sops-encrypted", expected: [] },
     { fixture: "secret-empty", expected: [] },
