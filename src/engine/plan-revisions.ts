@@ -11,6 +11,8 @@ export interface PlanOptions extends Omit<EvaluateOptions, "rev" | "asBase"> {
   /** Undefined plans against nothing: every object is created. */
   readonly base: string | undefined;
   readonly head: string;
+  /** gitward's cache directory, for the working directories of Terraform plans. */
+  readonly cacheDir?: string;
 }
 
 /** The outcome of planning: the plan when head rendered, and head's evaluation either way. */
@@ -33,14 +35,20 @@ export async function planRevisions(opts: PlanOptions): Promise<PlanOutcome> {
   const baseProblems: Finding[] = base?.problems ?? [];
   const findings = [...head.findings, ...baseProblems];
   const envs = head.config?.config.environments ?? {};
-  const plan = computePlan(
+  const compared = computePlan(
     base === undefined || opts.base === undefined ? undefined : { rev: opts.base, commit: base.commit, renders: base.renders },
     { rev: opts.head, commit: head.commit, renders: head.renders },
     findings,
     head.exemptions,
     (env) => envs[env]?.sync.prune ?? true,
   );
-  return { plan, head, findings };
+  // Terraform stacks are planned by Terraform itself (or validated only, without credentials).
+  if (!head.renders.some((r) => r.ok && r.instance.target.provider === "terraform")) return { plan: compared, head, findings };
+  const { planTerraformStacks } = await import("../plan/terraform-plan.ts");
+  const tf = await planTerraformStacks(compared, head.renders, {
+    ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }), ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  });
+  return { plan: tf.plan, head, findings: [...findings, ...tf.findings] };
 }
 
 /**

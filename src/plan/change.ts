@@ -26,6 +26,8 @@ export interface Change {
   readonly previousStack?: string;
   /** A unified diff of the YAML, secret values masked; only for updates. */
   readonly diff?: string;
+  /** For an update the target makes by destroying and re-creating the object (a Terraform replace): why. */
+  readonly replace?: string;
   /**
    * For a create in an offline plan: the new object as YAML, secret values masked, for the
    * markdown comment. Not part of the JSON document (`render -o json` has the objects).
@@ -51,6 +53,8 @@ export interface StackPlan {
   /** Changes other than no-ops, in output order. */
   readonly changes: readonly Change[];
   readonly counts: ChangeCounts;
+  /** How the changes were found when it is not the usual comparison (a Terraform plan, or validation only). */
+  readonly note?: string;
 }
 
 /** A stack whose live state could not be read (`diff`): it is in no count. */

@@ -38,8 +38,8 @@ export function planToMarkdown(plan: Plan): string {
 
 /** An environment's stacks that change, each in its own section, then one line for those that do not. */
 function environmentSection(e: EnvironmentPlan, withDiffs: boolean): string {
-  const changing = e.stacks.filter((s) => s.changes.length > 0);
-  const quiet = e.stacks.filter((s) => s.changes.length === 0).map((s) => s.stack);
+  const changing = e.stacks.filter((s) => s.changes.length > 0 || s.note !== undefined);
+  const quiet = e.stacks.filter((s) => s.changes.length === 0 && s.note === undefined).map((s) => s.stack);
   const lines = [`### ${e.environment}`, "", ...changing.map((s) => stackSection(s, withDiffs))];
   if (quiet.length > 0) lines.push(`no changes: ${quiet.join(", ")}`, "");
   for (const u of e.unread ?? []) lines.push(`⚠️ could not read stack **${u.stack}**: ${escapeCell(u.message)}`, "");
@@ -48,8 +48,13 @@ function environmentSection(e: EnvironmentPlan, withDiffs: boolean): string {
 
 function stackSection(s: StackPlan, withDiffs: boolean): string {
   const lines = [`<details><summary><b>${s.stack}</b> (${s.provider} target <code>${s.target}</code>): ${summaryText(s.counts)}</summary>`, ""];
+  if (s.note !== undefined) lines.push(`_${escapeCell(s.note)}_`, "");
   lines.push("| Change | Object | Source |", "|---|---|---|");
-  for (const c of s.changes) lines.push(`| ${icon[c.action]} | \`${formatRef(c.ref)}\`${moved(c)} | \`${formatLocation(c.source)}\` |`);
+  for (const c of s.changes) {
+    const what = c.replace === undefined ? icon[c.action] : "🟠 **replace**";
+    const why = c.replace === undefined ? "" : ` (${escapeCell(c.replace)})`;
+    lines.push(`| ${what} | \`${formatRef(c.ref)}\`${moved(c)}${why} | \`${formatLocation(c.source)}\` |`);
+  }
   lines.push("");
   if (withDiffs) for (const c of s.changes) lines.push(...changeBlock(c));
   lines.push("</details>", "");
@@ -102,7 +107,7 @@ function summaryText(c: ChangeCounts): string {
   if (c.update > 0) parts.push(`${c.update} to update`);
   if (c.delete > 0) parts.push(`${c.delete} to delete`);
   if (c.orphan > 0) parts.push(`${c.orphan} orphaned`);
-  return parts.join(", ");
+  return parts.length === 0 ? "no changes" : parts.join(", ");
 }
 
 function moved(c: Change): string {

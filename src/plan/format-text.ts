@@ -23,6 +23,7 @@ export function planToText(plan: Plan, style: TextStyle): string {
     out.push("", style.bold(`Environment ${env.environment}`) + style.dim(`  (${countsText(env.counts, env.unread?.length ?? 0)})`));
     for (const stack of env.stacks) {
       out.push(`  Stack ${style.cyan(stack.stack)} ${style.dim(`(${stack.provider} target ${stack.target}, ${stack.dir})`)}`);
+      if (stack.note !== undefined) out.push(style.dim(`    ${stack.note}`));
       if (stack.changes.length === 0) out.push(style.dim(`    no changes (${stack.counts.unchanged} unchanged)`));
       for (const c of stack.changes) out.push(...changeLines(c, style));
     }
@@ -36,7 +37,7 @@ export function planToText(plan: Plan, style: TextStyle): string {
 function changeLines(c: Change, style: TextStyle): string[] {
   const paint = c.action === "create" ? style.green : c.action === "update" ? style.yellow : style.red;
   const moved = c.previousStack === undefined ? "" : ` (moved from stack ${c.previousStack})`;
-  const orphan = c.action === "orphan" ? " (kept: not pruned)" : "";
+  const orphan = c.action === "orphan" ? " (kept: not pruned)" : c.replace !== undefined ? ` ${style.red(`(replace: ${c.replace})`)}` : "";
   const lines = [`    ${paint(`${symbol[c.action]} ${formatRef(c.ref)}`)}  ${style.dim(formatLocation(c.source))}${moved}${orphan}`];
   if (c.diff !== undefined && c.diff !== "") {
     for (const l of c.diff.split("\n")) {
