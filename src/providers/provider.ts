@@ -233,7 +233,31 @@ export interface TargetSession {
    * provider without it keeps an inventory that owns nothing.
    */
   deleteInventory?(stack: StackRef, signal?: AbortSignal): Promise<void>;
+  /**
+   * The stack's outputs, for other stacks to use (`${outputs.<stack>.<name>}`), from targets
+   * that have them (Terraform: the outputs in the stack's state). `desired` is the stack's
+   * render at the revision (a Terraform target needs its Module to reach the state). With
+   * `planned`, the values once the desired state would be applied: what the plan changes is
+   * given when the plan knows it, else marked not known. Raw values: callers mask sensitive ones.
+   */
+  outputs?(stack: StackRef, desired: readonly DesiredObject[], opts?: OutputsOptions): Promise<Readonly<Record<string, StackOutput>>>;
   close(): Promise<void>;
+}
+
+/** One output of a stack (a Terraform output). */
+export interface StackOutput {
+  /** The raw value: never show a sensitive one. */
+  readonly value: unknown;
+  readonly sensitive: boolean;
+  /** False when the value is known only after an apply (a planned value). */
+  readonly known: boolean;
+}
+
+/** Options of {@link TargetSession.outputs}. */
+export interface OutputsOptions {
+  /** The values the stack would have once its desired state is applied (a plan), not the current ones. */
+  readonly planned?: boolean;
+  readonly signal?: AbortSignal;
 }
 
 /** Where credentials come from when a target is opened: never Git, always the runner's own environment. */

@@ -6,7 +6,7 @@ import type { ObjRef } from "../../core/objref.ts";
 import { terraformApiVersion, terraformGroup, type ModuleSpec } from "../../core/terraform-objects.ts";
 import type {
   ApplyOptions, ChangeSetEntry, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, InventorySummary, ListInventoriesOptions,
-  PlanReview, RemoveOptions, StackRef, TargetSession, TransactOptions, TransactResult, WaitOptions,
+  OutputsOptions, PlanReview, RemoveOptions, StackOutput, StackRef, TargetSession, TransactOptions, TransactResult, WaitOptions,
 } from "../provider.ts";
 import { StalePlanError } from "./errors.ts";
 import type { OperationLocks } from "./locks.ts";
@@ -134,6 +134,23 @@ export class TerraformSession implements TargetSession {
     return { plan };
   }
 
+  /**
+   * The stack's outputs from its state (`terraform output -json`), raw; with `planned`, as the
+   * plan of `desired` would leave them (the plan is kept for a transact, as a diff's is).
+   */
+  async outputs(stack: StackRef, desired: readonly DesiredObject[], opts: OutputsOptions = {}): Promise<Readonly<Record<string, StackOutput>>> {
+    const module = moduleOf(desired);
+    if (module === undefined) throw new Error(`stack ${stack.stack} has no Module object: its outputs cannot be read`);
+    return this.#o.locks.run(key(stack), async () => {
+      const { ws } = await this.#workspace(stack, module.spec);
+      const state = await ws.outputs(opts.signal);
+      const current = Object.fromEntries(Object.entries(state).map(([name, o]) => [name, { ...o, known: true }]));
+      if (opts.planned !== true) return current;
+      const { plan } = await this.#plan(stack, module.spec, opts.signal);
+      return plannedOutputs(current, plan);
+    }, opts.signal);
+  }
+
   /** A plain apply is a transact without pruning: Terraform deletes what the module no longer declares either way. */
   async apply(desired: readonly DesiredObject[], opts: ApplyOptions): Promise<readonly ChangeSetEntry[]> {
     return (await this.transact(desired, [], { ...opts, prune: true })).entries;
@@ -211,6 +228,17 @@ async function review(plan: TerraformPlan, reviewer: TransactOptions["review"]):
     commands: [],
     error: `plan refused: ${message}; nothing was applied`,
   };
+}
+
+/** The outputs once `plan` is applied: unchanged ones as they are, changed ones as planned (not known when the plan does not know them, or they are sensitive). */
+function plannedOutputs(current: Readonly<Record<string, StackOutput>>, plan: TerraformPlan): Record<string, StackOutput> {
+  const out: Record<string, StackOutput> = { ...current };
+  for (const c of plan.outputChanges) {
+    if (c.action === "no-op") continue;
+    if (c.action === "delete") delete out[c.name];
+    else out[c.name] = c.after === undefined || c.sensitive ? { value: undefined, sensitive: c.sensitive, known: false } : { value: c.after, sensitive: false, known: true };
+  }
+  return out;
 }
 
 /** The addresses that exist once a plan is applied: everything but deletes and data sources. */
