@@ -7,6 +7,12 @@ import { hostCommandSetSchema, targetKeyPattern } from "../providers/host/comman
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label");
 const seconds = z.number().positive().max(7 * 24 * 3600);
 
+/** A secret read from an environment variable or a file, never written in the config itself. */
+const secretRef = z.strictObject({
+  env: z.string().min(1).optional(),
+  file: z.string().min(1).optional(),
+}).refine((s) => (s.env === undefined) !== (s.file === undefined), "give exactly one of env or file");
+
 /** Where a target's credentials come from: the agent's own machine, never Git. */
 const targetCredentials = z.strictObject({
   kubeconfig: z.string().min(1).optional().describe("kubeconfig file for a kubernetes target."),
@@ -14,13 +20,23 @@ const targetCredentials = z.strictObject({
   root: z.string().min(1).optional().describe("Root directory for a host target, over the one in gitward.yaml."),
   commands: hostCommandSetSchema.optional()
     .describe("The commands a host target may run, by the names gitward.yaml gives in check, reload and health: an argument array, or {command, timeoutSeconds}."),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), secretRef).optional()
+    .describe("A terraform target: the values of the environment variables gitward.yaml names in its env (provider and backend credentials, TF_VAR_*), each a secret {env} or {file}."),
+  backendConfigFile: z.string().min(1).optional()
+    .describe("A terraform target: the backend configuration file (-backend-config=FILE), over gitward.yaml's, so backend credentials stay on this machine."),
 });
 
-/** A secret read from an environment variable or a file, never written in the config itself. */
-const secretRef = z.strictObject({
-  env: z.string().min(1).optional(),
-  file: z.string().min(1).optional(),
-}).refine((s) => (s.env === undefined) !== (s.file === undefined), "give exactly one of env or file");
+/** A target's credentials as the agent configuration gives them. */
+export type TargetCredentials = z.infer<typeof targetCredentials>;
+
+/**
+ * A target's credentials with the secrets of its `env` read (at start, by {@link readTargetSecrets}):
+ * what the agent opens targets with. The values are masked like every secret the agent reads.
+ */
+export interface ResolvedTargetCredentials extends TargetCredentials {
+  /** The values of `env`, by variable name; absent when the configuration gives no `env`. */
+  readonly envValues?: Readonly<Record<string, string>>;
+}
 
 /**
  * The keys the agent trusts commit signatures from, and the environments that must have them.
@@ -169,4 +185,34 @@ export async function readSecret(ref: { env?: string | undefined; file?: string 
     throw new GitwardError(ErrorCode.Config, `environment variable ${envName} (a secret the agent configuration names) is not set`);
   }
   return value === "" ? undefined : value;
+}
+
+/**
+ * Reads the secrets of every target's `env` (a missing one fails the start, naming the target
+ * and variable, never a value). Returns the credentials with their values, and the values, which
+ * the caller masks wherever the agent stores, serves or logs.
+ */
+export async function readTargetSecrets(targets: AgentConfig["targets"]): Promise<{ targets: Record<string, ResolvedTargetCredentials>; values: string[] }> {
+  const out: Record<string, ResolvedTargetCredentials> = {};
+  const values: string[] = [];
+  for (const [key, creds] of Object.entries(targets)) {
+    if (creds.env === undefined) {
+      out[key] = creds;
+      continue;
+    }
+    const envValues: Record<string, string> = {};
+    for (const [variable, ref] of Object.entries(creds.env)) {
+      let value: string | undefined;
+      try {
+        value = await readSecret(ref);
+      } catch (e: unknown) {
+        throw new GitwardError(ErrorCode.Config, `targets.${key}.env.${variable}: ${e instanceof GitwardError ? e.detail : String(e)}`);
+      }
+      if (value === undefined) continue;
+      envValues[variable] = value;
+      values.push(value);
+    }
+    out[key] = { ...creds, envValues };
+  }
+  return { targets: out, values };
 }

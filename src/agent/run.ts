@@ -10,7 +10,7 @@ import { redactValuesDeep, secretValues, type SecretValues } from "../store/reda
 import { withSecretValues } from "../store/secret-values.ts";
 import type { Store } from "../store/store.ts";
 import { Agent } from "./agent.ts";
-import { readSecret, type AgentConfig } from "./config.ts";
+import { readSecret, readTargetSecrets, type AgentConfig } from "./config.ts";
 import { agentLogger } from "./logger.ts";
 import { AgentMetrics } from "./metrics.ts";
 import { DeliveryLog } from "./deliveries.ts";
@@ -61,11 +61,13 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     readSecret(c.api.token, "GITWARD_API_TOKEN"), c.forge === undefined ? undefined : readSecret(c.forge.token),
   ]);
   const targets = await notificationTargets(c.notifications);
+  // The values of the targets' env (Terraform's provider and backend credentials): read once, masked everywhere.
+  const credentials = await readTargetSecrets(c.targets);
   const browserSecrets = await readBrowserSecrets(c);
   // Whatever the agent stores, serves or logs is masked for the secrets it read, by value: a host
   // command that prints the API token leaves *** in history and in the log, not the token.
   const secrets = secretValues([github, gitlab, gitea, generic, apiToken, forgeToken, ...targets.flatMap((t) => [t.url, t.secret]),
-    browserSecrets.cookieSecret, browserSecrets.clientSecret]);
+    browserSecrets.cookieSecret, browserSecrets.clientSecret, ...credentials.values]);
   const logger = maskedLogger(o.logger ?? agentLogger(), secrets);
   const browser = browserSetup(c, browserSecrets, { logger, tls: http.tls !== undefined });
   const store = withSecretValues(await openStore(o.state ?? c.state ?? "sqlite:gitward-state.db"), secrets);
@@ -81,7 +83,7 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     cacheDir: c.cacheDir ?? defaultCacheDir(),
     ...(c.renderLimits === undefined ? {} : { renderLimits: definedLimits(c.renderLimits) }),
     providers: o.providers ?? defaultProviders(),
-    targets: c.targets,
+    targets: credentials.targets,
     ...(o.kubeconfig === undefined ? {} : { kubeconfig: o.kubeconfig }),
     intervals: {
       pollMs: c.intervals.poll * 1000, driftMs: c.intervals.drift * 1000, retryBaseMs: c.intervals.retryBase * 1000,

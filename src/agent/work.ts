@@ -13,7 +13,7 @@ import { rollbackOf } from "../source/rollback-trailer.ts";
 import type { Commit } from "../source/types.ts";
 import type { RevisionInfo, SyncRow, SyncTrigger } from "../store/store.ts";
 import type { AgentApprovals } from "./approvals.ts";
-import type { AgentConfig } from "./config.ts";
+import type { ResolvedTargetCredentials } from "./config.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { parseDuration } from "../core/duration.ts";
 import type { HealthWatch } from "./health-watch.ts";
@@ -220,8 +220,20 @@ export async function rollbackAudit(recorder: Recorder, commit: Commit): Promise
   });
 }
 
-/** Credentials (and a host target's commands) from the agent configuration: `environment/target` first, then `target`. */
-export function targetContext(instance: TargetRef, opts: { readonly targets: AgentConfig["targets"]; readonly kubeconfig?: string }): ProviderContext {
+/** What {@link targetContext} reads: the agent's credentials per target (their `env` secrets read at start), the default kubeconfig, the cache. */
+export interface TargetContextOptions {
+  readonly targets: Readonly<Record<string, ResolvedTargetCredentials>>;
+  readonly kubeconfig?: string;
+  /** gitward's cache directory: Terraform working directories live under it. */
+  readonly cacheDir?: string;
+}
+
+/**
+ * Credentials (and a host target's commands) from the agent configuration: `environment/target`
+ * first, then `target`. A Terraform target gets the values of its `env` names and the backend
+ * configuration file from here, and the agent's cache for its working directories.
+ */
+export function targetContext(instance: TargetRef, opts: TargetContextOptions): ProviderContext {
   const creds = opts.targets[`${instance.environment}/${instance.targetName}`] ?? opts.targets[instance.targetName];
   const kubeconfig = creds?.kubeconfig ?? opts.kubeconfig;
   return {
@@ -230,5 +242,8 @@ export function targetContext(instance: TargetRef, opts: { readonly targets: Age
     ...(creds?.root === undefined ? {} : { hostRoots: { [instance.targetName]: creds.root } }),
     // Always given, empty when undefined: a host target's commands come from here, never from Git.
     hostCommands: { [instance.targetName]: creds?.commands ?? {} },
+    ...(creds?.envValues === undefined ? {} : { targetEnv: { [instance.targetName]: creds.envValues } }),
+    ...(creds?.backendConfigFile === undefined ? {} : { backendConfigFiles: { [instance.targetName]: creds.backendConfigFile } }),
+    ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
   };
 }

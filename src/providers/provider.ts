@@ -124,10 +124,13 @@ export interface HealthReport {
   readonly timedOut: boolean;
 }
 
-/** One command a provider ran for a sync (a host target's check, reload or health), its output size-capped. */
+/**
+ * One command a provider ran for a sync (a host target's check, reload or health; Terraform's
+ * apply of the saved plan), its output size-capped and masked.
+ */
 export interface CommandOutput {
-  /** `rollback-reload` is the reload after the previous files were put back. */
-  readonly phase: "check" | "reload" | "health" | "rollback-reload";
+  /** `rollback-reload` is the reload after the previous files were put back; `terraform-apply` is Terraform's own output of the apply. */
+  readonly phase: "check" | "reload" | "health" | "rollback-reload" | "terraform-apply";
   readonly command: readonly string[];
   /** -1 when it could not be started or was killed for its timeout. */
   readonly exitCode: number;
@@ -280,6 +283,8 @@ export interface ProviderContext {
    * runner's own environment.
    */
   readonly targetEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** A Terraform target's backend configuration file, by target name, over gitward.yaml's `backendConfigFile` (the agent configuration's). */
+  readonly backendConfigFiles?: Readonly<Record<string, string>>;
   /** gitward's cache directory (Terraform working directories live under it); default $GITWARD_CACHE_DIR or ~/.cache/gitward. */
   readonly cacheDir?: string;
   readonly signal?: AbortSignal;

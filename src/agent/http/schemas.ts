@@ -170,8 +170,8 @@ export const SyncRowSchema = z.object({
   summary: z.partialRecord(ObjectActionSchema, z.number()).describe("Counts of objects by action."),
   objects: z.array(z.object({ ref: ObjRefSchema, apiVersion: z.string(), action: ObjectActionSchema, message: z.string().optional() })),
   commands: z.array(z.object({
-    phase: z.enum(["check", "reload", "health", "rollback-reload"]), command: z.array(z.string()), exitCode: z.number().int(), output: z.string(), durationMs: z.number(),
-  })).optional().describe("Host commands run, with their output (masked)."),
+    phase: z.enum(["check", "reload", "health", "rollback-reload", "terraform-apply"]), command: z.array(z.string()), exitCode: z.number().int(), output: z.string(), durationMs: z.number(),
+  })).optional().describe("Commands run (a host target's; Terraform's apply), with their output (capped, masked)."),
   health: SyncHealthSchema.optional(),
 });
 /** See {@link SyncRowSchema}. */

@@ -6,7 +6,7 @@ import { countActions, summarizeActions } from "../../engine/change-set.ts";
 import { defaultProviders } from "../../engine/providers.ts";
 import { storeRecorder } from "../../engine/recorder.ts";
 import { syncEnvironment, type SyncResult } from "../../engine/sync-environment.ts";
-import { openWorkspace } from "../../engine/workspace.ts";
+import { defaultCacheDir, openWorkspace } from "../../engine/workspace.ts";
 import { findingsText } from "../../plan/format-text.ts";
 import { pushActor, pushDetail } from "../actor.ts";
 import { addKubernetesTuning, kubernetesTuning, type TuningFlags } from "../kubernetes-flags.ts";
@@ -53,7 +53,8 @@ async function apply(io: CliIO, flags: ApplyFlags): Promise<number> {
   const by = pushActor(flags.by);
   const detail = pushDetail();
   // Read before anything else: a bad --host-commands file fails before the state or the repository is opened.
-  const providerContext = await pushProviderContext(flags, environment);
+  // Terraform's working directories go under the same cache as everything else (--cache-dir).
+  const providerContext = { ...await pushProviderContext(flags, environment), cacheDir: flags.cacheDir ?? defaultCacheDir() };
   // Opened first: a bad state URL fails before anything is applied.
   const store = flags.state === undefined ? undefined : await (await import("../../store/open.ts")).openStore(flags.state);
   const ws = await openWorkspace(workspaceOptions(flags, io.progress, { clusterSchemas: false })).catch(async (e: unknown) => {

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { compareFindings, hasErrors } from "../../check/finding.ts";
 import { diffEnvironment } from "../../engine/diff-environment.ts";
 import { defaultProviders } from "../../engine/providers.ts";
-import { openWorkspace } from "../../engine/workspace.ts";
+import { defaultCacheDir, openWorkspace } from "../../engine/workspace.ts";
 import { hasChanges } from "../../plan/change.ts";
 import { planToJson } from "../../plan/format-json.ts";
 import { planToMarkdown } from "../../plan/format-markdown.ts";
@@ -34,7 +34,8 @@ export function diffCommand(run: (action: (io: CliIO, flags: DiffFlags) => Promi
 async function diff(io: CliIO, flags: DiffFlags): Promise<number> {
   const environment = singleEnvironment(flags);
   // diff runs no command; the same definitions are accepted so that apply's command line works here too.
-  const providerContext = await pushProviderContext(flags, environment);
+  // Terraform's working directories go under the same cache as everything else (--cache-dir).
+  const providerContext = { ...await pushProviderContext(flags, environment), cacheDir: flags.cacheDir ?? defaultCacheDir() };
   const ws = await openWorkspace(workspaceOptions(flags, io.progress, { clusterSchemas: false }));
   try {
     const verification = verificationFrom(flags);

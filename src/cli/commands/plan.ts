@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { compareFindings, hasErrors } from "../../check/finding.ts";
 import { planRevisions } from "../../engine/plan-revisions.ts";
-import { openWorkspace } from "../../engine/workspace.ts";
+import { defaultCacheDir, openWorkspace } from "../../engine/workspace.ts";
 import { hasChanges } from "../../plan/change.ts";
 import { planToJson } from "../../plan/format-json.ts";
 import { planToMarkdown } from "../../plan/format-markdown.ts";
@@ -36,6 +36,8 @@ async function plan(io: CliIO, flags: PlanFlags): Promise<number> {
     const outcome = await planRevisions({
       source: ws.source, base: flags.base, head: flags.head, configPath: flags.config, filter: instanceFilter(flags),
       renderer: ws.renderer, check: ws.check, configCache: ws.configCache, ...(verification === undefined ? {} : { verification }),
+      // Terraform stacks are planned in working directories under the same cache (--cache-dir).
+      cacheDir: flags.cacheDir ?? defaultCacheDir(),
     });
     const findings = [...outcome.findings].sort(compareFindings);
     if (outcome.plan === undefined) {

@@ -29,11 +29,18 @@ export async function missingCredentials(targetName: string, target: Readonly<Re
   if (missing.length > 0) {
     return `target ${targetName}: environment variable${missing.length === 1 ? "" : "s"} ${missing.join(", ")} named in env ${missing.length === 1 ? "is" : "are"} set neither in the agent configuration (targets.${targetName}.env) nor in the runner's environment`;
   }
-  const file = target["backendConfigFile"];
-  if (typeof file === "string" && !(await stat(file).then((s) => s.isFile(), () => false))) {
+  const file = backendConfigFile(targetName, target, ctx);
+  if (file !== undefined && !(await stat(file).then((s) => s.isFile(), () => false))) {
     return `target ${targetName}: backendConfigFile ${file} is not a file on this runner`;
   }
   return undefined;
+}
+
+/** The backend configuration file: the runner's (the agent configuration's) over gitward.yaml's. */
+function backendConfigFile(targetName: string, target: Readonly<Record<string, unknown>>, ctx: ProviderContext): string | undefined {
+  const own = ctx.backendConfigFiles?.[targetName];
+  if (own !== undefined) return own;
+  return typeof target["backendConfigFile"] === "string" ? target["backendConfigFile"] : undefined;
 }
 
 /** The target as the workspace runs it: gitward.yaml's settings and the runner's values of the names in `env`. */
@@ -46,10 +53,11 @@ export function resolveTerraformTarget(targetName: string, target: Readonly<Reco
     if (value !== undefined) env[n] = value;
   }
   const backendConfig = target["backendConfig"];
+  const file = backendConfigFile(targetName, target, ctx);
   return {
     binary: typeof target["binary"] === "string" ? target["binary"] : "terraform",
     ...(typeof backendConfig === "object" && backendConfig !== null ? { backendConfig: backendConfig as Record<string, string> } : {}),
-    ...(typeof target["backendConfigFile"] === "string" ? { backendConfigFile: target["backendConfigFile"] } : {}),
+    ...(file === undefined ? {} : { backendConfigFile: file }),
     ...(typeof target["workspace"] === "string" ? { workspace: target["workspace"] } : {}),
     ...(names.length === 0 ? {} : { env }),
   };

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
+import { basename } from "node:path";
 import type { CommandRunner } from "../../core/command-runner.ts";
 import { GitwardError } from "../../core/errors.ts";
 import { maskSecretsInText } from "../../core/mask-secrets.ts";
 import type { ObjRef } from "../../core/objref.ts";
 import { terraformApiVersion, terraformGroup, type ModuleSpec } from "../../core/terraform-objects.ts";
 import type {
-  ApplyOptions, ChangeSetEntry, DesiredObject, DiffOptions, DiffSet, HealthReport, Inventory, InventorySummary, ListInventoriesOptions,
+  ApplyOptions, ChangeSetEntry, CommandOutput, DesiredObject, DiffEntry, DiffOptions, DiffSet, HealthReport, Inventory, InventorySummary, ListInventoriesOptions,
   OutputsOptions, PlanReview, RemoveOptions, StackOutput, StackRef, TargetSession, TransactOptions, TransactResult, WaitOptions,
 } from "../provider.ts";
 import { StalePlanError } from "./errors.ts";
@@ -15,7 +16,7 @@ import {
   deleteTerraformInventory, listTerraformInventories, materializeModule, moduleOf, readTerraformInventory, stackOfObject, writeTerraformInventory,
   type TerraformInventory,
 } from "./stack-state.ts";
-import { sensitiveMarker, type TerraformApply, type TerraformOutput, type TerraformPlan, type TerraformTarget } from "./types.ts";
+import { sensitiveMarker, type ResourceChange, type TerraformApply, type TerraformOutput, type TerraformPlan, type TerraformTarget } from "./types.ts";
 import { TerraformWorkspace } from "./workspace.ts";
 
 /** What a {@link TerraformSession} is opened with. */
@@ -62,7 +63,7 @@ export class TerraformSession implements TargetSession {
     const stack = stackOfObject(module.object);
     return this.#o.locks.run(key(stack), async () => {
       const { plan } = await this.#plan(stack, module.spec, opts.signal);
-      return { entries: plan.changes.filter((c) => c.action !== "read").map(diffEntryOf) };
+      return { entries: plan.changes.filter((c) => c.action !== "read").map((c) => withAttributes(diffEntryOf(c), c)) };
     }, opts.signal);
   }
 
@@ -82,6 +83,7 @@ export class TerraformSession implements TargetSession {
     if (denied !== undefined) return denied;
     if (opts.dryRun) return { entries: effectiveChanges(plan.changes).map((c) => ({ ...appliedEntry(c), message: "dry run" })), commands: [] };
     let applied: TerraformApply;
+    const started = performance.now();
     try {
       applied = await fresh.ws.apply(plan, opts.signal);
     } catch (e: unknown) {
@@ -101,6 +103,7 @@ export class TerraformSession implements TargetSession {
       plan = again;
       applied = await fresh.ws.apply(plan, opts.signal);
     }
+    const commands = [this.#applyOutput(plan, applied, performance.now() - started)];
     const moduleRecord = { dir: fresh.moduleDir, path: spec.path, vars: spec.vars };
     if (!applied.ok) {
       // What is left to do after the failure, from a new plan: those changes failed, the others were made.
@@ -109,11 +112,23 @@ export class TerraformSession implements TargetSession {
       const left = new Set(effectiveChanges(after?.changes ?? plan.changes).map((c) => c.address));
       const error = `terraform apply failed: ${maskSecretsInText(applied.error ?? "no reason given")}`;
       if (after !== undefined) this.#addresses.set(key(stack), { entries: stateEntries(after), module: moduleRecord });
-      return { entries: effectiveChanges(plan.changes).map((c) => appliedEntry(c, left.has(c.address) ? error : undefined)), commands: [], error };
+      return { entries: effectiveChanges(plan.changes).map((c) => appliedEntry(c, left.has(c.address) ? error : undefined)), commands, error };
     }
     const outputs = maskedOutputs(applied.outputs);
     this.#addresses.set(key(stack), { entries: stateEntries(plan), outputs, module: moduleRecord });
-    return { entries: [...effectiveChanges(plan.changes).map((c) => appliedEntry(c)), ...outputEntries(outputs)], commands: [] };
+    return { entries: [...effectiveChanges(plan.changes).map((c) => appliedEntry(c)), ...outputEntries(outputs)], commands };
+  }
+
+  /** Terraform's own output of an apply, for the sync's record: capped and masked by the workspace. */
+  #applyOutput(plan: TerraformPlan, applied: TerraformApply, ms: number): CommandOutput {
+    return {
+      phase: "terraform-apply",
+      command: [this.#o.target.binary, "apply", basename(plan.planFile)],
+      // Terraform's apply exits 1 on any error.
+      exitCode: applied.ok ? 0 : 1,
+      output: applied.log,
+      durationMs: Math.round(ms),
+    };
   }
 
   async #workspace(stack: StackRef, spec: ModuleSpec): Promise<{ ws: TerraformWorkspace; key: string; moduleDir: string }> {
@@ -215,6 +230,16 @@ export class TerraformSession implements TargetSession {
 
 function key(stack: StackRef): string {
   return `${stack.environment}/${stack.stack}`;
+}
+
+/**
+ * An update's changed attributes as the entry's drift fields (the paths of its attribute diff),
+ * so a drift check records which attributes of which address differ, not only the address.
+ */
+function withAttributes(entry: DiffEntry, change: ResourceChange): DiffEntry {
+  if (entry.action !== "update") return entry;
+  const fields = [...new Set(change.diff.split("\n").map((l) => /^[+~-] ([^\s:=]+)/.exec(l)?.[1]).filter((f): f is string => f !== undefined))];
+  return fields.length === 0 ? entry : { ...entry, drift: fields.map((field) => ({ field })) };
 }
 
 /** The engine's review of a plan; a denial is a failed transaction that changed nothing. */
