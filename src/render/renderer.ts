@@ -15,13 +15,14 @@ import { isManifestFile, parseManifestFile, type ParsedManifest, type ParseOptio
 import { relocateKustomizeFailure } from "./kustomize-references.ts";
 import { renderTerraformModule } from "./terraform-module.ts";
 import { VarResolver } from "./var-resolver.ts";
+import { OutputTable, outputReference, type OutputsSource } from "./outputs.ts";
 import { VariableError } from "./variable-error.ts";
 import type { ContentCache } from "../core/layered-cache.ts";
 import type { ScopeResolver } from "./scopes.ts";
 import { defaultRenderLimits, effectiveLimits, RenderBudget, type RenderLimits } from "./render-limits.ts";
 
 /** Bumped whenever rendering changes what it produces, so old cache entries are not reused. */
-const renderFormat = "gitward-render-8";
+const renderFormat = "gitward-render-9";
 
 /** What rendering a stack instance produced: its objects, or the error that stopped it. */
 export type RenderResult =
@@ -34,6 +35,11 @@ export type RenderResult =
       readonly key: string;
       /** A Terraform stack's: the revision's policies over the changes its target plans (see engine/policy-stage.ts). */
       readonly plannedCheck?: PlannedCheck;
+      /**
+       * The outputs of other stacks the render used, `<stack>.<name>`: it changes with them, and
+       * rendered without an {@link OutputsSource} their values were known after apply only.
+       */
+      readonly outputs?: readonly string[];
     }
   | { readonly instance: StackInstance; readonly ok: false; readonly error: GitwardError };
 
@@ -73,20 +79,25 @@ export class Renderer {
     this.#opts = opts;
   }
 
-  /** Renders one instance; failures come back as a result, not an exception. */
-  async render(snapshot: Snapshot, instance: StackInstance, signal?: AbortSignal): Promise<RenderResult> {
+  /**
+   * Renders one instance; failures come back as a result, not an exception. `outputs` gives the
+   * outputs of the stacks it depends on (`${outputs.<stack>.<name>}`); without it they are
+   * known after apply.
+   */
+  async render(snapshot: Snapshot, instance: StackInstance, signal?: AbortSignal, outputs?: OutputsSource): Promise<RenderResult> {
     try {
       const budget = this.#budget(snapshot, instance);
       // A Terraform stack renders to one object holding its root module; Terraform itself runs in the target.
-      if (instance.target.provider === "terraform") return { instance, ok: true, objects: await renderTerraformModule(snapshot, instance, budget, signal), cached: false, key: "" };
+      if (instance.target.provider === "terraform") return await renderTerraform(snapshot, instance, budget, outputs, signal);
       // Only the runner may let kustomize reach the network: a commit cannot grant itself that.
       const allowRemote = this.#opts.allowRemoteBases;
       const kfile = findKustomization(snapshot, instance.dir);
       const inputs = kfile === undefined ? undefined : await collectKustomizeInputs(snapshot, instance.dir, { allowRemote, ...(signal === undefined ? {} : { signal }) });
       const tool = inputs === undefined ? undefined : await this.#kustomizeTool();
       const content = inputs === undefined ? plainDigest(snapshot, instance.dir) : `${inputs.digest}:${tool?.version ?? "no-tool"}`;
-      // A remote base can move under the same reference, so its renders are never reused.
-      const cacheable = inputs === undefined || inputs.remote.length === 0;
+      // A remote base can move under the same reference, so its renders are never reused; nor
+      // are renders with outputs of other stacks, which change without a commit.
+      const cacheable = (inputs === undefined || inputs.remote.length === 0) && !OutputTable.readsOutputs(instance, outputs);
       const key = cacheable ? cacheKey(content, instance, this.#opts.scopesId) : "";
       const hit = cacheable ? await this.#opts.cache.get(key) : undefined;
       if (hit !== undefined) {
@@ -94,12 +105,15 @@ export class Renderer {
         checkCached(hit, budget, { file: kfile ?? instance.dir, plain: kfile === undefined });
         return { instance, ok: true, objects: hit, cached: true, key };
       }
+      const table = await OutputTable.load(instance, outputs, signal);
       const parsed =
         kfile !== undefined && inputs !== undefined
-          ? await this.#renderKustomize(snapshot, instance, { kfile, inputs, tool, budget, network: allowRemote }, signal)
-          : await this.#renderPlain(snapshot, instance, budget, signal);
+          ? await this.#renderKustomize(snapshot, instance, { kfile, inputs, tool, budget, network: allowRemote, table }, signal)
+          : await this.#renderPlain(snapshot, instance, budget, table, signal);
       budget.takeObjects(parsed.length, { file: kfile ?? instance.dir });
-      const objects = toRendered(parsed, instance, this.#opts.scopes);
+      const objects = table.seal(toRendered(parsed, instance, this.#opts.scopes));
+      const used = table.used;
+      if (used.length > 0) return { instance, ok: true, objects, cached: false, key: "", outputs: used };
       if (cacheable) await this.#opts.cache.put(key, objects);
       return { instance, ok: true, objects, cached: false, key };
     } catch (e: unknown) {
@@ -124,7 +138,7 @@ export class Renderer {
   async #renderKustomize(
     snapshot: Snapshot,
     instance: StackInstance,
-    build: { kfile: string; inputs: KustomizeInputs; tool: KustomizeTool | undefined; budget: RenderBudget; network: boolean },
+    build: { kfile: string; inputs: KustomizeInputs; tool: KustomizeTool | undefined; budget: RenderBudget; network: boolean; table: OutputTable },
     signal?: AbortSignal,
   ): Promise<ParsedManifest[]> {
     const { budget } = build;
@@ -140,7 +154,7 @@ export class Renderer {
     const sourceOf = await kustomizeSourceFinder(snapshot, build.inputs, signal);
     let parsed: ParsedManifest[];
     try {
-      parsed = parseManifestFile(build.kfile, out, { ...substitutionFor(instance), objectLimit: budget.fileLimit(0, false) });
+      parsed = parseManifestFile(build.kfile, out, { ...substitutionFor(instance, build.table), objectLimit: budget.fileLimit(0, false) });
     } catch (e: unknown) {
       // Positions in kustomize's output mean nothing to a reader: find the input that has the text.
       if (!(e instanceof VariableError)) throw e;
@@ -149,12 +163,12 @@ export class Renderer {
     return parsed.map((p) => ({ ...p, location: sourceOf(p.object) ?? { file: build.kfile } }));
   }
 
-  async #renderPlain(snapshot: Snapshot, instance: StackInstance, budget: RenderBudget, signal?: AbortSignal): Promise<ParsedManifest[]> {
+  async #renderPlain(snapshot: Snapshot, instance: StackInstance, budget: RenderBudget, table: OutputTable, signal?: AbortSignal): Promise<ParsedManifest[]> {
     const entries = snapshot
       .listFiles(instance.dir)
       .filter((f) => isManifestFile(f.path) && !f.path.slice(instance.dir.length).split("/").some((s) => s.startsWith(".")));
     for (const f of entries) budget.takeBytes(f.size, { file: f.path });
-    const substitution = substitutionFor(instance);
+    const substitution = substitutionFor(instance, table);
     let count = 0;
     // A YAML or JSON file that a host File names as its source is data, not a manifest: parse
     // failures are held until it is known which files those are. The object limits are not.
@@ -207,9 +221,33 @@ function batchesOf(files: readonly TreeEntry[], bytes: number): TreeEntry[][] {
 }
 
 /** How an instance's manifests are substituted: not at all with `substitute: false`. */
-function substitutionFor(instance: StackInstance): ParseOptions {
+function substitutionFor(instance: StackInstance, outputs: OutputTable): ParseOptions {
   if (instance.substitute === false) return { vars: undefined };
-  return { vars: instance.vars, substitution: { declared: instance.declaredVars ?? [], strict: instance.substitute === "strict" } };
+  return { vars: instance.vars, substitution: { declared: instance.declaredVars ?? [], strict: instance.substitute === "strict", outputs } };
+}
+
+/**
+ * A Terraform stack's Module, its variables' output references (`vars: { db: ${outputs.net.db} }`)
+ * resolved first: Terraform stacks feed each other through gitward's variables too.
+ */
+async function renderTerraform(snapshot: Snapshot, instance: StackInstance, budget: RenderBudget, outputs: OutputsSource | undefined, signal?: AbortSignal): Promise<RenderResult> {
+  if (!Object.values(instance.vars).some((v) => v.includes("${outputs."))) {
+    return { instance, ok: true, objects: await renderTerraformModule(snapshot, instance, budget, signal), cached: false, key: "" };
+  }
+  const table = await OutputTable.load(instance, outputs, signal);
+  const vars: Record<string, string> = {};
+  // Only output references: other `${…}` in a Terraform stack's variables are Terraform's text.
+  for (const [name, value] of Object.entries(instance.vars)) {
+    vars[name] = value.replace(/(\$?)\$\{(outputs\.[^}]*)\}/g, (whole: string, escape: string, inner: string) => {
+      const m = outputReference.exec(inner);
+      if (escape === "$" || m === null) return whole;
+      const r = table.resolve(m[1] ?? "", m[2] ?? "");
+      if ("value" in r) return r.value;
+      throw new GitwardError(ErrorCode.Variable, `variable ${name}: ${r.error}`, { subject: { location: { file: "gitward.yaml" } }, hint: r.hint });
+    });
+  }
+  const objects = table.seal(await renderTerraformModule(snapshot, { ...instance, vars }, budget, signal));
+  return { instance, ok: true, objects, cached: false, key: "", outputs: table.used };
 }
 
 /** The content key of a plain directory: every file's path and blob id, symlinks resolved. */

@@ -1,4 +1,5 @@
 import { nearestName } from "./near-names.ts";
+import { outputReference, type OutputResolver } from "./outputs.ts";
 
 const pattern = /\$(\$?)\{([^}]*)\}/g;
 const varRef = /^([A-Za-z_][A-Za-z0-9_]*)(?::([=-])(.*))?$/s;
@@ -15,6 +16,8 @@ export interface SubstituteOptions {
   readonly declared?: Iterable<string>;
   /** `substitute: strict`: every `${…}` is gitward's, in multi-line text too. */
   readonly strict?: boolean;
+  /** What `${outputs.<stack>.<name>}` stands for (docs/rendering.md); without it such a reference is an error where gitward owns the text. */
+  readonly outputs?: OutputResolver;
 }
 
 /** Why a substitution failed, with the offending reference; positions are added by the caller. */
@@ -53,11 +56,13 @@ export class VarResolver {
   readonly #vars: Vars;
   readonly #declared: ReadonlySet<string>;
   readonly #strict: boolean;
+  readonly #outputs: OutputResolver | undefined;
 
   constructor(vars: Vars, options: SubstituteOptions = {}) {
     this.#vars = vars;
     this.#declared = new Set([...(options.declared ?? []), ...Object.keys(vars)]);
     this.#strict = options.strict === true;
+    this.#outputs = options.outputs;
   }
 
   /** Substitutes every reference in `text`; throws a {@link SubstitutionError} for the first that fails. */
@@ -72,6 +77,9 @@ export class VarResolver {
   }
 
   #resolve(at: { variable: string; reference: string; index: number; text: string }, owned: boolean): string {
+    // Outputs of other stacks are gitward's wherever they are written: no other tool spells `${outputs.a.b}`.
+    const out = outputReference.exec(at.variable);
+    if (out !== null) return this.#output(at, out[1] ?? "", out[2] ?? "", owned);
     const m = varRef.exec(at.variable);
     if (m === null) {
       if (!owned) return at.reference;
@@ -80,7 +88,7 @@ export class VarResolver {
     }
     const name = m[1] ?? "";
     const named = { ...at, variable: name };
-    if (Object.hasOwn(this.#vars, name)) return this.#vars[name] ?? "";
+    if (Object.hasOwn(this.#vars, name)) return this.#withOutputs(this.#vars[name] ?? "", named);
     const hasDefault = m[2] !== undefined;
     if (this.#declared.has(name)) {
       if (hasDefault) return m[3] ?? "";
@@ -94,5 +102,25 @@ export class VarResolver {
     if (!owned) return at.reference;
     if (hasDefault) return m[3] ?? "";
     throw new SubstitutionError(named, `variable "${name}" is not defined and has no default`, defineHint);
+  }
+
+  #output(at: { variable: string; reference: string; index: number; text: string }, stack: string, name: string, owned: boolean): string {
+    if (this.#outputs === undefined) {
+      if (!owned) return at.reference;
+      throw new SubstitutionError(at, `${at.reference}: outputs of other stacks are not available here`, "outputs are read when a stack is rendered for an environment");
+    }
+    const r = this.#outputs.resolve(stack, name);
+    if ("value" in r) return r.value;
+    throw new SubstitutionError(at, r.error, r.hint);
+  }
+
+  /** A variable's value with the output references it holds (gitward.yaml `vars: { db: ${outputs.net.db} }`) resolved. */
+  #withOutputs(value: string, at: { variable: string; reference: string; index: number; text: string }): string {
+    if (!value.includes("${outputs.")) return value;
+    return value.replace(pattern, (whole: string, escape: string, inner: string) => {
+      if (escape === "$") return whole.slice(1);
+      const out = outputReference.exec(inner);
+      return out === null ? whole : this.#output({ ...at, variable: inner }, out[1] ?? "", out[2] ?? "", true);
+    });
   }
 }
