@@ -4,6 +4,7 @@ import { formatRef } from "../core/objref.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import { actionSummary } from "../engine/change-set.ts";
 import { dependencyState, type Job, type RecordedOutcome } from "../engine/decide.ts";
+import { withCurrentOutputs } from "../engine/outputs.ts";
 import { reconcileStack, type ReconcileOutcome } from "../engine/reconcile-stack.ts";
 import type { RecordObserver, Recorder } from "../engine/recorder.ts";
 import { revisionInfo } from "../engine/sync-environment.ts";
@@ -100,8 +101,10 @@ async function reconcileFacts(ctx: WorkContext, instance: StackInstance, ev: Eva
   const dependencies = await Promise.all(instance.dependsOn.map(async (d) => ({
     stack: d, state: dependencyState(lastOutcome((await ctx.recorder.recorded(instance.environment, d)).last), ev.sha),
   })));
+  // A stack reading outputs of others renders again with them, once those have synced.
+  const ready = dependencies.every((d) => d.state === "ready");
   return {
-    render: ev.evaluation.renders.find((r) => r.instance.stack === instance.stack),
+    render: await withCurrentOutputs(ev.evaluation, instance, (i, fn) => ctx.pool.use(i, fn), ready),
     revision: revisionOf(ctx.watch.head?.commit, ev.sha),
     policy: { auto: sync?.auto ?? false, prune: sync?.prune ?? true, selfHeal: sync?.selfHeal ?? false },
     dependencies,

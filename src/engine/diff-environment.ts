@@ -6,6 +6,7 @@ import type { DiffEntry } from "../providers/provider.ts";
 import { evaluateRevision } from "./evaluate-revision.ts";
 import type { GateOutcome } from "./gate.ts";
 import { orphanedStacks, orphanFinding } from "./orphans.ts";
+import { withCurrentOutputs } from "./outputs.ts";
 import { reconcileStack } from "./reconcile-stack.ts";
 import { noopRecorder } from "./recorder.ts";
 import { dependencyOrder, revisionInfo, type SyncOptions } from "./sync-environment.ts";
@@ -42,8 +43,12 @@ export async function diffEnvironment(opts: DiffEnvironmentOptions): Promise<Dif
   const notes: Finding[] = [];
   try {
     for (const instance of dependencyOrder(evaluation.instances)) {
-      const render = evaluation.renders.find((r) => r.instance === instance);
-      if (render === undefined || !render.ok) continue;
+      // With the current outputs of the stacks it reads them from, as a sync would render it.
+      const render = await withCurrentOutputs(evaluation, instance, (i, fn) => pool.use(i, fn), true);
+      if (render === undefined || !render.ok) {
+        if (render !== undefined) errors.push({ stack: instance.stack, message: render.error.message });
+        continue;
+      }
       try {
         const outcome = await reconcileStack({
           instance, render, revision: revisionInfo(evaluation.commit), trigger: { kind: "manual" }, gate: allowAll,

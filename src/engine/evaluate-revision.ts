@@ -13,6 +13,8 @@ import type { Commit, GitSource, SignatureVerification, Snapshot, VerifiedCommit
 import { refineFindingLocations } from "./locate-findings.ts";
 import { runPolicies, withPlannedChecks } from "./policy-stage.ts";
 import type { Exemption } from "../policy/index.ts";
+import type { RenderedObject } from "../core/object.ts";
+import { producersFirst, type OutputsFactory, type RenderAgain } from "./outputs.ts";
 
 /** What evaluating one revision needs. */
 export interface EvaluateOptions {
@@ -42,6 +44,8 @@ export interface EvaluateOptions {
   readonly renderOnly?: boolean;
   /** Validated gitward.yaml files by content, so an unchanged one is not parsed again. */
   readonly configCache?: ContentCache<Config>;
+  /** Where `${outputs.<stack>.<name>}` are read while rendering (`gitward plan`); default: known after apply. */
+  readonly outputs?: OutputsFactory;
   readonly signal?: AbortSignal;
 }
 
@@ -58,6 +62,8 @@ export interface RevisionEvaluation {
   readonly exemptions: readonly Exemption[];
   /** How many policies were evaluated. */
   readonly policies: number;
+  /** Renders a stack of this revision again with the outputs of the stacks it depends on (before it syncs). */
+  readonly renderAgain?: RenderAgain;
 }
 
 /**
@@ -77,15 +83,32 @@ export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionE
   const instances = stackInstances(config, opts.asBase === true ? { ...opts.filter, lenient: true } : opts.filter);
   const dirIssues = checkInstanceDirs(config, instances, (p) => snapshot.entry(p)?.type === "tree");
   if (dirIssues.length > 0) throw new ConfigError(dirIssues);
-  const renders = await mapLimit(instances, 4, (inst) => opts.renderer.render(snapshot, inst, opts.signal));
+  const renders = await renderAll(snapshot, instances, opts);
+  const renderAgain: RenderAgain = (inst, outputs) => opts.renderer.render(snapshot, inst, opts.signal, outputs);
   // The base of a plan is only compared with; its findings would be thrown away.
   if (opts.asBase === true || opts.renderOnly === true) {
-    return { commit, verified, config, instances, renders, findings: renderFailures(renders), exemptions: [], policies: 0 };
+    return { commit, verified, config, instances, renders, findings: renderFailures(renders), exemptions: [], policies: 0, renderAgain };
   }
   const checked = await runChecks(renders, opts.check);
   const policy = await runPolicies(snapshot, config, renders, opts.signal);
   const findings = await refineFindingLocations([...checked, ...policy.findings], snapshot);
-  return { commit, verified, config, instances, renders: withPlannedChecks(renders, policy), findings, exemptions: policy.exemptions, policies: policy.policies };
+  return { commit, verified, config, instances, renders: withPlannedChecks(renders, policy), findings, exemptions: policy.exemptions, policies: policy.policies, renderAgain };
+}
+
+/** Renders every instance, producers of outputs first, so a stack reading their outputs can wait for their render. */
+async function renderAll(snapshot: Snapshot, instances: readonly StackInstance[], opts: EvaluateOptions): Promise<RenderResult[]> {
+  const started = new Map<StackInstance, Promise<RenderResult>>();
+  const objectsOf = async (inst: StackInstance): Promise<readonly RenderedObject[] | undefined> => {
+    const r = await started.get(inst);
+    return r?.ok === true ? r.objects : undefined;
+  };
+  const source = opts.outputs?.({ instances, objectsOf });
+  await mapLimit(producersFirst(instances), 4, (inst) => {
+    const p = opts.renderer.render(snapshot, inst, opts.signal, source);
+    started.set(inst, p);
+    return p;
+  });
+  return Promise.all(instances.map((i) => started.get(i) ?? opts.renderer.render(snapshot, i, opts.signal, source)));
 }
 
 /** The commit verified; with `verificationRequired: false`, a signature failure is returned instead of thrown. */

@@ -5,6 +5,7 @@ import { ConfigError, formatConfigIssue } from "../config/config-error.ts";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
 import type { Commit } from "../source/types.ts";
 import { evaluateRevision, type EvaluateOptions, type RevisionEvaluation } from "./evaluate-revision.ts";
+import { terraformOutputs } from "./outputs.ts";
 
 /** What planning between two revisions needs: the evaluation options, and the two revisions. */
 export interface PlanOptions extends Omit<EvaluateOptions, "rev" | "asBase"> {
@@ -28,10 +29,12 @@ export interface PlanOutcome {
  * and compares them. Stacks unchanged between the two render once, through the cache.
  */
 export async function planRevisions(opts: PlanOptions): Promise<PlanOutcome> {
-  const head = await evaluateRevision({ ...opts, rev: opts.head });
+  // Outputs other stacks read: as the producers' plans leave them at head, as they are at base.
+  const cache = opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir };
+  const head = await evaluateRevision({ ...opts, rev: opts.head, outputs: terraformOutputs({ planned: true, ...cache }) });
   if (head.renders.some((r) => !r.ok)) return { plan: undefined, head, findings: head.findings };
   const { verification: _unused, ...unverified } = opts;
-  const base = opts.base === undefined ? undefined : await evaluateBase({ ...unverified, rev: opts.base, asBase: true });
+  const base = opts.base === undefined ? undefined : await evaluateBase({ ...unverified, rev: opts.base, asBase: true, outputs: terraformOutputs({ planned: false, ...cache }) });
   const baseProblems: Finding[] = base?.problems ?? [];
   const findings = [...head.findings, ...baseProblems];
   const envs = head.config?.config.environments ?? {};

@@ -7,6 +7,7 @@ import type { RevisionInfo, SyncTrigger } from "../store/store.ts";
 import type { DependencyState } from "./decide.ts";
 import { evaluateRevision, type EvaluateOptions, type RevisionEvaluation } from "./evaluate-revision.ts";
 import { decideGate, type GateOutcome, type GateOverride } from "./gate.ts";
+import { withCurrentOutputs } from "./outputs.ts";
 import { reconcileStack, type ReconcileOutcome } from "./reconcile-stack.ts";
 import { noopRecorder, type Recorder } from "./recorder.ts";
 import type { StackSyncResult } from "./sync-stack.ts";
@@ -73,14 +74,18 @@ async function pushStack(
   instance: StackInstance, evaluation: RevisionEvaluation, gate: GateOutcome, pool: TargetPool, done: readonly StackSyncResult[], opts: SyncOptions,
 ): Promise<ReconcileOutcome> {
   const sync = evaluation.config?.config.environments[opts.environment]?.sync;
-  const render = evaluation.renders.find((r) => r.instance === instance);
+  const dependencies = instance.dependsOn.map((d) => ({ stack: d, state: pushedState(done.find((r) => r.stack === d)) }));
+  // A stack reading outputs of others renders again with them, now that those have synced.
+  const render = gate.allowed
+    ? await withCurrentOutputs(evaluation, instance, (i, fn) => pool.use(i, fn), dependencies.every((d) => d.state === "ready"))
+    : evaluation.renders.find((r) => r.instance === instance);
   const synced = gate.allowed && render?.ok === true;
   if (synced) opts.onStack?.(instance.stack, "start");
   const outcome = await reconcileStack({
     instance, render, revision: revisionInfo(evaluation.commit), gate,
     job: "sync", explicit: true, trigger: opts.trigger ?? { kind: "push" },
     // In a push the order is the dependency order: a dependency not in this run is not waited for.
-    dependencies: instance.dependsOn.map((d) => ({ stack: d, state: pushedState(done.find((r) => r.stack === d)) })),
+    dependencies,
     policy: { auto: sync?.auto ?? false, selfHeal: sync?.selfHeal ?? false, prune: opts.prune ?? sync?.prune ?? true },
     apply: {
       dryRun: opts.dryRun, forceConflicts: opts.force, waitMs: opts.waitMs,
