@@ -31,8 +31,13 @@ export function deploymentController(cluster: Cluster, scheduler: Scheduler, mod
     if (pending.has(key)) return;
     pending.add(key);
     scheduler.after(cluster.timing.deploymentStatusDelayMs, () => {
-      pending.delete(key);
-      rollout(cluster, identity(e.object), mode, revisions);
+      // Still pending while the rollout writes: its own first write (before observedGeneration is
+      // set) must not schedule a second rollout, whose condition timestamps would add MODIFIED events.
+      try {
+        rollout(cluster, identity(e.object), mode, revisions);
+      } finally {
+        pending.delete(key);
+      }
     });
   };
 }
