@@ -3,6 +3,7 @@ import { isRecord } from "../core/object.ts";
 import { credentialPatternOf } from "../core/credential-patterns.ts";
 import { formatFieldPath } from "../core/yaml-positions.ts";
 import type { Finding } from "./finding.ts";
+import { knownAfterApply } from "../render/outputs.ts";
 
 /** A value SOPS has encrypted: `ENC[AES256_GCM,data:...,type:str]`. */
 const sopsEncrypted = /^ENC\[[A-Z0-9_]+,data:/;
@@ -30,7 +31,9 @@ export function checkSecrets(obj: RenderedObject): Finding[] {
         if (clear.length > 0) {
           out.push({ severity: "error", rule: "secret.plaintext", field: `${field}.${clear[0] ?? ""}`, message: `Secret carries a sops section, but ${field} key(s) ${clear.join(", ")} are not encrypted`, ...base });
         }
-      } else if (isRecord(v) && Object.keys(v).length > 0) {
+      } else if (isRecord(v) && Object.entries(v).some(([, value]) => value !== knownAfterApply)) {
+        // A value that is a stack's output (`${outputs.db.password}`) is not in Git: it is shown
+        // as known after apply when checked, and filled in from the producer's state at sync.
         out.push({
           severity: "error", rule: "secret.plaintext", field,
           message: `Secret has ${field} in clear (${Object.keys(v).length} key(s)); encrypt it (SOPS, Sealed Secrets) or reference an external secret store`,

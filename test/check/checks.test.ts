@@ -37,6 +37,8 @@ describe("checkSecrets", () => {
   const cases: { name: string; obj: KObject; expected: string[] }[] = [
     { name: "a Secret with data in clear", obj: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { password: "aHVudGVyMg==" } }, expected: ["error secret.plaintext data"] },
     { name: "a Secret with stringData in clear", obj: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, stringData: { password: "hunter2" } }, expected: ["error secret.plaintext stringData"] },
+    { name: "a Secret filled only from other stacks' outputs (known after apply when checked)", obj: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, stringData: { password: "(known after apply)", host: "(known after apply)" } }, expected: [] },
+    { name: "a Secret with outputs and a value in clear", obj: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, stringData: { password: "(known after apply)", user: "admin" } }, expected: ["error secret.plaintext stringData"] },
     { name: "a SOPS-encrypted Secret", obj: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { password: "ENC[AES256_GCM,data:abc]" }, sops: { version: "3.9" } }, expected: [] },
     { name: "a Secret with a sops section and a value in clear", obj: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { password: "ENC[AES256_GCM,data:abc]", user: "YWRtaW4=" }, sops: { version: "3.9" } }, expected: ["error secret.plaintext data.user"] },
     { name: "an empty Secret", obj: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" } }, expected: [] },

@@ -143,7 +143,9 @@ describe("Terraform outputs feeding other stacks (real terraform)", () => {
     const plan = await cli(["plan", "-q", "--base", "HEAD~2"]);
     assert.match(plan.stdout, /\+ Secret\/app\/db/);
     assert.doesNotMatch(plan.stdout + plan.stderr, /sensitive output/);
-    // The only finding is the check on Secrets with stringData in Git (secret.plaintext), which does not yet tell outputs apart.
+    // gitward plan fills in the producer's planned outputs, and the check on Secrets with stringData
+    // in Git (secret.plaintext) does not yet tell those values apart (apply and the agent check the
+    // revision with outputs known after apply, which passes). Known gap, see docs/terraform.md.
     assert.match(plan.stdout, /secret\.plaintext/);
   });
 
