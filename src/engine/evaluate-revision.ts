@@ -14,7 +14,7 @@ import { refineFindingLocations } from "./locate-findings.ts";
 import { runPolicies, withPlannedChecks } from "./policy-stage.ts";
 import type { Exemption } from "../policy/index.ts";
 import type { RenderedObject } from "../core/object.ts";
-import { producersFirst, type OutputsFactory, type RenderAgain } from "./outputs.ts";
+import { producersFirst, type CheckAgain, type OutputsFactory, type RenderAgain } from "./outputs.ts";
 
 /** What evaluating one revision needs. */
 export interface EvaluateOptions {
@@ -64,6 +64,8 @@ export interface RevisionEvaluation {
   readonly policies: number;
   /** Renders a stack of this revision again with the outputs of the stacks it depends on (before it syncs). */
   readonly renderAgain?: RenderAgain;
+  /** Check and policies again over such a render (the values the gate saw as known after apply are filled in). */
+  readonly checkAgain?: CheckAgain;
 }
 
 /**
@@ -92,7 +94,14 @@ export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionE
   const checked = await runChecks(renders, opts.check);
   const policy = await runPolicies(snapshot, config, renders, opts.signal);
   const findings = await refineFindingLocations([...checked, ...policy.findings], snapshot);
-  return { commit, verified, config, instances, renders: withPlannedChecks(renders, policy), findings, exemptions: policy.exemptions, policies: policy.policies, renderAgain };
+  const checkAgain: CheckAgain = async (render) => {
+    const again = [...(await runChecks([render], opts.check)), ...(await runPolicies(snapshot, config, [render], opts.signal)).findings];
+    return refineFindingLocations(again, snapshot);
+  };
+  return {
+    commit, verified, config, instances, renders: withPlannedChecks(renders, policy), findings,
+    exemptions: policy.exemptions, policies: policy.policies, renderAgain, checkAgain,
+  };
 }
 
 /** Renders every instance, producers of outputs first, so a stack reading their outputs can wait for their render. */

@@ -1,3 +1,4 @@
+import type { Finding } from "../check/finding.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
 import type { RenderedObject } from "../core/object.ts";
@@ -61,34 +62,77 @@ async function readOutputs(opts: TargetOutputsOptions, producer: StackInstance |
 /** Renders an instance again with an outputs source: what {@link RevisionEvaluation}'s `renderAgain` does. */
 export type RenderAgain = (instance: StackInstance, outputs: OutputsSource) => Promise<RenderResult>;
 
+/** Check and the revision's policies over one render, as the gate ran them over the revision: what `checkAgain` does. */
+export type CheckAgain = (render: RenderResult) => Promise<readonly Finding[]>;
+
+/**
+ * The render a stack syncs with. `finalFindings` is set when it was rendered again with the
+ * current outputs of its dependencies and checked again: the reconcile gates the sync on them.
+ */
+export type SyncRender = RenderResult & { readonly finalFindings?: readonly Finding[] };
+
 /** What {@link withCurrentOutputs} needs of an evaluated revision. */
 export interface OutputsRevision {
   readonly instances: readonly StackInstance[];
   readonly renders: readonly RenderResult[];
   readonly renderAgain?: RenderAgain;
+  /** Absent where the revision was only rendered (a plan's base, `gitward render`). */
+  readonly checkAgain?: CheckAgain;
 }
 
 /**
  * The render a stack syncs with: when it used outputs of other stacks, rendered again with
- * their current values (read from the producers' state, after they synced); otherwise as
- * evaluated. Only when its dependencies are ready: else the sync is skipped anyway.
+ * their current values (read from the producers' state, after they synced) and checked again
+ * (structure, schemas, secrets, policies), since the gate only saw "known after apply";
+ * otherwise as evaluated. Only when its dependencies are ready: else the sync is skipped anyway.
  */
 export async function withCurrentOutputs(
   revision: OutputsRevision, instance: StackInstance, use: SessionUse, dependenciesReady: boolean,
-): Promise<RenderResult | undefined> {
+): Promise<SyncRender | undefined> {
   const render = revision.renders.find((r) => r.instance === instance);
   if (render?.ok !== true || render.outputs === undefined || render.outputs.length === 0) return render;
   if (!dependenciesReady || revision.renderAgain === undefined) return render;
-  const source = targetOutputs({
+  const sensitive: string[] = [];
+  const source = noteSensitive(targetOutputs({
     instances: revision.instances, use, planned: false,
     objectsOf: (producer) => {
       const r = revision.renders.find((x) => x.instance === producer);
       return Promise.resolve(r?.ok === true ? r.objects : undefined);
     },
-  });
+  }), sensitive);
   const again = await revision.renderAgain(instance, source);
+  if (!again.ok) return again;
   // The gate decided on the first render; the policies over the planned changes still apply.
-  return again.ok && render.plannedCheck !== undefined ? { ...again, plannedCheck: render.plannedCheck } : again;
+  const rendered = render.plannedCheck === undefined ? again : { ...again, plannedCheck: render.plannedCheck };
+  if (revision.checkAgain === undefined) return rendered;
+  // secret.plaintext is about what Git holds, the same text the gate checked: a value an output
+  // filled in (a Secret's password from Terraform) is not in Git.
+  const findings = (await revision.checkAgain(again)).filter((f) => f.rule !== "secret.plaintext");
+  return { ...rendered, finalFindings: findings.map((f) => masked(f, sensitive)) };
+}
+
+/** The source, noting the text of every sensitive value it gives, so findings can be masked. */
+function noteSensitive(source: OutputsSource, into: string[]): OutputsSource {
+  return {
+    produces: (environment, stack) => source.produces(environment, stack),
+    async outputs(environment, stack, signal) {
+      const outputs = await source.outputs(environment, stack, signal);
+      for (const o of Object.values(outputs ?? {})) {
+        if (!o.sensitive || o.value === null || o.value === undefined) continue;
+        const text = typeof o.value === "string" ? o.value : JSON.stringify(o.value);
+        // Tiny values would mask every occurrence of common text, and say little.
+        if (text.length >= 3) into.push(text);
+      }
+      return outputs;
+    },
+  };
+}
+
+/** A finding with sensitive output values replaced, should a policy's message quote a field holding one. */
+function masked(finding: Finding, sensitive: readonly string[]): Finding {
+  if (sensitive.length === 0) return finding;
+  const mask = (text: string): string => sensitive.reduce((t, s) => t.replaceAll(s, "(sensitive)"), text);
+  return { ...finding, message: mask(finding.message), ...(finding.hint === undefined ? {} : { hint: mask(finding.hint) }) };
 }
 
 /** Makes the {@link OutputsSource} an evaluation renders with, given the revision's instances and their renders. */

@@ -3,15 +3,15 @@ import { isoNow, type Clock } from "../core/clock.ts";
 import { GitwardError } from "../core/errors.ts";
 import { formatRef, refKey } from "../core/objref.ts";
 import type { DiffEntry } from "../providers/provider.ts";
-import type { RenderResult } from "../render/renderer.ts";
 import type { FinishedOutcome, RevisionInfo, SyncTrigger } from "../store/store.ts";
 import { actionSummary } from "./change-set.ts";
 import { decide, type DecideInput, type Decision } from "./decide.ts";
-import type { GateOutcome, GateOverride } from "./gate.ts";
+import { decideGate, type GateOutcome, type GateOverride } from "./gate.ts";
 import { stackHealth } from "./health-state.ts";
 import { planReviewer } from "./policy-stage.ts";
 import { driftEvents } from "./record-drift.ts";
 import type { Recorder } from "./recorder.ts";
+import type { SyncRender } from "./outputs.ts";
 import { labelledObjects, syncStack, type StackSyncResult } from "./sync-stack.ts";
 import type { TargetPool } from "./target-pool.ts";
 
@@ -36,8 +36,8 @@ export interface ApplySettings {
 /** One reconcile of one stack at one revision. */
 export interface ReconcileInput extends Pick<DecideInput, "job" | "explicit" | "dependencies" | "approval"> {
   readonly instance: StackInstance;
-  /** The stack's render at the revision. */
-  readonly render: RenderResult | undefined;
+  /** The stack's render at the revision (with the current outputs of its dependencies, and their check, when it reads them). */
+  readonly render: SyncRender | undefined;
   readonly revision: RevisionInfo;
   readonly trigger: SyncTrigger;
   readonly gate: GateOutcome;
@@ -81,7 +81,9 @@ export interface ReconcileOutcome {
  * decide (Gate, sync policy, dependencies), then sync or compare, then record. A drift check
  * decides again on what it found, healing or reporting.
  */
-export async function reconcileStack(input: ReconcileInput): Promise<ReconcileOutcome> {
+export async function reconcileStack(given: ReconcileInput): Promise<ReconcileOutcome> {
+  const final = await finalGate(given);
+  const input = final === undefined ? given : { ...given, gate: final.gate };
   const { last, good } = await input.recorder.recorded(input.instance.environment, input.instance.stack);
   const facts: DecideInput = {
     job: input.job, explicit: input.explicit, revision: input.revision.sha,
@@ -95,7 +97,7 @@ export async function reconcileStack(input: ReconcileInput): Promise<ReconcileOu
   const decision = decide(facts);
   switch (decision.kind) {
     case "refuse": {
-      const error = refusal(input);
+      const error = refusal(input, final?.gate.allowed === false);
       const syncId = decision.record && !input.apply.dryRun ? await recordNotRun(input, "failed", error) : undefined;
       return { decision, result: "refused", error, ...(syncId === undefined ? {} : { syncId }) };
     }
@@ -234,12 +236,29 @@ function failure(result: StackSyncResult): string | undefined {
   return objects === "" ? undefined : objects;
 }
 
-function refusal(input: ReconcileInput): string {
+function refusal(input: ReconcileInput, atSync: boolean): string {
   if (input.render !== undefined && !input.render.ok) return `revision not applied: render failed: ${input.render.error.message}`;
   const first = [...input.gate.blockers, ...input.gate.denials][0];
   const where = first?.location === undefined ? "" : `${first.location.file}${first.location.line === undefined ? "" : `:${first.location.line}`}: `;
-  const example = first === undefined ? "" : ` (first: ${where}${first.message})`;
-  return `revision not applied: ${input.gate.blockers.length} error(s), ${input.gate.denials.length} policy denial(s)${example}; the stack stays on its last good revision`;
+  const example = first === undefined ? "" : ` (first: ${where}${first.message}${atSync ? ` (${first.rule})` : ""})`;
+  const counts = `${input.gate.blockers.length} error(s), ${input.gate.denials.length} policy denial(s)`;
+  if (atSync) return `revision not applied: rendered with the current outputs of its dependencies, the stack has ${counts}${example}; the stack stays on its last good revision`;
+  return `revision not applied: ${counts}${example}; the stack stays on its last good revision`;
+}
+
+/**
+ * The gate over the render a stack syncs with, when it was rendered again with the current
+ * outputs of its dependencies and checked again: the revision's gate saw those values as known
+ * after apply. Its errors refuse the sync, as its denials do unless the gate is overridden;
+ * undefined when that changes nothing.
+ */
+async function finalGate(input: ReconcileInput): Promise<{ readonly gate: GateOutcome } | undefined> {
+  const findings = input.render?.ok === true ? input.render.finalFindings : undefined;
+  if (findings === undefined || !input.gate.allowed) return undefined;
+  const gate = await decideGate(findings, input.apply.override);
+  if (!gate.allowed) return { gate };
+  // Denials let through by the override are recorded with it, as the revision's are.
+  return gate.overridden && !input.gate.overridden ? { gate } : undefined;
 }
 
 /** A sync that did not run (refused, skipped), recorded as begun and ended at once. */

@@ -61,7 +61,9 @@ export async function syncEnvironment(opts: SyncOptions): Promise<SyncResult> {
   try {
     for (const instance of dependencyOrder(evaluation.instances)) {
       const outcome = await pushStack(instance, evaluation, gate, pool, results, opts);
-      if (gate.allowed && outcome.result !== "refused") results.push(stackResult(instance, outcome));
+      // With the gate open, a stack is refused only at its own sync (its render with the current
+      // outputs of its dependencies fails or is refused): a failure the run reports, and its dependents skip.
+      if (gate.allowed) results.push(stackResult(instance, outcome));
     }
   } finally {
     await pool.close();
