@@ -3,7 +3,8 @@ import { systemClock, type Clock } from "../core/clock.ts";
 import { ProcessRunner, type CommandRunner } from "../core/command-runner.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import type { Job } from "../engine/decide.ts";
-import { orphanedStacks, type OrphanedStack } from "../engine/orphans.ts";
+import { leftInPlace, orphanPoliciesAt, pruneOrphans, type OrphanedStack } from "../engine/prune-orphans.ts";
+import { revisionInfo } from "../engine/sync-environment.ts";
 import { storeRecorder, type Recorder } from "../engine/recorder.ts";
 import { TargetPool } from "../engine/target-pool.ts";
 import type { Provider } from "../providers/provider.ts";
@@ -268,22 +269,27 @@ export class Agent {
     await this.#findOrphans();
   }
 
-  /** Stacks a target still holds an inventory for that gitward.yaml no longer deploys there. */
+  /** Orphaned stacks: Terraform ones destroyed where the environment prunes and the gate allows it (pruneOrphans), the rest reported. */
   async #findOrphans(): Promise<void> {
-    const loaded = await this.#watch.config();
-    if (loaded === undefined) return;
+    const [loaded, head] = [await this.#watch.config(), this.#watch.head?.commit];
+    if (loaded === undefined || head === undefined) return;
     const found: OrphanedStack[] = [];
     for (const env of this.#watch.served(Object.keys(loaded.config.environments))) {
       try {
-        found.push(...await orphanedStacks(this.#pool, env, loaded.config.environments[env]?.targets ?? {}, await this.#watch.instances(env)));
+        const allowed = (await this.#watch.evaluate(env).catch(() => undefined))?.gate.allowed === true && this.#approvals.state(env)?.held !== true;
+        const outcomes = await pruneOrphans({
+          environment: env, config: loaded, instances: await this.#watch.instances(env), prune: loaded.config.environments[env]?.sync.prune ?? true, dryRun: false, override: false,
+          ...(allowed ? {} : { refused: "the head revision is refused or held at the gate there" }), pool: this.#pool, recorder: this.#recorder, clock: this.#clock,
+          policies: async () => orphanPoliciesAt((await this.#watch.workspace()).source, head, loaded), revision: revisionInfo(head), trigger: { kind: "drift" },
+        });
+        for (const o of outcomes.filter((x) => x.result === "destroyed")) this.#o.logger.warn({ environment: env, target: o.target, stack: o.stack }, "orphaned stack destroyed: no longer in gitward.yaml");
+        found.push(...leftInPlace(outcomes));
       } catch (e: unknown) {
         this.#o.logger.warn({ environment: env, err: e instanceof Error ? e.message : String(e) }, "could not list the targets' inventories");
       }
     }
-    const known = new Set(this.#orphans.map((o) => `${o.environment}/${o.target}/${o.stack}`));
-    for (const o of found) {
-      if (!known.has(`${o.environment}/${o.target}/${o.stack}`)) this.#o.logger.warn({ environment: o.environment, target: o.target, stack: o.stack, objects: o.objects }, "orphaned stack: no longer in gitward.yaml, its objects are left in place");
-    }
+    const known = new Set(this.#orphans.map((o) => `${o.environment}/${o.target}/${o.stack}/${o.reason ?? ""}`));
+    for (const o of found.filter((x) => !known.has(`${x.environment}/${x.target}/${x.stack}/${x.reason ?? ""}`))) this.#o.logger.warn({ environment: o.environment, target: o.target, stack: o.stack, objects: o.objects, reason: o.reason }, "orphaned stack: no longer in gitward.yaml, its objects are left in place");
     this.#orphans = found;
   }
 

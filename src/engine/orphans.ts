@@ -7,6 +7,8 @@ import type { TargetPool, TargetRef } from "./target-pool.ts";
 export interface OrphanedStack extends InventorySummary {
   readonly environment: string;
   readonly target: string;
+  /** Why it is left in place where it could have been destroyed (a Terraform stack where the environment prunes). */
+  readonly reason?: string;
 }
 
 /**

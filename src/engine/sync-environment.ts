@@ -9,6 +9,7 @@ import { evaluateRevision, type EvaluateOptions, type RevisionEvaluation } from 
 import { decideGate, type GateOutcome, type GateOverride } from "./gate.ts";
 import { withCurrentOutputs } from "./outputs.ts";
 import { reconcileStack, type ReconcileOutcome } from "./reconcile-stack.ts";
+import { orphanPoliciesAt, pruneOrphans, type OrphanOutcome } from "./prune-orphans.ts";
 import { noopRecorder, type Recorder } from "./recorder.ts";
 import type { StackSyncResult } from "./sync-stack.ts";
 import { TargetPool } from "./target-pool.ts";
@@ -42,7 +43,13 @@ export interface SyncResult {
   readonly gate: GateOutcome;
   readonly findings: readonly Finding[];
   readonly stacks: readonly StackSyncResult[];
-  /** True when the gate allowed the sync and every stack succeeded. */
+  /**
+   * Stacks the environment's targets still hold that gitward.yaml no longer deploys there: the
+   * Terraform ones destroyed where the environment prunes, the others left (looked for only in a
+   * sync of the whole environment).
+   */
+  readonly orphans: readonly OrphanOutcome[];
+  /** True when the gate allowed the sync, every stack succeeded and no orphan's destroy failed. */
   readonly ok: boolean;
 }
 
@@ -58,6 +65,7 @@ export async function syncEnvironment(opts: SyncOptions): Promise<SyncResult> {
   const base = { commit: evaluation.commit, environment: opts.environment, gate, findings: evaluation.findings };
   const pool = new TargetPool({ providers: opts.providers, context: () => opts.providerContext });
   const results: StackSyncResult[] = [];
+  let orphans: OrphanOutcome[] = [];
   try {
     for (const instance of dependencyOrder(evaluation.instances)) {
       const outcome = await pushStack(instance, evaluation, gate, pool, results, opts);
@@ -65,11 +73,28 @@ export async function syncEnvironment(opts: SyncOptions): Promise<SyncResult> {
       // outputs of its dependencies fails or is refused): a failure the run reports, and its dependents skip.
       if (gate.allowed) results.push(stackResult(instance, outcome));
     }
+    // Only a sync of the whole environment knows every stack it deploys.
+    if (gate.allowed && opts.stacks === undefined && evaluation.config !== undefined) orphans = await pushOrphans(evaluation, pool, opts);
   } finally {
     await pool.close();
   }
-  if (!gate.allowed) return { ...base, stacks: [], ok: false };
-  return { ...base, stacks: results, ok: results.every((r) => r.ok) };
+  if (!gate.allowed) return { ...base, stacks: [], orphans, ok: false };
+  return { ...base, stacks: results, orphans, ok: results.every((r) => r.ok) && orphans.every((o) => o.result !== "failed") };
+}
+
+/** The environment's orphaned stacks after its stacks synced: Terraform ones destroyed where it prunes (see pruneOrphans). */
+function pushOrphans(evaluation: RevisionEvaluation, pool: TargetPool, opts: SyncOptions): Promise<OrphanOutcome[]> {
+  const config = evaluation.config;
+  if (config === undefined) return Promise.resolve([]);
+  const trigger = opts.trigger ?? { kind: "push" as const };
+  return pruneOrphans({
+    environment: opts.environment, config, instances: evaluation.instances, dryRun: opts.dryRun,
+    prune: opts.prune ?? config.config.environments[opts.environment]?.sync.prune ?? true,
+    override: opts.override !== undefined,
+    policies: () => orphanPoliciesAt(opts.source, evaluation.commit, config, opts.signal),
+    pool, recorder: opts.recorder ?? noopRecorder(), clock: opts.clock ?? systemClock(), revision: revisionInfo(evaluation.commit), trigger,
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  });
 }
 
 async function pushStack(

@@ -108,6 +108,11 @@ export interface ApplyOptions {
 export interface RemoveOptions {
   readonly stack: StackRef;
   readonly dryRun: boolean;
+  /**
+   * For targets that plan a removal before they make it (Terraform's destroy plan): checks the
+   * planned deletes first; a refusal removes nothing (every entry skipped).
+   */
+  readonly review?: NonNullable<TransactOptions["review"]>;
   readonly signal?: AbortSignal;
 }
 

@@ -173,7 +173,8 @@ export class TerraformSession implements TargetSession {
 
   /**
    * Destroys the stack (its whole state) with a destroy plan of the last module synced: the
-   * only removal a Terraform stack has. Refs that are not the stack's resources are ignored.
+   * only removal a Terraform stack has. With `review`, the destroy plan is applied only when
+   * the review allows it. Refs that are not the stack's resources are ignored.
    */
   async remove(refs: readonly { readonly ref: ObjRef; readonly apiVersion: string }[], opts: RemoveOptions): Promise<readonly ChangeSetEntry[]> {
     if (refs.length === 0) return [];
@@ -184,6 +185,11 @@ export class TerraformSession implements TargetSession {
       const ws = new TerraformWorkspace(this.#o.target, { ...opts.stack, moduleDir: mod.dir, vars: mod.vars, cacheDir: this.#o.cacheDir }, { runner: this.#o.runner });
       await ws.init(opts.signal);
       const plan = await ws.plan({ destroy: true, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+      // The destroy plan is reviewed as a sync's plan is, and only the plan reviewed is applied.
+      const verdict = opts.review === undefined ? undefined : await opts.review(reviewObjects(plan.changes));
+      if (verdict?.allowed === false) {
+        return effectiveChanges(plan.changes).map((c) => ({ ...appliedEntry(c), action: "skipped" as const, message: `not destroyed: ${verdict.message ?? "the destroy plan was refused"}` }));
+      }
       if (opts.dryRun) return effectiveChanges(plan.changes).map((c) => ({ ...appliedEntry(c), message: "dry run" }));
       const applied = await ws.apply(plan, opts.signal);
       const error = applied.ok ? undefined : `terraform destroy failed: ${maskSecretsInText(applied.error ?? "no reason given")}`;
@@ -202,9 +208,9 @@ export class TerraformSession implements TargetSession {
     return readTerraformInventory(this.#o.cacheDir, stack);
   }
 
-  /** The environment's Terraform stacks with an inventory here. */
+  /** The environment's Terraform stacks with an inventory on this target. */
   listInventories(environment: string, opts: ListInventoriesOptions = {}): Promise<readonly InventorySummary[]> {
-    return listTerraformInventories(this.#o.cacheDir, environment, opts.except);
+    return listTerraformInventories(this.#o.cacheDir, environment, this.#o.targetName, opts.except);
   }
 
   /** Writes the inventory with the addresses and outputs of the sync just made (the engine knows only the Module). */
@@ -214,7 +220,7 @@ export class TerraformSession implements TargetSession {
     const entries = known?.entries ?? previous?.entries ?? inventory.entries.filter((e) => e.ref.kind !== "Module");
     const outputs = known?.outputs ?? previous?.outputs;
     const module = known?.module ?? previous?.module;
-    await writeTerraformInventory(this.#o.cacheDir, { ...inventory, entries, ...(outputs === undefined ? {} : { outputs }), ...(module === undefined ? {} : { module }) });
+    await writeTerraformInventory(this.#o.cacheDir, { ...inventory, target: this.#o.targetName, entries, ...(outputs === undefined ? {} : { outputs }), ...(module === undefined ? {} : { module }) });
   }
 
   /** Forgets the stack's inventory (after a destroy). */

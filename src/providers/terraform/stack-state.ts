@@ -17,6 +17,11 @@ export interface TerraformInventory extends Inventory {
   readonly outputs?: Readonly<Record<string, { readonly value: unknown; readonly sensitive: boolean }>>;
   /** The materialized module and variables of the last sync. */
   readonly module?: { readonly dir: string; readonly path: string; readonly vars: Readonly<Record<string, string>> };
+  /**
+   * The target whose state holds the stack: the inventories of an environment's Terraform
+   * targets share the cache, and only this target may report (or destroy) the stack as orphaned.
+   */
+  readonly target?: string;
 }
 
 /** The Module object among a stack's desired objects, validated; undefined when there is none. */
@@ -91,8 +96,11 @@ export async function deleteTerraformInventory(base: string, stack: StackRef): P
   await rm(inventoryPath(base, stack), { force: true });
 }
 
-/** The inventories of an environment's stacks, in brief. */
-export async function listTerraformInventories(base: string, environment: string, except?: ReadonlySet<string>): Promise<InventorySummary[]> {
+/**
+ * The inventories of an environment's stacks on one target, in brief. Inventories written
+ * before they named their target are left out: which state holds them is not known.
+ */
+export async function listTerraformInventories(base: string, environment: string, target: string, except?: ReadonlySet<string>): Promise<InventorySummary[]> {
   const names = await readdir(join(base, "inventory")).catch(() => [] as string[]);
   const out: InventorySummary[] = [];
   for (const n of names) {
@@ -100,7 +108,7 @@ export async function listTerraformInventories(base: string, environment: string
     const stack = n.slice(environment.length + 1, -".json".length);
     if (except?.has(stack) === true) continue;
     const inv = await readTerraformInventory(base, { environment, stack });
-    if (inv !== undefined) out.push({ stack, revision: inv.revision, objects: inv.entries.length });
+    if (inv !== undefined && inv.target === target) out.push({ stack, revision: inv.revision, objects: inv.entries.length });
   }
   return out;
 }
