@@ -225,7 +225,7 @@ function statusText(s: AgentStatus, io: CliIO): string {
       String(st.drift), firstLine(st.lastSync?.error ?? (st.health?.state === "healthy" ? undefined : st.health?.message)),
     ])).trimEnd());
     for (const o of (s.orphaned ?? []).filter((x) => x.environment === env.name)) {
-      lines.push(c.yellow(`  orphaned: stack ${o.stack} (target ${o.target}) is no longer in gitward.yaml; ${o.objects} object(s) left in place`));
+      lines.push(c.yellow(`  orphaned: stack ${o.stack} (target ${o.target}) is no longer in gitward.yaml; ${o.objects} object(s) left in place${o.reason === undefined ? "" : ` (${o.reason})`}`));
     }
   }
   if ((s.previews ?? []).length > 0) {

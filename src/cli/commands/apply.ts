@@ -124,6 +124,7 @@ function jsonOf(r: SyncResult): object {
     stacks: r.stacks.map((s) => ({ ...s, counts: countActions(s.entries) })),
     counts: countActions(r.stacks.flatMap((s) => s.entries)),
     findings: r.findings,
+    orphans: (r.orphans ?? []).map((o) => ({ stack: o.stack, target: o.target, result: o.result, ...(o.reason === undefined ? {} : { reason: o.reason }), counts: countActions(o.entries) })),
   };
 }
 
@@ -158,6 +159,10 @@ function textOf(r: SyncResult, io: CliIO, dryRun: boolean): string {
       if (h.health !== "healthy") lines.push(`    ${c.yellow(h.health)} ${formatRef(h.ref)}${h.message === undefined ? "" : `: ${h.message}`}`);
     }
     if (s.health?.timedOut === true) lines.push(`    ${c.red("timed out")} waiting for health`);
+  }
+  for (const o of r.orphans ?? []) {
+    const how = o.result === "destroyed" ? c.yellow("destroyed") : o.result === "failed" ? c.red("destroy failed") : c.yellow("left in place");
+    lines.push(`  Orphaned stack ${c.cyan(o.stack)} (${o.target}, no longer in gitward.yaml): ${how}${o.reason === undefined ? "" : `: ${o.reason}`}`);
   }
   lines.push(c.bold(`Summary: ${summarizeActions(countActions(r.stacks.flatMap((s) => s.entries)))}${stacksNote(r)}`));
   return lines.join("\n") + "\n";
