@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { ProcessRunner } from "../src/core/command-runner.ts";
 import { TerraformWorkspace } from "../src/providers/terraform/workspace.ts";
 import { summarize, type Summary } from "./stats.ts";
+import { terraformBenchModule } from "./terraform-module.ts";
 
 const { values } = parseArgs({
   options: {
@@ -31,34 +32,13 @@ const resources = Number(values.resources);
 const work = values.work;
 const binary = process.env["GITWARD_TEST_TERRAFORM"] ?? "terraform";
 
-function moduleText(): string {
-  const blocks = Array.from({ length: resources }, (_, i) => `resource "terraform_data" "r${i}" {
-  input            = { index = ${i}, name = "\${var.prefix}-${i}" }
-  triggers_replace = [var.generation]
-}
-`);
-  return `terraform {
-  backend "local" {}
-}
-variable "prefix" {
-  type = string
-}
-variable "generation" {
-  type = number
-}
-${blocks.join("")}output "count" {
-  value = ${resources}
-}
-`;
-}
-
 function setUp(): { moduleDir: string; bareDir: string; cliConfig: string; state: (who: string) => string } {
   rmSync(work, { recursive: true, force: true });
   const moduleDir = join(work, "module");
   const bareDir = join(work, "bare");
   mkdirSync(moduleDir, { recursive: true });
   mkdirSync(join(work, "state"), { recursive: true });
-  writeFileSync(join(moduleDir, "main.tf"), moduleText());
+  writeFileSync(join(moduleDir, "main.tf"), terraformBenchModule(resources));
   cpSync(moduleDir, bareDir, { recursive: true });
   writeFileSync(join(bareDir, "bench.auto.tfvars.json"), JSON.stringify({ prefix: "bench", generation: 1 }));
   const cliConfig = join(work, "terraform.rc");
