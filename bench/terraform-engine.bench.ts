@@ -4,7 +4,8 @@
  * repository as the stack `tf300` of environment `bench` (a `provider: terraform` target, local
  * backend, state outside the repository), measured three ways, interleaved in each repetition:
  *
- * - bare `terraform plan` and `terraform apply -auto-approve` in an initialised copy of the module;
+ * - bare `terraform plan` and `terraform apply -auto-approve` in an initialised copy of the module,
+ *   and for reference bare `terraform plan -out` + `terraform apply <plan>` (the steps gitward takes);
  * - the engine in process, as the agent runs it: `planRevisions` (gitward plan) and
  *   `syncEnvironment` (gitward apply, which plans and applies) with the workspace opened once
  *   and Terraform initialised by a warm-up round, timed around the call;
@@ -23,10 +24,12 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { ProcessRunner, type CommandResult, type CommandRunner, type CommandSpec } from "../src/core/command-runner.ts";
 import { defaultProviders } from "../src/engine/providers.ts";
 import { planRevisions } from "../src/engine/plan-revisions.ts";
 import { syncEnvironment } from "../src/engine/sync-environment.ts";
 import { openWorkspace } from "../src/engine/workspace.ts";
+import { terraformProvider } from "../src/providers/terraform/provider.ts";
 import { gitTestEnv } from "../test/support/repo.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { terraformBenchModule } from "./terraform-module.ts";
@@ -101,6 +104,26 @@ function setUp(): Layout & { engineRev: string; cliRev: string } {
   return { repo, bareDir, cliConfig, cache: (who) => join(work, `cache-${who}`), state, engineRev, cliRev };
 }
 
+/**
+ * Runs commands as gitward's own runner does and adds up the time spent in each Terraform
+ * subcommand, so the apply's figure splits into Terraform's processes and gitward's own work.
+ */
+class TimingRunner implements CommandRunner {
+  spent = new Map<string, { ms: number; runs: number }>();
+  readonly #inner = new ProcessRunner();
+
+  async run(spec: CommandSpec): Promise<CommandResult> {
+    const t = performance.now();
+    try {
+      return await this.#inner.run(spec);
+    } finally {
+      const sub = spec.args[0] ?? "";
+      const was = this.spent.get(sub) ?? { ms: 0, runs: 0 };
+      this.spent.set(sub, { ms: was.ms + performance.now() - t, runs: was.runs + 1 });
+    }
+  }
+}
+
 async function timed<T>(fn: () => Promise<T> | T): Promise<[number, T]> {
   const t = performance.now();
   const v = await fn();
@@ -127,11 +150,14 @@ async function main(): Promise<void> {
     const creates = out.plan?.counts.create ?? 0;
     if (creates !== resources) throw new Error(`gitward plan planned ${creates} creates, not ${resources}: ${JSON.stringify(out.findings)}`);
   };
+  // The engine's apply runs Terraform through this runner (the provider is the one defaultProviders loads).
+  const timing = new TimingRunner();
+  const providers = { ...defaultProviders(), terraform: terraformProvider({ runner: timing }) };
   const engineApply = async (): Promise<void> => {
     const r = await syncEnvironment({
       source: ws.source, rev: l.engineRev, configPath: "gitward.yaml", renderer: ws.renderer, check: ws.check, configCache: ws.configCache,
       environment: "bench", dryRun: false, force: false, trigger: { kind: "push", by: "bench" },
-      providers: defaultProviders(), providerContext: { cacheDir: l.cache("engine") },
+      providers, providerContext: { cacheDir: l.cache("engine") },
     });
     const created = r.stacks.flatMap((s) => s.entries).filter((e) => e.action === "created").length;
     if (!r.ok || created !== resources) throw new Error(`gitward apply failed or created ${created}, not ${resources}: ${JSON.stringify(r.stacks.map((s) => s.error))}`);
@@ -158,17 +184,26 @@ async function main(): Promise<void> {
   await engineApply();
   cliPlan();
   cliApply();
-  const s = { barePlan: [] as number[], bareApply: [] as number[], enginePlan: [] as number[], engineApply: [] as number[], cliPlan: [] as number[], cliApply: [] as number[], cliVersion: [] as number[] };
+  const inTerraform: Map<string, { ms: number; runs: number }>[] = [];
+  const s = { barePlan: [] as number[], bareApply: [] as number[], enginePlan: [] as number[], engineApply: [] as number[], bareTwoStep: [] as number[], cliPlan: [] as number[], cliApply: [] as number[], cliVersion: [] as number[] };
   for (let r = 0; r < reps; r++) {
     for (const who of ["bare", "engine", "cli"] as const) reset(who);
     s.barePlan.push((await timed(() => tf(["plan", "-input=false", "-no-color"])))[0]);
     s.bareApply.push((await timed(() => tf(["apply", "-input=false", "-no-color", "-auto-approve"])))[0]);
+    // The two steps gitward takes to apply exactly the plan it reviewed, done by hand.
+    reset("bare");
+    s.bareTwoStep.push((await timed(() => {
+      tf(["plan", "-input=false", "-no-color", "-out=bare.tfplan"]);
+      tf(["apply", "-input=false", "-no-color", "bare.tfplan"]);
+    }))[0]);
     s.enginePlan.push((await timed(enginePlan))[0]);
+    timing.spent = new Map();
     s.engineApply.push((await timed(engineApply))[0]);
+    inTerraform.push(timing.spent);
     s.cliPlan.push((await timed(cliPlan))[0]);
     s.cliApply.push((await timed(cliApply))[0]);
     s.cliVersion.push((await timed(() => run(process.execPath, [gitwardBin, "--version"], l.repo)))[0]);
-    console.error(`rep ${r + 1}/${reps} done`);
+    console.error(`rep ${r + 1}/${reps}: ${Object.entries(s).map(([k, v]) => `${k} ${(v[r] ?? 0).toFixed(0)}`).join(", ")} ms`);
   }
   await ws.close();
 
@@ -179,6 +214,14 @@ async function main(): Promise<void> {
   console.log("| --- | ---: | ---: | ---: | --- |");
   console.log(verdict(`plan (${resources} creates): \`planRevisions\` vs \`terraform plan\``, summarize(s.barePlan), summarize(s.enginePlan)));
   console.log(verdict(`apply (${resources} creates): \`syncEnvironment\` vs \`terraform apply -auto-approve\``, summarize(s.bareApply), summarize(s.engineApply)));
+  console.log(`\nFor reference, bare \`terraform plan -out\` then \`terraform apply <plan>\` (the two steps gitward's apply takes, so that it applies exactly the plan its policies reviewed): ${fmt(summarize(s.bareTwoStep))} ms; gitward's apply over it: ${overhead(summarize(s.bareTwoStep), summarize(s.engineApply))}.`);
+  console.log(`\nWhere the in-process apply's time goes (medians over the repetitions; Terraform's processes timed around each run):\n`);
+  console.log("| Part | runs per apply | median ms |");
+  console.log("| --- | ---: | ---: |");
+  const subs = [...new Set(inTerraform.flatMap((m) => [...m.keys()]))];
+  for (const sub of subs) console.log(`| \`terraform ${sub}\` | ${inTerraform[0]?.get(sub)?.runs ?? 0} | ${summarize(inTerraform.map((m) => m.get(sub)?.ms ?? 0)).median.toFixed(0)} |`);
+  const own = s.engineApply.map((total, i) => total - [...(inTerraform[i]?.values() ?? [])].reduce((a, b) => a + b.ms, 0));
+  console.log(`| gitward's own work (the rest: Git, render, checks, gate, parsing, inventory) | | ${fmt(summarize(own))} |`);
   console.log("\nThe CLI as a user runs it (a new Node process each time):\n");
   console.log("| Operation | bare terraform median ms (min–max) | gitward CLI median ms (min–max) | overhead | of which start-up (`gitward --version`) |");
   console.log("| --- | ---: | ---: | ---: | ---: |");
