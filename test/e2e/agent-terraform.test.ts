@@ -189,9 +189,16 @@ describe("agent: Terraform stacks (real terraform)", () => {
     sb.outOfBand(moduleDir, "dev", ["apply", "-auto-approve", "-input=false", "-no-color", "-var", "value=drifted", "-var", `effects=${sb.effects}`, "-var", `db_password=${planted}`]);
     assert.equal(stateValue(), "drifted");
     const before = (await history()).length;
-    await running.agent.checkDrift();
-    await running.agent.idle(false);
-    const drift = ((await get("/api/v1/drift?environment=dev&stack=net")) as { items: { ref: { name: string }; fields: { field: string }[]; corrected: boolean }[] }).items;
+    type DriftItem = { ref: { name: string }; fields: { field: string }[]; corrected: boolean };
+    const driftNow = async (): Promise<DriftItem[]> => ((await get("/api/v1/drift?environment=dev&stack=net")) as { items: DriftItem[] }).items;
+    // A drift pass queues a check of each stack not already queued (a sync of an earlier test may
+    // still hold the stack's place on a loaded machine): ask until the check has run.
+    const drift = await until("the drift check of dev/net", async () => {
+      await running.agent.checkDrift();
+      await running.agent.idle(false);
+      const found = await driftNow();
+      return found.length > 0 ? found : undefined;
+    }, 60_000);
     const web = drift.find((d) => d.ref.name === "terraform_data.web");
     assert.ok(web !== undefined, JSON.stringify(drift));
     assert.ok(web.fields.some((f) => f.field === "input"), `the drifted attribute is named: ${JSON.stringify(web.fields)}`);
