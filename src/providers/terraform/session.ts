@@ -35,6 +35,8 @@ interface KeptPlan {
   readonly key: string;
   readonly at: number;
   readonly plan: TerraformPlan;
+  /** The workspace that made it, which knows the plan's sensitive values: applying through it reads no `show -json` again. */
+  readonly ws: TerraformWorkspace;
 }
 
 /** How long a plan made by a diff may be applied by a later transact of the same module and variables. */
@@ -77,7 +79,8 @@ export class TerraformSession implements TargetSession {
   async #sync(stack: StackRef, spec: ModuleSpec, opts: TransactOptions): Promise<TransactResult> {
     const kept = this.#kept.get(key(stack));
     const fresh = await this.#workspace(stack, spec);
-    let plan = kept !== undefined && kept.key === fresh.key && Date.now() - kept.at < keptPlanMs ? kept.plan : (await this.#plan(stack, spec, opts.signal)).plan;
+    const made = kept !== undefined && kept.key === fresh.key && Date.now() - kept.at < keptPlanMs ? kept : await this.#plan(stack, spec, opts.signal);
+    let { plan, ws } = made;
     this.#kept.delete(key(stack));
     const denied = await review(plan, opts.review);
     if (denied !== undefined) return denied;
@@ -85,11 +88,12 @@ export class TerraformSession implements TargetSession {
     let applied: TerraformApply;
     const started = performance.now();
     try {
-      applied = await fresh.ws.apply(plan, opts.signal);
+      applied = await ws.apply(plan, opts.signal);
     } catch (e: unknown) {
       if (!(e instanceof StalePlanError)) throw e;
       // The state moved since the plan: plan again, review again, and apply only if the changes are the ones reviewed.
-      const again = (await this.#plan(stack, spec, opts.signal)).plan;
+      const remade = await this.#plan(stack, spec, opts.signal);
+      const again = remade.plan;
       this.#kept.delete(key(stack));
       const deniedAgain = await review(again, opts.review);
       if (deniedAgain !== undefined) return deniedAgain;
@@ -101,7 +105,8 @@ export class TerraformSession implements TargetSession {
         };
       }
       plan = again;
-      applied = await fresh.ws.apply(plan, opts.signal);
+      ws = remade.ws;
+      applied = await ws.apply(plan, opts.signal);
     }
     const commands = [this.#applyOutput(plan, applied, performance.now() - started)];
     const moduleRecord = { dir: fresh.moduleDir, path: spec.path, vars: spec.vars };
@@ -138,15 +143,15 @@ export class TerraformSession implements TargetSession {
     return { ws, key: planKey, moduleDir };
   }
 
-  async #plan(stack: StackRef, spec: ModuleSpec, signal: AbortSignal | undefined): Promise<{ plan: TerraformPlan }> {
+  async #plan(stack: StackRef, spec: ModuleSpec, signal: AbortSignal | undefined): Promise<{ plan: TerraformPlan; ws: TerraformWorkspace }> {
     const { ws, key: planKey, moduleDir } = await this.#workspace(stack, spec);
     const plan = await ws.plan(signal === undefined ? {} : { signal }).catch((e: unknown) => {
       // Errors name the module as the repository has it, not gitward's private copy of it.
       if (!(e instanceof GitwardError)) throw e;
       throw new GitwardError(e.code, e.detail.replaceAll(moduleDir, spec.path), { ...(e.hint === undefined ? {} : { hint: e.hint }), cause: e });
     });
-    this.#kept.set(key(stack), { key: planKey, at: Date.now(), plan });
-    return { plan };
+    this.#kept.set(key(stack), { key: planKey, at: Date.now(), plan, ws });
+    return { plan, ws };
   }
 
   /**
