@@ -9,6 +9,7 @@ import type { Finding } from "./finding.ts";
 import { checkTargetKind, findHostPathClashes } from "./host-objects.ts";
 import type { SchemaValidator } from "./schema-offline.ts";
 import { checkSecrets, isSopsEncrypted } from "./secrets.ts";
+import { checkSops, type SopsRecipients } from "./sops.ts";
 import { checkStructure } from "./structure.ts";
 
 /** What the Check stage needs. */
@@ -24,10 +25,11 @@ export interface CheckOptions {
 const checkFormat = "gitward-check-2";
 
 /**
- * The Check stage: structure, duplicates, plaintext secrets and schemas over every rendered
- * stack instance. Render failures become error findings here, so one report holds all.
+ * The Check stage: structure, duplicates, plaintext secrets, SOPS files (against the
+ * environments' `sops.recipients` of gitward.yaml) and schemas over every rendered stack
+ * instance. Render failures become error findings here, so one report holds all.
  */
-export async function runChecks(renders: readonly RenderResult[], opts: CheckOptions): Promise<Finding[]> {
+export async function runChecks(renders: readonly RenderResult[], opts: CheckOptions, sops: SopsRecipients = new Map()): Promise<Finding[]> {
   const findings: Finding[] = renderFailures(renders);
   const ok = renders.filter((r) => r.ok);
   const perStack = await mapLimit(ok, 8, async (r) => {
@@ -35,6 +37,11 @@ export async function runChecks(renders: readonly RenderResult[], opts: CheckOpt
     return (await stackFindings(r, opts)).map((f) => ({ ...f, ...tag }));
   });
   findings.push(...perStack.flat());
+  // Not cached with the stack's findings: they depend on gitward.yaml's recipients too, which the render key does not cover.
+  for (const r of ok) {
+    const tag = { environment: r.instance.environment, stack: r.instance.stack };
+    for (const obj of r.objects) findings.push(...checkSops(obj, r.instance.environment, sops).map((f) => ({ ...f, ...tag })));
+  }
   const stacks = ok.map((r) => ({ ...r.instance, provider: r.instance.target.provider, objects: r.objects }));
   findings.push(...findDuplicates(stacks), ...findHostPathClashes(stacks));
   return findings;

@@ -134,5 +134,5 @@ const configKeys = [
   "health", "auto", "prune", "selfHeal", "required", "from", "enabled", "path", "target", "substitute",
   "dependsOn", "forceConflicts", "allowRemoteBases", "signatures", "format", "connection", "name", "params", "builtin", "enforcement",
   "groups", "team", "limits", "maxObjectsPerFile", "maxObjectsPerStack", "maxObjectsPerRevision", "maxBytesPerRevision",
-  "previews", "labels", "ttl", "url", "stacks",
+  "previews", "labels", "ttl", "url", "stacks", "sops", "recipients",
 ];

@@ -118,6 +118,15 @@ const group = z.union([
 /** A group of approvers as gitward.yaml defines it. */
 export type ApproverGroup = z.output<typeof group>;
 
+/** A public SOPS recipient: an age recipient (`age1…`, bech32) or a PGP key's 40-hex-digit fingerprint. Never a private key. */
+const sopsRecipient = z.string().regex(/^(age1(pq1)?[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{50,}|[0-9A-Fa-f]{40})$/,
+  "must be a public age recipient (age1…) or a PGP fingerprint (40 hex digits)");
+
+const sopsPolicy = z.strictObject({
+  recipients: z.array(sopsRecipient).min(1)
+    .describe("Public recipients this environment's SOPS files must be encrypted for (at least one of them), and the only ones allowed."),
+});
+
 const environment = z.strictObject({
   description: z.string().optional(),
   promoteFrom: name.optional().describe("The environment a revision must reach before this one."),
@@ -125,6 +134,7 @@ const environment = z.strictObject({
   targets: z.record(name, targetSchema).default({}),
   sync: syncPolicy.default({ auto: false, prune: true, selfHeal: false }),
   approvals: approvals.optional(),
+  sops: sopsPolicy.optional().describe("Checks of SOPS-encrypted files deployed here, without any key (docs/checks.md#sops)."),
 });
 
 const stackEnvironment = z.strictObject({

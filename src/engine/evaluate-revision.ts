@@ -8,6 +8,7 @@ import { ErrorCode, GitwardError } from "../core/errors.ts";
 import { mapLimit } from "../core/map-limit.ts";
 import { renderFailures, runChecks, type CheckOptions } from "../check/run-checks.ts";
 import type { Finding } from "../check/finding.ts";
+import { sopsRecipientsOf } from "../check/sops.ts";
 import type { Renderer, RenderResult } from "../render/renderer.ts";
 import type { Commit, GitSource, SignatureVerification, Snapshot, VerifiedCommit } from "../source/types.ts";
 import { refineFindingLocations } from "./locate-findings.ts";
@@ -91,11 +92,12 @@ export async function evaluateRevision(opts: EvaluateOptions): Promise<RevisionE
   if (opts.asBase === true || opts.renderOnly === true) {
     return { commit, verified, config, instances, renders, findings: renderFailures(renders), exemptions: [], policies: 0, renderAgain };
   }
-  const checked = await runChecks(renders, opts.check);
+  const sops = sopsRecipientsOf(config.config);
+  const checked = await runChecks(renders, opts.check, sops);
   const policy = await runPolicies(snapshot, config, renders, opts.signal);
   const findings = await refineFindingLocations([...checked, ...policy.findings], snapshot);
   const checkAgain: CheckAgain = async (render) => {
-    const again = [...(await runChecks([render], opts.check)), ...(await runPolicies(snapshot, config, [render], opts.signal)).findings];
+    const again = [...(await runChecks([render], opts.check, sops)), ...(await runPolicies(snapshot, config, [render], opts.signal)).findings];
     return refineFindingLocations(again, snapshot);
   };
   return {

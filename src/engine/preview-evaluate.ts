@@ -1,4 +1,5 @@
 import type { Finding } from "../check/finding.ts";
+import { sopsRecipientsOf } from "../check/sops.ts";
 import { runChecks, type CheckOptions } from "../check/run-checks.ts";
 import { ConfigError } from "../config/config-error.ts";
 import { parseConfig } from "../config/load-config.ts";
@@ -57,7 +58,7 @@ export async function evaluatePreview(opts: PreviewEvaluateOptions): Promise<Pre
   if (dirIssues.length > 0) throw new ConfigError(dirIssues);
   const renders = (await mapLimit(instances, 4, (inst) => opts.renderer.render(snapshot, inst, opts.signal)))
     .map((r) => (preview.namespace !== undefined && r.instance.target.provider === "kubernetes" ? confineToNamespace(r, preview.namespace) : r));
-  const checked = await runChecks(renders, opts.check);
+  const checked = await runChecks(renders, opts.check, sopsRecipientsOf(preview.loaded.config));
   const policy = await runPolicies(snapshot, preview.loaded, renders, opts.signal);
   const findings = await refineFindingLocations([...checked, ...policy.findings], snapshot);
   return { commit, preview, instances, renders, findings, gate: await decideGate(findings, undefined) };
