@@ -79,7 +79,7 @@ export class TerraformSession implements TargetSession {
   async #sync(stack: StackRef, spec: ModuleSpec, opts: TransactOptions): Promise<TransactResult> {
     const kept = this.#kept.get(key(stack));
     const fresh = await this.#workspace(stack, spec);
-    const made = kept !== undefined && kept.key === fresh.key && Date.now() - kept.at < keptPlanMs ? kept : await this.#plan(stack, spec, opts.signal);
+    const made = kept !== undefined && kept.key === fresh.key && Date.now() - kept.at < keptPlanMs ? kept : await this.#plan(stack, spec, opts.signal, fresh);
     let { plan, ws } = made;
     this.#kept.delete(key(stack));
     const denied = await review(plan, opts.review);
@@ -92,7 +92,7 @@ export class TerraformSession implements TargetSession {
     } catch (e: unknown) {
       if (!(e instanceof StalePlanError)) throw e;
       // The state moved since the plan: plan again, review again, and apply only if the changes are the ones reviewed.
-      const remade = await this.#plan(stack, spec, opts.signal);
+      const remade = await this.#plan(stack, spec, opts.signal, fresh);
       const again = remade.plan;
       this.#kept.delete(key(stack));
       const deniedAgain = await review(again, opts.review);
@@ -112,7 +112,7 @@ export class TerraformSession implements TargetSession {
     const moduleRecord = { dir: fresh.moduleDir, path: spec.path, vars: spec.vars };
     if (!applied.ok) {
       // What is left to do after the failure, from a new plan: those changes failed, the others were made.
-      const after = await this.#plan(stack, spec, opts.signal).then((p) => p.plan, () => undefined);
+      const after = await this.#plan(stack, spec, opts.signal, fresh).then((p) => p.plan, () => undefined);
       this.#kept.delete(key(stack));
       const left = new Set(effectiveChanges(after?.changes ?? plan.changes).map((c) => c.address));
       const error = `terraform apply failed: ${maskSecretsInText(applied.error ?? "no reason given")}`;
@@ -143,8 +143,9 @@ export class TerraformSession implements TargetSession {
     return { ws, key: planKey, moduleDir };
   }
 
-  async #plan(stack: StackRef, spec: ModuleSpec, signal: AbortSignal | undefined): Promise<{ plan: TerraformPlan; ws: TerraformWorkspace }> {
-    const { ws, key: planKey, moduleDir } = await this.#workspace(stack, spec);
+  /** Plans with `made` (the module already materialized for this spec), or materializes it first. */
+  async #plan(stack: StackRef, spec: ModuleSpec, signal: AbortSignal | undefined, made?: { ws: TerraformWorkspace; key: string; moduleDir: string }): Promise<{ plan: TerraformPlan; ws: TerraformWorkspace }> {
+    const { ws, key: planKey, moduleDir } = made ?? await this.#workspace(stack, spec);
     const plan = await ws.plan(signal === undefined ? {} : { signal }).catch((e: unknown) => {
       // Errors name the module as the repository has it, not gitward's private copy of it.
       if (!(e instanceof GitwardError)) throw e;
@@ -162,11 +163,11 @@ export class TerraformSession implements TargetSession {
     const module = moduleOf(desired);
     if (module === undefined) throw new Error(`stack ${stack.stack} has no Module object: its outputs cannot be read`);
     return this.#o.locks.run(key(stack), async () => {
-      const { ws } = await this.#workspace(stack, module.spec);
-      const state = await ws.outputs(opts.signal);
+      const made = await this.#workspace(stack, module.spec);
+      const state = await made.ws.outputs(opts.signal);
       const current = Object.fromEntries(Object.entries(state).map(([name, o]) => [name, { ...o, known: true }]));
       if (opts.planned !== true) return current;
-      const { plan } = await this.#plan(stack, module.spec, opts.signal);
+      const { plan } = await this.#plan(stack, module.spec, opts.signal, made);
       return plannedOutputs(current, plan);
     }, opts.signal);
   }
