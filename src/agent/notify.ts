@@ -11,6 +11,7 @@ import { isoNow, systemClock, type Clock } from "../core/clock.ts";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
 import { maskSecretsInText } from "../core/mask-secrets.ts";
 import { readSecret, type AgentConfig } from "./config.ts";
+import { retryAfterMs } from "../core/retry-after.ts";
 
 /** What a notification is about. */
 export type NotificationEventKind = "sync-failed" | "drift" | "gate-waiting";
@@ -365,10 +366,7 @@ function jsonSafe(v: unknown, mask: (s: string) => string, depth: number): unkno
 
 /** Retry-After as seconds or an HTTP date, in ms, capped at 30 s; undefined when absent or unreadable. */
 function retryAfter(value: string | null, clock: Clock): number | undefined {
-  if (value === null || value.trim() === "") return undefined;
-  const v = value.trim();
-  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v) - clock.date().getTime();
-  return Number.isNaN(ms) ? undefined : Math.min(maxRetryAfterMs, Math.max(0, ms));
+  return retryAfterMs(value, clock.date().getTime(), maxRetryAfterMs);
 }
 
 /** The start of a response body (a reason like Slack's `invalid_payload`), the rest discarded. */

@@ -8,6 +8,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { STATUS_CODES } from "node:http";
 import type { z } from "zod";
 import { ForgeError, forgeErrorKindOf, type ForgeErrorKind } from "./forge.ts";
+import { retryAfterMs } from "../core/retry-after.ts";
 
 /** How to reach one Gitea repository's API; the defaults are {@link ForgeSettings}'. */
 export interface GiteaHttpOptions {
@@ -203,9 +204,5 @@ function backoff(attempt: number): number {
 
 /** `Retry-After` in seconds or as an HTTP date, at most a minute; the backoff when absent. */
 function retryAfter(headers: Headers, attempt: number): number {
-  const value = headers.get("retry-after");
-  if (value === null) return backoff(attempt);
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
-  return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : backoff(attempt);
+  return retryAfterMs(headers.get("retry-after"), Date.now(), MAX_RETRY_AFTER_MS) ?? backoff(attempt);
 }

@@ -10,6 +10,7 @@
  * {@link GitLabNetworkError}, which `gitlab.ts` turns into a `ForgeError` naming the call.
  */
 import type { MergeRequests } from "@gitbeaker/rest";
+import { retryAfterMs } from "../core/retry-after.ts";
 
 type ResourceConfig = NonNullable<ConstructorParameters<typeof MergeRequests>[0]>;
 /** gitbeaker's requester factory, as its resources take it (`requesterFn`). */
@@ -107,8 +108,8 @@ function backoff(attempt: number): number {
 
 /** What a 429 asks for: `Retry-After` (seconds), else `RateLimit-Reset` (a Unix time), in milliseconds. */
 function askedWaitMs(headers: Headers): number | undefined {
-  const after = Number(headers.get("retry-after") ?? Number.NaN);
-  if (Number.isFinite(after) && after >= 0) return after * 1000;
+  const after = retryAfterMs(headers.get("retry-after"), Date.now());
+  if (after !== undefined) return after;
   const reset = Number(headers.get("ratelimit-reset") ?? Number.NaN);
   if (Number.isFinite(reset) && reset > 0) return Math.max(0, reset * 1000 - Date.now());
   return undefined;
