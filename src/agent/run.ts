@@ -18,7 +18,6 @@ import { headVerification, httpSettings } from "./head-verification.ts";
 import { exposureWarnings, splitListen } from "./listen.ts";
 import { buildServer } from "./server.ts";
 import { principalResolver } from "./http/principal.ts";
-import { withBrowserSessions } from "./http/session-module.ts";
 import { browserSetup, readBrowserSecrets } from "./http/session-setup.ts";
 import { openForge } from "../forge/open-forge.ts";
 import { Notifier, notificationTargets } from "./notify.ts";
@@ -98,11 +97,11 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     ...(notifier === undefined ? {} : { notifier }),
   });
   // Browser sessions (token and OIDC login) are asked first when resolving who a request acts as.
-  const resolvePrincipal = withBrowserSessions(principalResolver({
+  const resolvePrincipal = principalResolver({
     store, legacyToken: apiToken, legacyTokenName: c.api.tokenName, anonymousRead: c.api.anonymousRead, session: browser.sessions.principal,
-  }), browser);
+  });
   const server = await buildServer({
-    resolvePrincipal, anonymousRead: c.api.anonymousRead,
+    resolvePrincipal, browser, anonymousRead: c.api.anonymousRead,
     agent, store, metrics, logger, branch, http,
     deliveries: new DeliveryLog({ windowMs: c.webhook.replayWindow * 1000, max: c.webhook.replayMemory }),
     ...(apiToken === undefined ? {} : { apiToken }),

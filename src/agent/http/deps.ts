@@ -9,6 +9,8 @@ import type { Store } from "../../store/store.ts";
 import type { Agent } from "../agent.ts";
 import type { AgentMetrics } from "../metrics.ts";
 import type { Action, Principal } from "./access.ts";
+import type { SecurityOptions } from "./security.ts";
+import type { BrowserSessions } from "./session.ts";
 
 /**
  * Who may call a route:
@@ -58,6 +60,14 @@ export interface ApiDeps {
   readonly readable: (req: FastifyRequest, all: readonly string[]) => string[];
   /** Whether the request's principal reads every environment (no filtering needed). */
   readonly readsAll: (req: FastifyRequest) => boolean;
+  /** Browser sessions (token and OIDC login) and security settings; without, only the security headers. */
+  readonly browser?: BrowserSetup | undefined;
+}
+
+/** What the browser modules need beyond the API's deps: sessions (token and OIDC login) and security settings. */
+export interface BrowserSetup {
+  readonly sessions: BrowserSessions;
+  readonly security: SecurityOptions;
 }
 
 /** A group of routes, registered by the server with the deps: `export const x: ApiModule = async (app, deps) => {…}`. */

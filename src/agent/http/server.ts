@@ -19,6 +19,7 @@ import { apiModules } from "./modules.ts";
 import { principalResolver } from "./principal.ts";
 import { installOpenApi, openApiRoute } from "./openapi.ts";
 import { systemRoutes } from "./system-routes.ts";
+import type { BrowserSetup } from "./deps.ts";
 
 /** The most a request body to the API may hold. */
 export const apiBodyLimitBytes = 64 * 1024;
@@ -45,6 +46,8 @@ export interface ServerOptions {
   readonly http?: HttpSettings;
   /** The version in the OpenAPI document; default `1`. */
   readonly version?: string;
+  /** Browser sessions and security settings (the agent's); without, the API serves bearer tokens and security headers only. */
+  readonly browser?: BrowserSetup;
 }
 
 /** Builds the server with every route module registered; the caller listens (or injects). */
@@ -63,7 +66,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   });
   const deps: ApiDeps = {
     agent: o.agent, store: o.store, logger: o.logger, metrics: o.metrics, branch: o.branch, anonymousRead, apiTokenName,
-    resolvePrincipal, authorize, readable, readsAll,
+    resolvePrincipal, authorize, readable, readsAll, browser: o.browser,
   };
   for (const module of apiModules) await module(app, deps);
   openApiRoute(app);

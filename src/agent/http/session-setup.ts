@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import { ErrorCode, GitwardError } from "../../core/errors.ts";
 import { readSecret, type AgentConfig } from "../config.ts";
 import { OidcLogin } from "./oidc.ts";
-import type { BrowserSetup } from "./session-module.ts";
+import type { BrowserSetup } from "./deps.ts";
 import { BrowserSessions } from "./session.ts";
 
 /** The secrets browser sessions use; read before the logger exists, so the logger can mask them. */

@@ -8,7 +8,7 @@ import fastifyCookie from "@fastify/cookie";
 import fastifyCsrf from "@fastify/csrf-protection";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Principal } from "./access.ts";
-import type { ApiDeps } from "./deps.ts";
+import type { Store } from "../../store/store.ts";
 import { httpError } from "./errors.ts";
 import type { OidcLogin } from "./oidc.ts";
 import { randomId, SessionStore, type Session, type SessionData } from "./session-store.ts";
@@ -104,7 +104,7 @@ export class BrowserSessions {
    * Installs cookies, CSRF protection and the hook that loads the session on every request, on
    * the root instance (both plugins are global). Routes are in `session-routes.ts` and `oidc-routes.ts`.
    */
-  async install(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  async install(app: FastifyInstance, deps: { readonly store: Pick<Store, "findToken"> }): Promise<void> {
     await app.register(fastifyCookie, { secret: this.secret, hook: "onRequest" });
     await app.register(fastifyCsrf, {
       sessionPlugin: "@fastify/session", sessionKey: "_csrf",

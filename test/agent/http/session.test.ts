@@ -7,7 +7,6 @@ import type { FastifyInstance } from "fastify";
 import type { Agent, AgentStatus } from "../../../src/agent/agent.ts";
 import { principalResolver } from "../../../src/agent/http/principal.ts";
 import { buildServer } from "../../../src/agent/http/server.ts";
-import { withBrowserSessions } from "../../../src/agent/http/session-module.ts";
 import { SessionStore } from "../../../src/agent/http/session-store.ts";
 import { BrowserSessions, sessionCookie } from "../../../src/agent/http/session.ts";
 import type { SecurityOptions } from "../../../src/agent/http/security.ts";
@@ -39,13 +38,10 @@ async function harness(store: Store, security: Partial<SecurityOptions> = {}, se
   const triggers: unknown[] = [];
   const clock = { now: Date.now() };
   const sessions = new BrowserSessions({ secure, ttlMs: 3600_000, store: new SessionStore({ now: () => clock.now }) });
-  const resolvePrincipal = withBrowserSessions(
-    principalResolver({ store, legacyToken, anonymousRead: false, session: sessions.principal }),
-    { sessions, security: { https: secure, ...security } },
-  );
+  const resolvePrincipal = principalResolver({ store, legacyToken, anonymousRead: false, session: sessions.principal });
   const app = await buildServer({
     agent: fakeAgent(triggers), store, metrics: new AgentMetrics({ defaults: false }), branch: "main", logger,
-    webhookSecrets: {}, apiToken: legacyToken, resolvePrincipal,
+    webhookSecrets: {}, apiToken: legacyToken, resolvePrincipal, browser: { sessions, security: { https: secure, ...security } },
   });
   return { app, triggers, clock };
 }
