@@ -4,8 +4,22 @@ import type https from "node:https";
 export interface KubeconfigOptions {
   /** An explicit kubeconfig file; otherwise as `loadKubeConfig` finds one. */
   readonly kubeconfigPath?: string;
-  /** Default: the kubeconfig's current context. */
+  /**
+   * The context the runner names (`--context`, the agent configuration's `context`); it must
+   * exist, and in-cluster it must be the in-cluster one. Default: `repositoryContext`, then the
+   * kubeconfig's current context.
+   */
   readonly context?: string;
+  /**
+   * The context gitward.yaml names for the target: used like `context` with a kubeconfig, but
+   * ignored in-cluster, where the pod's own cluster is the target (reported through
+   * `onRepositoryContextIgnored`).
+   */
+  readonly repositoryContext?: string;
+  /** Prefix of the service-account directory, as client-node's `loadFromCluster(pathPrefix)`; default none (tests point it at a temporary directory). */
+  readonly serviceAccountPrefix?: string;
+  /** Called when `repositoryContext` is ignored because the in-cluster service account is used. */
+  readonly onRepositoryContextIgnored?: (context: string) => void;
 }
 
 /**

@@ -1,10 +1,11 @@
-import { accessSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type http from "node:http";
 import https from "node:https";
-import { delimiter, dirname, isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { load } from "js-yaml";
 import { isRecord } from "../../core/object.ts";
 import type { KubeconfigOptions, KubeCredentials } from "./kube-credentials.ts";
+import { findKubeconfigSource } from "./kubeconfig-source.ts";
 import { nodeHttp } from "./node-http.ts";
 
 /**
@@ -29,8 +30,9 @@ export function readStaticKubeconfig(opts: KubeconfigOptions, env: NodeJS.Proces
     if (config === undefined) return undefined;
   }
   if (config === undefined) return undefined;
-  const contextName = opts.context ?? config.currentContext;
-  if (opts.context !== undefined && !config.contexts.some((c) => c.name === opts.context)) return undefined;
+  const wanted = opts.context ?? opts.repositoryContext;
+  const contextName = wanted ?? config.currentContext;
+  if (wanted !== undefined && !config.contexts.some((c) => c.name === wanted)) return undefined;
   const context = config.contexts.find((c) => c.name === contextName);
   const cluster = context === undefined ? null : (config.clusters.find((c) => c.name === context.cluster) ?? null);
   const user = context === undefined ? null : (config.users.find((u) => u.name === context.user) ?? null);
@@ -138,25 +140,12 @@ class StaticKubeconfig implements KubeCredentials {
   }
 }
 
-/** The files client-node's loadFromFile / loadFromDefault would read, or undefined when it would not read a file. */
+/** The files client-node's loadFromFile would read for the decided source, or undefined when it would not read a file. */
 function kubeconfigFiles(opts: KubeconfigOptions, env: NodeJS.ProcessEnv): string[] | undefined {
-  if (opts.kubeconfigPath !== undefined) return [opts.kubeconfigPath];
-  const fromEnv = env["KUBECONFIG"] ?? "";
-  if (fromEnv !== "") return fromEnv.split(delimiter).filter((f) => f !== "");
-  if ((env["KUBERNETES_SERVICE_HOST"] ?? "") !== "" || process.platform === "win32") return undefined;
-  const home = env["HOME"] ?? "";
-  if (home === "" || !accessible(home)) return undefined;
-  const file = join(home, ".kube", "config");
-  return accessible(file) ? [file] : undefined;
-}
-
-function accessible(path: string): boolean {
-  try {
-    accessSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  const source = findKubeconfigSource(opts, env);
+  if (source.kind === "path" || source.kind === "env") return [...source.files];
+  // client-node finds a Windows home its own way.
+  return source.kind === "home" && process.platform !== "win32" ? [...source.files] : undefined;
 }
 
 /** One kubeconfig file, as loadFromFile leaves it (paths relative to the file made absolute). */

@@ -159,7 +159,7 @@ const declinedCases: readonly Case[] = [
   { name: "an exec plugin", opts: () => ({ kubeconfigPath: file(single("server: 'https://k'", "exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/false}")) }) },
   { name: "an auth-provider", opts: () => ({ kubeconfigPath: file(single("server: 'https://k'", "auth-provider: {name: oidc, config: {id-token: x}}")) }) },
   { name: "a proxy", opts: () => ({ kubeconfigPath: file(single("server: 'https://k', proxy-url: 'http://proxy:3128'", "token: x")) }) },
-  { name: "in-cluster", opts: () => ({}), env: () => ({ ...noEnv, KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT: "443" }) },
+  { name: "KUBERNETES_SERVICE_HOST without a service-account token", opts: () => ({}), env: () => ({ ...noEnv, KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT: "443" }) },
   { name: "an unknown context", opts: () => ({ context: "nope", kubeconfigPath: file(single("server: 'https://k'", "token: x")) }) },
   { name: "a missing file", opts: () => ({ kubeconfigPath: join(dir, "missing.yaml") }) },
   { name: "invalid YAML", opts: () => ({ kubeconfigPath: file("clusters: [\n  - {name: c") }) },
