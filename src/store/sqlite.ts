@@ -266,6 +266,11 @@ class SqliteStore implements Store {
     return this.#call("record a token's use", () => touchTokenRow(this.#db, id, at));
   }
 
+  /** A local file is always reachable while open. */
+  healthy(): boolean {
+    return this.#db.isOpen;
+  }
+
   close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
     return Promise.resolve();

@@ -4,8 +4,8 @@ import type { NewToken, TokenInfo } from "./tokens.ts";
 
 /**
  * The Store: history of syncs, drift events and a tamper-evident audit log, behind one
- * interface with an embedded SQLite implementation (and PostgreSQL later). Every method is
- * async so that a networked implementation fits the same contract.
+ * interface with two implementations: embedded SQLite (`sqlite.ts`) and PostgreSQL
+ * (`postgres.ts`), for several agents or a managed database. Every method is async.
  *
  * The store is given data the engine has already masked; as defence in depth every
  * implementation passes free text (errors, command lines and output, messages, audit details)
@@ -344,6 +344,11 @@ export interface Store {
   findToken(hash: string): Promise<TokenInfo | undefined>;
   /** Records a token's use at `at` (ISO 8601), at most once a minute per token. */
   touchToken(id: string, at: string): Promise<void>;
+  /**
+   * Whether the database answered the last call: false while a networked store (PostgreSQL) is
+   * retrying a lost connection, for the agent's `/readyz`. Absent means always reachable.
+   */
+  healthy?(): boolean;
   /** Releases the database; further calls fail. Idempotent. */
   close(): Promise<void>;
 }

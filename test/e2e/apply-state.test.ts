@@ -123,9 +123,9 @@ describe("gitward apply --state", () => {
   });
 
   it("a state URL it cannot use fails before anything is applied", async () => {
-    const r = await cli(["apply", "--env", "dev", "--state", "postgres://user:secret@db.example/gitward"]);
+    const r = await cli(["apply", "--env", "dev", "--state", "postgres://user:secret@db.example:port/gitward"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /PostgreSQL state is not implemented yet/);
+    assert.match(r.stderr, /the PostgreSQL state URL cannot be parsed/);
     assert.doesNotMatch(r.stderr + r.stdout, /secret/);
   });
 

@@ -24,17 +24,17 @@ describe("parseStateUrl", () => {
     });
   }
 
-  it("says PostgreSQL is not implemented yet, without repeating the password", () => {
+  it("takes postgres:// and postgresql:// as PostgreSQL, and a malformed one fails without repeating the password", async () => {
     for (const url of ["postgres://gitward:hunter2@db:5432/gitward", "postgresql://gitward:hunter2@db/gitward"]) {
-      assert.throws(() => parseStateUrl(url), (e: unknown) => {
-        assert.ok(e instanceof GitwardError);
-        assert.equal(e.code, "config");
-        assert.equal(e.message, "PostgreSQL state is not implemented yet");
-        assert.match(e.hint ?? "", /sqlite:PATH/);
-        assert.ok(!JSON.stringify({ m: e.message, h: e.hint }).includes("hunter2"));
-        return true;
-      });
+      assert.deepEqual(parseStateUrl(url), { kind: "postgres", url });
     }
+    await assert.rejects(openStore("postgres://gitward:hunter2@db:port/gitward"), (e: unknown) => {
+      assert.ok(e instanceof GitwardError);
+      assert.equal(e.code, "config");
+      assert.match(e.message, /the PostgreSQL state URL cannot be parsed/);
+      assert.ok(!JSON.stringify({ m: e.message, h: e.hint }).includes("hunter2"));
+      return true;
+    });
   });
 
   it("refuses other schemes and empty URLs", () => {

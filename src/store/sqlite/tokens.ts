@@ -86,8 +86,8 @@ export function touchTokenRow(db: DatabaseSync, id: string, at: string): void {
     .run({ id, at: new Date(ms).toISOString(), before });
 }
 
-/** Decodes a `tokens` row, leaving out its hash. */
-function tokenFromRow(location: string, row: Row): TokenInfo {
+/** Decodes a `tokens` row, leaving out its hash (the PostgreSQL store reads the same columns). */
+export function tokenFromRow(location: string, row: Row): TokenInfo {
   const bad = (col: string): Error => stateError(location, `token ${String(row["id"])}: column ${col} is not valid`, { hint: "the file was changed outside gitward" });
   const str = (col: string): string => {
     const v = row[col];
