@@ -6,6 +6,7 @@ import type { Job } from "../engine/decide.ts";
 import { leftInPlace, orphanPoliciesAt, pruneOrphans, type OrphanedStack } from "../engine/prune-orphans.ts";
 import { revisionInfo } from "../engine/sync-environment.ts";
 import { storeRecorder, type Recorder } from "../engine/recorder.ts";
+import type { SecretKeys } from "../engine/secret-keys.ts";
 import { TargetPool } from "../engine/target-pool.ts";
 import type { Provider } from "../providers/provider.ts";
 import type { RenderLimits } from "../render/render-limits.ts";
@@ -35,7 +36,6 @@ import { diffStack, stackObjects, type ObjectHealth, type StackDiff } from "./st
 import { RollbackFailed, rollbackThroughGit, type AgentRollbackRequest } from "./agent-rollback.ts";
 import type { RollbackResult } from "../engine/rollback.ts";
 import type { StackStatus } from "./status.ts";
-
 export type { AgentStatus, StackStatus } from "./status.ts";
 export type { LoopHealth } from "./scheduler.ts";
 export { RollbackFailed } from "./agent-rollback.ts";
@@ -83,6 +83,8 @@ export interface AgentOptions {
   readonly url?: string;
   /** Where sync failures, drift and held revisions are announced. */
   readonly notifier?: { notify(event: NotificationEvent): void };
+  /** SOPS private keys per environment (the agent configuration's `decryption`); default the sops conventions of the process environment. */
+  readonly secretKeys?: SecretKeys;
 }
 
 /**
@@ -123,7 +125,7 @@ export class Agent {
     this.#scheduler = new Scheduler({ concurrency: opts.concurrency, backoff: { baseMs: opts.intervals.retryBaseMs, maxMs: opts.intervals.retryMaxMs }, clock: this.#clock, logger: opts.logger, ...(opts.random === undefined ? {} : { random: opts.random }) });
     const recorder = storeRecorder(opts.store, { clock: this.#clock, observer: observers(metricsObserver(opts.metrics), this.events) });
     this.#recorder = publishingRecorder(recorder, this.events, this.#clock);
-    this.#pool = new TargetPool({ providers: opts.providers, context: (i) => targetContext(i, opts), reopenFailed: true });
+    this.#pool = new TargetPool({ providers: opts.providers, context: (i) => targetContext(i, opts), reopenFailed: true, ...(opts.secretKeys === undefined ? {} : { secretKeys: opts.secretKeys }) });
     this.#health = new HealthWatch({
       pool: this.#pool, recorder: this.#recorder, clock: this.#clock, logger: opts.logger,
       settled: (environment, stack) => void this.#queueDependents(environment, stack, { kind: "startup", detail: `after ${stack} settled` })
@@ -147,8 +149,7 @@ export class Agent {
         kind: "gate-waiting", environment, revision, message: reasons.join("; "), ...(opts.url === undefined ? {} : { url: opts.url }),
       }),
     });
-    this.#deployments = forge === undefined || opts.deploymentStatuses === false ? undefined
-      : new DeploymentStatuses({ forge, recorder: this.#recorder, logger: opts.logger, url: opts.url });
+    this.#deployments = forge === undefined || opts.deploymentStatuses === false ? undefined : new DeploymentStatuses({ forge, recorder: this.#recorder, logger: opts.logger, url: opts.url });
     const v = opts.verification;
     this.#previews = forge === undefined ? undefined : new PreviewManager({
       forge, repo: opts.repo, cacheDir: opts.cacheDir, runner, workspace: () => this.#watch.workspace(), configPath: opts.configPath,

@@ -122,6 +122,11 @@ export const agentConfigSchema = z.strictObject({
   healthTimeout: seconds.default(300).describe("Seconds a synced stack has to become healthy before it is recorded as timed out; an environment's sync.timeout overrides it; --health-timeout overrides this."),
   gracePeriodSeconds: seconds.default(30).describe("On SIGTERM: how long in-flight syncs may finish before they are cancelled."),
   targets: z.record(z.string().regex(targetKeyPattern, "must be a target name, or environment/target"), targetCredentials).default({}),
+  decryption: z.record(name, z.strictObject({
+    ageKeyFile: z.string().min(1).optional().describe("age identities file (the SOPS_AGE_KEY_FILE format)."),
+    pgpKeyFile: z.string().min(1).optional().describe("Armored or binary OpenPGP secret key file."),
+    gnupgHome: z.string().min(1).optional().describe("A GnuPG home whose keyring holds the PGP keys (gpg is run with it)."),
+  })).optional().describe("SOPS private keys per environment; an environment named here decrypts with these only, others with SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or GNUPGHOME of the agent's environment."),
   webhook: z.strictObject({
     github: secretRef.optional(), gitlab: secretRef.optional(), gitea: secretRef.optional(), generic: secretRef.optional(),
     replayWindow: seconds.default(86400).describe("Seconds a delivery (its id and its body) is remembered, so a replay is ignored."),

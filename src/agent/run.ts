@@ -6,6 +6,7 @@ import type { Provider } from "../providers/provider.ts";
 import type { RenderLimits } from "../render/render-limits.ts";
 import { maskUserinfo } from "../source/source-location.ts";
 import { openStore } from "../store/open.ts";
+import { SecretKeys } from "../engine/secret-keys.ts";
 import { redactValuesDeep, secretValues, type SecretValues } from "../store/redact.ts";
 import { withSecretValues } from "../store/secret-values.ts";
 import type { Store } from "../store/store.ts";
@@ -95,6 +96,7 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     ...(forge === undefined ? {} : { forge, approvalTtlMs: (c.forge?.approvalCacheSeconds ?? 60) * 1000, deploymentStatuses: c.forge?.statuses ?? true }),
     ...(c.url === undefined ? {} : { url: c.url }),
     ...(notifier === undefined ? {} : { notifier }),
+    secretKeys: new SecretKeys(c.decryption === undefined ? {} : { environments: c.decryption }),
   });
   // Browser sessions (token and OIDC login) are asked first when resolving who a request acts as.
   const resolvePrincipal = principalResolver({

@@ -24,6 +24,11 @@ export interface MaskOptions {
    * containing one, is masked wherever it is. Empty strings are ignored. Default: none.
    */
   readonly secretValues?: ReadonlySet<string> | undefined;
+  /**
+   * Fields masked whatever they hold, on both sides of a diff (`a.b[0].c`): those that were
+   * SOPS-encrypted in Git. Default: none.
+   */
+  readonly fields?: readonly string[] | undefined;
 }
 
 /**
@@ -39,6 +44,8 @@ export function maskSecrets(obj: KObject, options: MaskOptions = {}): KObject {
   const secretValues = [...(options.secretValues ?? [])].filter((s) => s !== "");
   const ctx: MaskContext = { secretValues, compare: options.before !== undefined };
   const out = maskValue(obj, options.before, false, ctx) as KObject;
+  for (const field of options.fields ?? []) maskField(out, options.before, field, ctx);
+  if (isRecord(obj["sops"])) out["sops"] = sopsSummary(obj["sops"]);
   const isSecret = obj["kind"] === "Secret" && obj["apiVersion"] === "v1";
   if (isSecret) {
     for (const field of ["data", "stringData"]) {
@@ -65,15 +72,61 @@ function maskSensitiveContent(obj: KObject, out: KObject, options: MaskOptions, 
   out["spec"] = { ...(out["spec"] as Record<string, JsonValue>), content: marker(content, isRecord(prev) ? prev["content"] : undefined, ctx) };
 }
 
+/** Masks the value at `field` (`a.b[0].c`) of `out`, in place, when it is there. */
+function maskField(out: KObject, before: KObject | undefined, field: string, ctx: MaskContext): void {
+  const steps = field.split(/\.|(?=\[)/).map((p) => (p.startsWith("[") ? Number(p.slice(1, -1)) : p));
+  let cur: JsonValue = out;
+  let prev: JsonValue | undefined = before;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as string | number;
+    const container = cur as Record<string, JsonValue> | JsonValue[];
+    const next: JsonValue | undefined = typeof step === "number"
+      ? (Array.isArray(container) ? container[step] : undefined)
+      : (isRecord(container) ? container[step] : undefined);
+    const prevNext: JsonValue | undefined = prev === undefined || prev === null || typeof prev !== "object"
+      ? undefined
+      : typeof step === "number" ? (Array.isArray(prev) ? prev[step] : undefined) : (isRecord(prev) ? prev[step] : undefined);
+    if (next === undefined) return;
+    if (i === steps.length - 1) {
+      const masked = marker(next, prevNext, ctx);
+      if (typeof step === "number" && Array.isArray(container)) container[step] = masked;
+      else if (typeof step === "string" && isRecord(container)) container[step] = masked;
+      return;
+    }
+    cur = next;
+    prev = prevNext;
+  }
+}
+
 interface MaskContext {
   readonly secretValues: readonly string[];
   /** Whether there is another side to compare with. */
   readonly compare: boolean;
 }
 
+/**
+ * What a plan shows of a SOPS section: who can decrypt the file, not the encrypted data keys or
+ * the MAC (which change at every edit and say nothing to a reviewer).
+ */
+function sopsSummary(meta: Record<string, JsonValue>): JsonValue {
+  const recipients: string[] = [];
+  const groups = [meta, ...(Array.isArray(meta["key_groups"]) ? meta["key_groups"] : [])];
+  for (const g of groups) {
+    if (!isRecord(g)) continue;
+    for (const [kind, key] of [["age", "recipient"], ["pgp", "fp"]] as const) {
+      const list = g[kind];
+      if (Array.isArray(list)) for (const e of list) if (isRecord(e) && typeof e[key] === "string") recipients.push(`${kind} ${e[key]}`);
+    }
+  }
+  return { recipients };
+}
+
+// An ENC[...] value: ciphertext says nothing to a reader, and which values changed is what matters.
+const sopsEncrypted = /^ENC\[[A-Z0-9_]+,data:/;
+
 function maskValue(value: JsonValue, before: JsonValue | undefined, credentialField: boolean, ctx: MaskContext): JsonValue {
   if (typeof value === "string") {
-    const secret = (credentialField && value !== "") || looksLikeCredential(value) || ctx.secretValues.some((s) => value.includes(s));
+    const secret = (credentialField && value !== "") || sopsEncrypted.test(value) || looksLikeCredential(value) || ctx.secretValues.some((s) => value.includes(s));
     return secret ? marker(value, before, ctx) : value;
   }
   if (Array.isArray(value)) {

@@ -15,6 +15,13 @@ export interface RenderedObject {
   readonly apiVersion: string;
   /** The document it came from; for kustomize output, the kustomization file. */
   readonly source: SourceLocation;
+  /**
+   * For an object holding SOPS-encrypted values: the documents as the sops tool wrote them (in
+   * Git, before namespace defaulting or kustomize), whose MACs decryption verifies. Ciphertext only.
+   */
+  readonly encrypted?: readonly KObject[];
+  /** For a host File whose `spec.source` is a SOPS file: its format; `spec.content` is that file, encrypted. */
+  readonly sopsFile?: "yaml" | "json" | "dotenv" | "ini" | "binary";
 }
 
 /** Returns the value at a dotted path of plain keys, or undefined. */

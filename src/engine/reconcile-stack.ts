@@ -13,6 +13,8 @@ import { driftEvents } from "./record-drift.ts";
 import type { Recorder } from "./recorder.ts";
 import type { SyncRender } from "./outputs.ts";
 import { labelledObjects, syncStack, type StackSyncResult } from "./sync-stack.ts";
+import { plaintextsOf } from "./decrypt-stage.ts";
+import { maskSecretsInText } from "../core/mask-secrets.ts";
 import type { TargetPool } from "./target-pool.ts";
 
 /** The environment's sync policy as it applies to this reconcile. */
@@ -161,7 +163,7 @@ async function checkDrift(input: ReconcileInput, facts: DecideInput): Promise<Re
 /** Live state against the revision, through the stack's target; never writes. */
 async function compare(input: ReconcileInput): Promise<readonly DiffEntry[]> {
   if (input.render?.ok !== true) return [];
-  const objects = input.render.objects;
+  const objects = await input.pool.decrypt(input.instance, input.render.objects);
   const stack = { environment: input.instance.environment, stack: input.instance.stack };
   return input.pool.use(input.instance, async (session) => {
     const inventory = await session.readInventory(stack, input.signal);
@@ -213,19 +215,34 @@ async function syncOne(input: ReconcileInput): Promise<StackSyncResult> {
   const { instance } = input;
   try {
     if (input.render?.ok !== true) throw new Error("the stack did not render");
-    const { objects, plannedCheck } = input.render;
-    return await input.pool.use(instance, (session) => syncStack(session, instance, objects, {
+    const { plannedCheck } = input.render;
+    // Decrypted before the session is opened: a file that cannot be decrypted changes nothing of the stack.
+    const objects = await input.pool.decrypt(instance, input.render.objects);
+    const plaintexts = plaintextsOf(objects);
+    return maskPlaintexts(plaintexts, await input.pool.use(instance, (session) => syncStack(session, instance, objects, {
       revision: input.revision.sha, dryRun: input.apply.dryRun, prune: input.policy.prune, force: input.apply.forceConflicts,
       waitMs: input.apply.waitMs, gate: input.gate, clock: input.clock,
       ...(input.apply.override === undefined ? {} : { override: input.apply.override }),
       ...(plannedCheck === undefined ? {} : { review: planReviewer(plannedCheck, input.gate.overridden || input.apply.override !== undefined) }),
       ...(input.apply.onProgress === undefined ? {} : { onProgress: input.apply.onProgress }),
       ...(input.signal === undefined ? {} : { signal: input.signal }),
-    }));
+    })));
   } catch (e: unknown) {
     const message = e instanceof GitwardError && e.hint !== undefined ? `${e.message} (hint: ${e.hint})` : e instanceof Error ? e.message : String(e);
     return { environment: instance.environment, stack: instance.stack, target: instance.targetName, entries: [], ok: false, error: message };
   }
+}
+
+/** A target's messages that quote a decrypted value (an API server's validation error) are masked before they are stored or shown. */
+function maskPlaintexts(plaintexts: ReadonlySet<string>, result: StackSyncResult): StackSyncResult {
+  if (plaintexts.size === 0) return result;
+  const mask = (text: string): string => maskSecretsInText(text, { secretValues: plaintexts });
+  return {
+    ...result,
+    entries: result.entries.map((e) => (e.message === undefined ? e : { ...e, message: mask(e.message) })),
+    ...(result.error === undefined ? {} : { error: mask(result.error) }),
+    ...(result.commands === undefined ? {} : { commands: result.commands.map((c) => ({ ...c, output: mask(c.output) })) }),
+  };
 }
 
 /** Why a sync failed as a whole: its error, a health timeout, or its first failed objects. */

@@ -160,7 +160,8 @@ function labelled(o: RenderedObject, stack: StackRef): DesiredObject {
     ...o.object,
     metadata: { ...meta, labels: { ...labels, [stackLabel]: stack.stack, [environmentLabel]: stack.environment } },
   };
-  return { ref: o.ref, apiVersion: o.apiVersion, object, source: o.source };
+  const secretFields = (o as { readonly secretFields?: readonly string[] }).secretFields;
+  return { ref: o.ref, apiVersion: o.apiVersion, object, source: o.source, ...(secretFields === undefined ? {} : { secretFields }) };
 }
 
 function record(opts: StackSyncOptions, entries: readonly ChangeSetEntry[], ok: boolean): SyncRecord {

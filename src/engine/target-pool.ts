@@ -1,5 +1,8 @@
 import { ErrorCode, GitwardError } from "../core/errors.ts";
+import type { RenderedObject } from "../core/object.ts";
 import type { Provider, ProviderContext, TargetSession } from "../providers/provider.ts";
+import { decryptForTarget, type DecryptedObject } from "./decrypt-stage.ts";
+import { SecretKeys } from "./secret-keys.ts";
 
 /** A target of an environment, as gitward.yaml defines it (a stack instance is one). */
 export interface TargetRef {
@@ -19,6 +22,8 @@ export interface TargetPoolOptions {
    * for days) rather than failing every later stack of the run with the same error (the CLI).
    */
   readonly reopenFailed?: boolean;
+  /** Where SOPS private keys come from; default the sops conventions of the process environment. */
+  readonly secretKeys?: SecretKeys;
 }
 
 interface Entry {
@@ -38,6 +43,7 @@ export class TargetPool {
   readonly #o: TargetPoolOptions;
   readonly #entries = new Map<string, Entry>();
   readonly #retired = new Set<Entry>();
+  #secretKeys: SecretKeys | undefined;
 
   constructor(opts: TargetPoolOptions) {
     this.#o = opts;
@@ -53,6 +59,20 @@ export class TargetPool {
       entry.users--;
       if (entry.retired && entry.users === 0) await this.#closeEntry(entry);
     }
+  }
+
+  /**
+   * The objects a target is given: SOPS-encrypted ones decrypted with the environment's keys
+   * (see {@link decryptForTarget}). Plaintext goes from here to the session and nowhere else.
+   */
+  decrypt(target: TargetRef, objects: readonly RenderedObject[]): Promise<DecryptedObject[]> {
+    const keys = this.#keys;
+    return decryptForTarget(objects, { environment: target.environment, keyring: () => keys.keyring(target.environment), keyHint: keys.hint(target.environment) });
+  }
+
+  get #keys(): SecretKeys {
+    this.#secretKeys ??= this.#o.secretKeys ?? new SecretKeys();
+    return this.#secretKeys;
   }
 
   /** The session of the target, for a caller that holds no lease (it may be replaced and closed later). */

@@ -26,6 +26,12 @@ export interface Change {
   readonly previousStack?: string;
   /** A unified diff of the YAML, secret values masked; only for updates. */
   readonly diff?: string;
+  /**
+   * For an update of a SOPS-encrypted object: `changed` when an encrypted value's ciphertext
+   * changed (what it became is never shown), `re-encrypted` when only the recipients or keys
+   * changed and every value is as it was.
+   */
+  readonly secret?: "changed" | "re-encrypted";
   /** For an update the target makes by destroying and re-creating the object (a Terraform replace): why. */
   readonly replace?: string;
   /**

@@ -2,7 +2,7 @@ import type { Finding } from "../check/finding.ts";
 import type { Exemption } from "../policy/index.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import type { RenderedObject } from "../core/object.ts";
-import { getPath } from "../core/object.ts";
+import { getPath, isRecord, type JsonValue, type KObject } from "../core/object.ts";
 import { compareRefs, refKey } from "../core/objref.ts";
 import type { RenderResult } from "../render/renderer.ts";
 import type { Commit } from "../source/types.ts";
@@ -86,7 +86,36 @@ function updated(was: Placed, now: Placed): Change {
   const moved = was.instance.stack === now.instance.stack ? {} : { previousStack: was.instance.stack };
   const base = { ref: now.obj.ref, apiVersion: now.obj.apiVersion, source: now.obj.source, ...moved };
   if (sameObject(was.obj.object, now.obj.object)) return { action: moved.previousStack === undefined ? "no-op" : "update", ...base };
-  return { action: "update", ...base, diff: diffObjects(was.obj.object, now.obj.object) };
+  const secret = secretChange(was.obj.object, now.obj.object);
+  return { action: "update", ...base, diff: diffObjects(was.obj.object, now.obj.object), ...(secret === undefined ? {} : { secret }) };
+}
+
+/**
+ * How an update touches SOPS-encrypted values, told without any key: a changed ciphertext is a
+ * changed secret (a rotated data key too: only the key could tell them apart); the same values
+ * under other metadata are a re-encryption (recipients added or removed).
+ */
+function secretChange(was: KObject, now: KObject): Change["secret"] {
+  const before = isRecord(was["sops"]) ? encryptedValues(was) : undefined;
+  const after = isRecord(now["sops"]) ? encryptedValues(now) : undefined;
+  if (before === undefined && after === undefined) return undefined;
+  if (before === undefined || after === undefined) return "changed";
+  if (before.size !== after.size || [...after].some(([k, v]) => before.get(k) !== v)) return "changed";
+  const { sops: _a, ...restWas } = was;
+  const { sops: _b, ...restNow } = now;
+  return sameObject(restWas, restNow) ? "re-encrypted" : undefined;
+}
+
+function encryptedValues(obj: KObject): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (v: JsonValue, path: string): void => {
+    if (typeof v === "string") {
+      if (v.startsWith("ENC[")) out.set(path, v);
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    else if (isRecord(v)) for (const [k, x] of Object.entries(v)) if (!(path === "" && k === "sops")) walk(x, `${path}.${k}`);
+  };
+  walk(obj, "");
+  return out;
 }
 
 function removed(was: Placed, envPrunes: boolean): Change {

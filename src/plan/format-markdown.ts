@@ -52,7 +52,7 @@ function stackSection(s: StackPlan, withDiffs: boolean): string {
   lines.push("| Change | Object | Source |", "|---|---|---|");
   for (const c of s.changes) {
     const what = c.replace === undefined ? icon[c.action] : "🟠 **replace**";
-    const why = c.replace === undefined ? "" : ` (${escapeCell(c.replace)})`;
+    const why = c.replace !== undefined ? ` (${escapeCell(c.replace)})` : c.secret === "changed" ? " (secret changed)" : c.secret === "re-encrypted" ? " (re-encrypted only)" : "";
     lines.push(`| ${what} | \`${formatRef(c.ref)}\`${moved(c)}${why} | \`${formatLocation(c.source)}\` |`);
   }
   lines.push("");

@@ -38,7 +38,8 @@ function changeLines(c: Change, style: TextStyle): string[] {
   const paint = c.action === "create" ? style.green : c.action === "update" ? style.yellow : style.red;
   const moved = c.previousStack === undefined ? "" : ` (moved from stack ${c.previousStack})`;
   const orphan = c.action === "orphan" ? " (kept: not pruned)" : c.replace !== undefined ? ` ${style.red(`(replace: ${c.replace})`)}` : "";
-  const lines = [`    ${paint(`${symbol[c.action]} ${formatRef(c.ref)}`)}  ${style.dim(formatLocation(c.source))}${moved}${orphan}`];
+  const secret = c.secret === undefined ? "" : ` ${style.yellow(c.secret === "changed" ? "(secret changed)" : "(re-encrypted only)")}`;
+  const lines = [`    ${paint(`${symbol[c.action]} ${formatRef(c.ref)}`)}  ${style.dim(formatLocation(c.source))}${moved}${orphan}${secret}`];
   if (c.diff !== undefined && c.diff !== "") {
     for (const l of c.diff.split("\n")) {
       const painted = l.startsWith("+") ? style.green(l) : l.startsWith("-") ? style.red(l) : l.startsWith("@@") ? style.cyan(l) : style.dim(l);

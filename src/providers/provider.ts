@@ -42,6 +42,8 @@ export interface DesiredObject {
   readonly apiVersion: string;
   readonly object: KObject;
   readonly source?: SourceLocation;
+  /** Fields that were SOPS-encrypted in Git (`a.b[0].c`): every diff masks them, live side included. */
+  readonly secretFields?: readonly string[];
 }
 
 /** A field another writer changed, and who. */

@@ -7,6 +7,7 @@ import { hasSubstitutionDisabled } from "./parse-manifests.ts";
 import { SubstitutionError, type VarResolver } from "./substitute.ts";
 import { lineColumnOf } from "../core/yaml-positions.ts";
 import { VariableError } from "./variable-error.ts";
+import { detectSopsFile } from "../sops/detect.ts";
 
 const hostFileApiVersion = "host.gitward.dev/v1alpha1";
 
@@ -52,8 +53,10 @@ export async function inlineHostSources(
     if (!Buffer.from(text, "utf8").equals(raw)) {
       throw new GitwardError(ErrorCode.Render, `spec.source "${source}" is not UTF-8 text; host File content must be text`, { subject: { location: m.location } });
     }
+    // A SOPS file stays as Git has it (ciphertext) until apply decrypts it; substituting into it would break its MAC.
+    const sopsFile = detectSopsFile(text);
     let content = text;
-    if (resolver !== undefined && !hasSubstitutionDisabled(m.object)) {
+    if (resolver !== undefined && sopsFile === undefined && !hasSubstitutionDisabled(m.object)) {
       try {
         content = resolver.substitute(text);
       } catch (e: unknown) {
@@ -63,7 +66,7 @@ export async function inlineHostSources(
     }
     const spec = isRecord(m.object["spec"]) ? m.object["spec"] : {};
     const { source: _inlined, ...rest } = spec;
-    return { ...m, object: { ...m.object, spec: { ...rest, content } } };
+    return { ...m, object: { ...m.object, spec: { ...rest, content } }, ...(sopsFile === undefined ? {} : { sopsFile }) };
   });
 }
 

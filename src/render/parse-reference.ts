@@ -1,5 +1,6 @@
 import { Composer, LineCounter, Parser, parseAllDocuments, type Document } from "yaml";
 import { ErrorCode, GitwardError } from "../core/errors.ts";
+import type { SopsFormat } from "../sops/types.ts";
 import type { SourceLocation } from "../core/location.ts";
 import { isRecord, type KObject } from "../core/object.ts";
 import { documentShapeProblem, documentToJS, stackOverflowProblem, yamlErrorMessage, type YamlProblem } from "../core/yaml-limits.ts";
@@ -12,6 +13,8 @@ import { ownCopy } from "./string-pool.ts";
 export interface ParsedManifest {
   readonly object: KObject;
   readonly location: SourceLocation;
+  /** For a host File whose `spec.source` is a SOPS file: its format; the content stays encrypted until apply. */
+  readonly sopsFile?: SopsFormat;
 }
 
 /** How manifests are read by the `yaml` package, the reference for what every file means. */
@@ -168,14 +171,19 @@ export const fluxSubstituteAnnotation = "kustomize.toolkit.fluxcd.io/substitute"
 const optOutKeys = [substituteAnnotation, fluxSubstituteAnnotation];
 
 function substitutionDisabled(doc: Document): boolean {
+  // A SOPS-encrypted document is used as the sops tool wrote it: its MAC covers its clear values too.
+  if (doc.has("sops")) return true;
   return ["annotations", "labels"].some((field) => optOutKeys.some((key) => doc.getIn(["metadata", field, key]) === "disabled"));
 }
 
 /**
  * True when an object turns substitution off: `gitward.dev/substitute: disabled` or Flux's
- * `kustomize.toolkit.fluxcd.io/substitute: disabled`, as an annotation or a label.
+ * `kustomize.toolkit.fluxcd.io/substitute: disabled`, as an annotation or a label; and for a
+ * SOPS-encrypted document, always.
  */
 export function hasSubstitutionDisabled(obj: KObject): boolean {
+  // A SOPS-encrypted document is used as the sops tool wrote it: its MAC covers its clear values too.
+  if (isRecord(obj["sops"])) return true;
   const metadata: unknown = obj["metadata"];
   if (!isRecord(metadata)) return false;
   return ["annotations", "labels"].some((field) => {

@@ -11,6 +11,7 @@ import { findKustomizeTool, kustomizeBuild, type KustomizeTool } from "./kustomi
 import { kustomizeSourceFinder } from "./kustomize-sources.ts";
 import { hostSourcePaths, inlineHostSources } from "./host-sources.ts";
 import { applyDefaultNamespace } from "./namespaces.ts";
+import { SopsOriginals } from "./sops-originals.ts";
 import { isManifestFile, parseManifestFile, type ParsedManifest, type ParseOptions } from "./parse-manifests.ts";
 import { relocateKustomizeFailure } from "./kustomize-references.ts";
 import { renderTerraformModule } from "./terraform-module.ts";
@@ -22,7 +23,7 @@ import type { ScopeResolver } from "./scopes.ts";
 import { defaultRenderLimits, effectiveLimits, RenderBudget, type RenderLimits } from "./render-limits.ts";
 
 /** Bumped whenever rendering changes what it produces, so old cache entries are not reused. */
-const renderFormat = "gitward-render-9";
+const renderFormat = "gitward-render-10";
 
 /** What rendering a stack instance produced: its objects, or the error that stopped it. */
 export type RenderResult =
@@ -106,12 +107,12 @@ export class Renderer {
         return { instance, ok: true, objects: hit, cached: true, key };
       }
       const table = await OutputTable.load(instance, outputs, signal);
-      const parsed =
+      const { parsed, originals } =
         kfile !== undefined && inputs !== undefined
           ? await this.#renderKustomize(snapshot, instance, { kfile, inputs, tool, budget, network: allowRemote, table }, signal)
-          : await this.#renderPlain(snapshot, instance, budget, table, signal);
+          : { parsed: await this.#renderPlain(snapshot, instance, budget, table, signal), originals: SopsOriginals.plain() };
       budget.takeObjects(parsed.length, { file: kfile ?? instance.dir });
-      const objects = table.seal(toRendered(parsed, instance, this.#opts.scopes));
+      const objects = table.seal(toRendered(parsed, instance, this.#opts.scopes, originals));
       const used = table.used;
       if (used.length > 0) return { instance, ok: true, objects, cached: false, key: "", outputs: used };
       if (cacheable) await this.#opts.cache.put(key, objects);
@@ -140,7 +141,7 @@ export class Renderer {
     instance: StackInstance,
     build: { kfile: string; inputs: KustomizeInputs; tool: KustomizeTool | undefined; budget: RenderBudget; network: boolean; table: OutputTable },
     signal?: AbortSignal,
-  ): Promise<ParsedManifest[]> {
+  ): Promise<{ parsed: ParsedManifest[]; originals: SopsOriginals }> {
     const { budget } = build;
     const outputLimit = {
       maxBytes: budget.bytesLeft(),
@@ -160,7 +161,8 @@ export class Renderer {
       if (!(e instanceof VariableError)) throw e;
       throw await relocateKustomizeFailure({ error: e, output: out, kfile: build.kfile, snapshot, inputs: build.inputs, sourceOf }, signal);
     }
-    return parsed.map((p) => ({ ...p, location: sourceOf(p.object) ?? { file: build.kfile } }));
+    const originals = await SopsOriginals.ofKustomizeInputs(snapshot, build.inputs, out, signal);
+    return { parsed: parsed.map((p) => ({ ...p, location: sourceOf(p.object) ?? { file: build.kfile } })), originals };
   }
 
   async #renderPlain(snapshot: Snapshot, instance: StackInstance, budget: RenderBudget, table: OutputTable, signal?: AbortSignal): Promise<ParsedManifest[]> {
@@ -265,14 +267,22 @@ function cacheKey(content: string, instance: StackInstance, scopesId: string): s
   return createHash("sha256").update(material).digest("hex");
 }
 
-function toRendered(parsed: readonly ParsedManifest[], instance: StackInstance, scopes: ScopeResolver): RenderedObject[] {
+function toRendered(parsed: readonly ParsedManifest[], instance: StackInstance, scopes: ScopeResolver, originals: SopsOriginals): RenderedObject[] {
+  // Namespace defaulting changes the object: what sops encrypted (and its MAC covers) is kept first.
+  const encrypted = parsed.map((p) => originals.of(p.object));
   const objects = applyDefaultNamespace(parsed.map((p) => p.object), instance.namespace, scopes);
-  return objects.map((object, i) => ({
-    object,
-    ref: lenientRef(object),
-    apiVersion: typeof object["apiVersion"] === "string" ? object["apiVersion"] : "",
-    source: parsed[i]?.location ?? { file: instance.dir },
-  }));
+  return objects.map((object, i) => {
+    const p = parsed[i];
+    const docs = encrypted[i];
+    return {
+      object,
+      ref: lenientRef(object),
+      apiVersion: typeof object["apiVersion"] === "string" ? object["apiVersion"] : "",
+      source: p?.location ?? { file: instance.dir },
+      ...(docs === undefined ? {} : { encrypted: docs }),
+      ...(p?.sopsFile === undefined ? {} : { sopsFile: p.sopsFile }),
+    };
+  });
 }
 
 /** A ref even for incomplete objects, so Check can name them; empty parts are reported there. */

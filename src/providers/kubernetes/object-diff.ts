@@ -26,12 +26,13 @@ export function cleanForDiff(obj: KObject): KObject {
 /**
  * A unified diff (`@@` hunks, three lines of context, no file headers) of two objects as YAML,
  * after {@link cleanForDiff} and {@link maskSecrets}. `before` undefined diffs against nothing.
+ * `secretFields` (those SOPS encrypted in Git) are masked on both sides.
  */
-export function diffObjects(before: KObject | undefined, after: KObject): string {
+export function diffObjects(before: KObject | undefined, after: KObject, secretFields?: readonly string[]): string {
   const a = before === undefined ? undefined : cleanForDiff(before);
   const b = cleanForDiff(after);
-  const left = a === undefined ? "" : toYaml(maskSecrets(a));
-  const right = toYaml(maskSecrets(b, { before: a }));
+  const left = a === undefined ? "" : toYaml(maskSecrets(a, { fields: secretFields }));
+  const right = toYaml(maskSecrets(b, { before: a, fields: secretFields }));
   return unifiedHunks(left, right);
 }
 

@@ -48,11 +48,11 @@ async function diffOne(
     loc = await locator.locate(d.ref, d.apiVersion, signal);
   } catch (err: unknown) {
     // Its CRD is in the same batch and not applied yet: nothing of the kind can exist.
-    if (err instanceof UnknownKindError && newKinds.has(`${d.ref.group}/${d.ref.kind}`)) return { ...base, action: "create", diff: diffObjects(undefined, d.object) };
+    if (err instanceof UnknownKindError && newKinds.has(`${d.ref.group}/${d.ref.kind}`)) return { ...base, action: "create", diff: diffObjects(undefined, d.object, d.secretFields) };
     throw err;
   }
   const before = await live.find(loc, signal);
-  if (before === undefined) return { ...base, action: "create", diff: diffObjects(undefined, d.object) };
+  if (before === undefined) return { ...base, action: "create", diff: diffObjects(undefined, d.object, d.secretFields) };
   const object = normalizeForApply(d.object);
   const manager = ctx.settings.fieldManager;
   const cmp = compareWithLive(before, object, d.apiVersion, manager);
@@ -61,7 +61,7 @@ async function diffOne(
   if (!answerChanged(before, after, { dryRun: true, manager })) return { ...base, action: "no-op" };
   const drift = uniqueDrift([...cmp.drift, ...conflicts]);
   // An apply that would write only managedFields (an adoption, another API version) still writes.
-  const text = diffObjects(before, after) || `# no value changes; ${manager}'s field ownership changes (${cmp.reason ?? "managedFields"})`;
+  const text = diffObjects(before, after, d.secretFields) || `# no value changes; ${manager}'s field ownership changes (${cmp.reason ?? "managedFields"})`;
   return { ...base, action: "update", diff: text, ...(drift.length === 0 ? {} : { drift }) };
 }
 

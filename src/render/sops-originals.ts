@@ -1,0 +1,84 @@
+import type { KObject, JsonValue } from "../core/object.ts";
+import { isRecord } from "../core/object.ts";
+import type { Snapshot } from "../source/types.ts";
+import { kustomizationNames, type KustomizeInputs } from "./kustomize-inputs.ts";
+import { isManifestFile, parseManifestFile } from "./parse-manifests.ts";
+
+/** A value SOPS encrypted. */
+const encryptedValue = /^ENC\[[A-Z0-9_]+,data:/;
+
+/**
+ * Finds, for a rendered object holding SOPS-encrypted values, the documents the sops tool wrote
+ * them in: their MACs cover the values as encrypted, before gitward defaulted a namespace or
+ * kustomize added labels, reordered fields or merged a patch from another encrypted file. Render
+ * never decrypts; apply verifies these documents and then decrypts the object.
+ */
+export class SopsOriginals {
+  readonly #byValue: Map<string, KObject[]>;
+
+  private constructor(documents: readonly KObject[]) {
+    this.#byValue = new Map();
+    for (const doc of documents) {
+      for (const v of encryptedStrings(doc)) {
+        const list = this.#byValue.get(v) ?? [];
+        if (!list.includes(doc)) list.push(doc);
+        this.#byValue.set(v, list);
+      }
+    }
+  }
+
+  /** For plain manifests: each encrypted document is its own original, copied before namespace defaulting. */
+  static plain(): SopsOriginals {
+    return new SopsOriginals([]);
+  }
+
+  /**
+   * For kustomize output: the encrypted documents among the build's input files, read only when
+   * the output holds an encrypted value.
+   */
+  static async ofKustomizeInputs(snapshot: Snapshot, inputs: KustomizeInputs, output: Buffer, signal?: AbortSignal): Promise<SopsOriginals> {
+    if (!output.includes("ENC[")) return SopsOriginals.plain();
+    const files = [...inputs.dirs.flatMap((d) => snapshot.listFiles(d).map((f) => f.path)), ...inputs.files]
+      .filter((p) => isManifestFile(p) && !(kustomizationNames as readonly string[]).includes(p.slice(p.lastIndexOf("/") + 1)));
+    const contents = await snapshot.readFiles(files, signal);
+    const documents: KObject[] = [];
+    for (const [file, content] of contents) {
+      if (!content.includes("sops")) continue;
+      try {
+        for (const m of parseManifestFile(file, content, { vars: undefined })) if (isRecord(m.object["sops"])) documents.push(m.object);
+      } catch {
+        // Not manifests (a generator's data file): kustomize reports its own errors.
+      }
+    }
+    return new SopsOriginals(documents);
+  }
+
+  /**
+   * The encrypted documents whose values `object` holds (a copy of the object itself when none
+   * of the inputs has them: it is then verified as it is), or undefined when it holds no `sops`
+   * section.
+   */
+  of(object: KObject): readonly KObject[] | undefined {
+    if (!isRecord(object["sops"])) return undefined;
+    const found: KObject[] = [];
+    for (const v of encryptedStrings(object)) {
+      for (const doc of this.#byValue.get(v) ?? []) if (!found.includes(doc)) found.push(doc);
+    }
+    return found.length > 0 ? found : [structuredClone(object)];
+  }
+}
+
+function encryptedStrings(doc: KObject): string[] {
+  const out: string[] = [];
+  const walk = (v: JsonValue): void => {
+    if (typeof v === "string") {
+      if (encryptedValue.test(v)) out.push(v);
+    } else if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+    } else if (isRecord(v)) {
+      for (const [k, x] of Object.entries(v)) if (k !== "sops") walk(x);
+    }
+  };
+  walk(doc);
+  return out;
+}
