@@ -15,6 +15,7 @@ import { quickstartCommand } from "./commands/quickstart.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { prCommand } from "./commands/pr.ts";
 import { tokenCommand } from "./commands/token.ts";
+import { stateCommand } from "./commands/state.ts";
 import { agentCommand, auditCommand, historyCommand, statusCommand, syncCommand } from "./commands/agent.ts";
 
 /** The version printed by --version. */
@@ -52,6 +53,7 @@ export function buildProgram(setExit: (code: number) => void, makeIO: typeof pro
   program.addCommand(rollbackCommand(run));
   program.addCommand(prCommand(run));
   program.addCommand(tokenCommand(run));
+  program.addCommand(stateCommand(run));
   refuseUnknownCommands(program);
   program.hook("preAction", findTopLevel);
   program.exitOverride();

@@ -8,6 +8,8 @@ import { redact } from "./redact.ts";
 import { PgFilter } from "./postgres/filter.ts";
 import type { Env } from "./postgres/connection.ts";
 import { describeTarget, resolveTarget } from "./postgres/connection.ts";
+import type { StateDump } from "./postgres/import.ts";
+import { importDump } from "./postgres/import.ts";
 import { checkPgSchema, lockKeys, migratePostgres } from "./postgres/migrations.ts";
 import { SqlState, sqlState } from "./postgres/pg-errors.ts";
 import type { Retrier } from "./postgres/retry.ts";
@@ -298,6 +300,13 @@ export class PostgresStore implements Store {
 
   touchToken(id: string, at: string): Promise<void> {
     return this.#call("record a token's use", () => pgTouchToken(this.#pool, id, at));
+  }
+
+  /** Copies a whole state into this store, which must be empty, in one transaction (`gitward state migrate`). */
+  importState(dump: StateDump): Promise<void> {
+    // Not retried: a copy whose outcome is unknown is found by the emptiness check when run again.
+    if (this.#closed) return Promise.reject(invalidCall(`${this.location} is closed`));
+    return this.#retry.run("copy the state", () => this.#tx((c) => importDump(c, this.location, dump)), () => true);
   }
 
   async close(): Promise<void> {
