@@ -47,9 +47,10 @@ unit: setup test-deps
 test: test-deps typecheck lint build unit
 
 # What the tests run besides Node, as command:Debian package (the list .ci/run installs). nginx
-# is looked for in sbin too, which a user's PATH often lacks; the tests find it there.
-TEST_TOOLS := git:git gpg:gnupg ssh-keygen:openssh-client nginx:nginx chromium:chromium
-TEST_TOOLS_PATH := $(PATH):/usr/sbin:/usr/local/sbin
+# is looked for in sbin too, which a user's PATH often lacks; the tests find it there, and
+# PostgreSQL's initdb in Debian's /usr/lib/postgresql/VERSION/bin.
+TEST_TOOLS := git:git gpg:gnupg ssh-keygen:openssh-client nginx:nginx chromium:chromium initdb:postgresql
+TEST_TOOLS_PATH := $(PATH):/usr/sbin:/usr/local/sbin:$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
 # TEST_DEPS_INSTALL=no only checks, even as root.
 TEST_DEPS_INSTALL ?= yes
 KUBECTL_VERSION := v1.34.1
