@@ -10,6 +10,7 @@ import { checkTargetKind, findHostPathClashes } from "./host-objects.ts";
 import type { SchemaValidator } from "./schema-offline.ts";
 import { checkSecrets, isSopsEncrypted } from "./secrets.ts";
 import { checkSops, type SopsRecipients } from "./sops.ts";
+import { checkSopsFile } from "./sops-files.ts";
 import { checkStructure } from "./structure.ts";
 
 /** What the Check stage needs. */
@@ -40,7 +41,10 @@ export async function runChecks(renders: readonly RenderResult[], opts: CheckOpt
   // Not cached with the stack's findings: they depend on gitward.yaml's recipients too, which the render key does not cover.
   for (const r of ok) {
     const tag = { environment: r.instance.environment, stack: r.instance.stack };
-    for (const obj of r.objects) findings.push(...checkSops(obj, r.instance.environment, sops).map((f) => ({ ...f, ...tag })));
+    for (const obj of r.objects) {
+      const found = obj.sopsFile === undefined ? checkSops(obj, r.instance.environment, sops) : checkSopsFile(obj, r.instance.environment, sops);
+      findings.push(...found.map((f) => ({ ...f, ...tag })));
+    }
   }
   const stacks = ok.map((r) => ({ ...r.instance, provider: r.instance.target.provider, objects: r.objects }));
   findings.push(...findDuplicates(stacks), ...findHostPathClashes(stacks));

@@ -3,7 +3,7 @@ import type { JsonValue, KObject, RenderedObject } from "../core/object.ts";
 import { isRecord } from "../core/object.ts";
 import { formatRef } from "../core/objref.ts";
 import { decryptFile, decryptTree, decryptValues } from "../sops/decrypt.ts";
-import { detectSopsFile } from "../sops/detect.ts";
+import { sopsFormatOf } from "../sops/format.ts";
 import { SopsError, type SopsKeyring } from "../sops/types.ts";
 
 /** A value SOPS encrypted. */
@@ -95,21 +95,21 @@ function nestedSecretKeys(obj: KObject): string[] {
   if (obj["apiVersion"] !== "v1" || obj["kind"] !== "Secret" || isRecord(obj["sops"])) return [];
   const data = obj["data"];
   if (!isRecord(data)) return [];
-  return Object.entries(data).filter(([, v]) => typeof v === "string" && v.length > 40 && nestedFormat(v) !== undefined).map(([k]) => k);
+  return Object.entries(data).filter(([k, v]) => typeof v === "string" && v.length > 40 && nestedFormat(k, v) !== undefined).map(([k]) => k);
 }
 
-function nestedFormat(value: string): ReturnType<typeof detectSopsFile> {
+function nestedFormat(key: string, value: string): ReturnType<typeof sopsFormatOf> {
   const bytes = Buffer.from(value, "base64");
   // Only well-formed base64 of a SOPS file counts; anything else is ordinary data.
   if (bytes.toString("base64").replace(/=+$/, "") !== value.replace(/\s+/g, "").replace(/=+$/, "")) return undefined;
-  return detectSopsFile(bytes);
+  return sopsFormatOf(key, bytes);
 }
 
 async function decryptNested(o: RenderedObject, keys: readonly string[], keyring: SopsKeyring): Promise<DecryptedObject> {
   const data = { ...(o.object["data"] as Record<string, JsonValue>) };
   for (const k of keys) {
     const value = data[k] as string;
-    const format = nestedFormat(value);
+    const format = nestedFormat(k, value);
     if (format === undefined) continue;
     const file = await decryptFile(Buffer.from(value, "base64"), format, keyring);
     data[k] = file.plaintext.toString("base64");

@@ -7,7 +7,7 @@ import { hasSubstitutionDisabled } from "./parse-manifests.ts";
 import { SubstitutionError, type VarResolver } from "./substitute.ts";
 import { lineColumnOf } from "../core/yaml-positions.ts";
 import { VariableError } from "./variable-error.ts";
-import { detectSopsFile } from "../sops/detect.ts";
+import { sopsFormatOf } from "../sops/format.ts";
 
 const hostFileApiVersion = "host.gitward.dev/v1alpha1";
 
@@ -54,7 +54,7 @@ export async function inlineHostSources(
       throw new GitwardError(ErrorCode.Render, `spec.source "${source}" is not UTF-8 text; host File content must be text`, { subject: { location: m.location } });
     }
     // A SOPS file stays as Git has it (ciphertext) until apply decrypts it; substituting into it would break its MAC.
-    const sopsFile = detectSopsFile(text);
+    const sopsFile = sopsFormatOf(path, raw);
     let content = text;
     if (resolver !== undefined && sopsFile === undefined && !hasSubstitutionDisabled(m.object)) {
       try {

@@ -1,0 +1,54 @@
+import { parse } from "yaml";
+import type { JsonValue, KObject, RenderedObject } from "../core/object.ts";
+import { isRecord } from "../core/object.ts";
+import { readDotenvSopsFile, readIniSopsFile } from "../sops/flat-files.ts";
+import { readYamlSopsFile } from "../sops/yaml-file.ts";
+import type { Finding } from "./finding.ts";
+import { checkSops, type SopsRecipients } from "./sops.ts";
+
+/**
+ * The keyless checks of {@link checkSops} for a host File whose `spec.source` is a SOPS file
+ * (YAML, JSON, dotenv, INI or binary): its metadata, its recipients against the environment's,
+ * and, for YAML and JSON, values left in clear. Findings point at the File and say `spec.source`.
+ */
+export function checkSopsFile(obj: RenderedObject, environment: string, recipients: SopsRecipients): Finding[] {
+  if (obj.sopsFile === undefined) return [];
+  const spec = obj.object["spec"];
+  const content = isRecord(spec) && typeof spec["content"] === "string" ? spec["content"] : "";
+  let doc: KObject;
+  try {
+    doc = documentOf(content, obj.sopsFile);
+  } catch (e: unknown) {
+    return [{
+      severity: "error", rule: "sops.metadata", field: "spec.source", ref: obj.ref, location: obj.source,
+      message: `spec.source is a ${obj.sopsFile} SOPS file that cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+      hint: "re-encrypt the file with sops",
+    }];
+  }
+  return checkSops({ ...obj, object: doc }, environment, recipients).map((f) => ({
+    ...f, field: "spec.source", message: `spec.source (${obj.sopsFile} file): ${f.message}`,
+  }));
+}
+
+/** The file as a document with a `sops` map: values and all for YAML and JSON, the metadata only for the others. */
+function documentOf(content: string, format: NonNullable<RenderedObject["sopsFile"]>): KObject {
+  const metadataOnly = (metadata: JsonValue | undefined): KObject => ({ sops: metadata ?? null });
+  switch (format) {
+    case "dotenv":
+      return metadataOnly(readDotenvSopsFile(content).metadata);
+    case "ini":
+      return metadataOnly(readIniSopsFile(content).metadata);
+    case "yaml": {
+      const file = readYamlSopsFile(content);
+      // One document: checked whole, as a manifest is; several: their metadata.
+      const whole: unknown = file.branches.length === 1 ? parse(content, { version: "1.2", uniqueKeys: false }) : undefined;
+      return isRecord(whole) && isRecord(whole["sops"]) ? whole : metadataOnly(file.metadata);
+    }
+    case "json":
+    case "binary": {
+      const parsed: unknown = JSON.parse(content);
+      if (!isRecord(parsed)) throw new Error("not a JSON object");
+      return format === "json" ? parsed : metadataOnly(parsed["sops"]);
+    }
+  }
+}
