@@ -2,6 +2,7 @@ import { ErrorCode, GitwardError } from "../core/errors.ts";
 import type { JsonValue, KObject, RenderedObject } from "../core/object.ts";
 import { isRecord } from "../core/object.ts";
 import { formatRef } from "../core/objref.ts";
+import { mapLimit } from "../core/map-limit.ts";
 import { decryptFile, decryptTree, decryptValues } from "../sops/decrypt.ts";
 import { sopsFormatOf } from "../sops/format.ts";
 import { SopsError, type SopsKeyring } from "../sops/types.ts";
@@ -36,16 +37,17 @@ export async function decryptForTarget(objects: readonly RenderedObject[], input
   if (!objects.some(needsDecryption)) return [...objects];
   const keyring = await input.keyring();
   const verified = new WeakMap<KObject, Promise<Buffer>>();
-  const out: DecryptedObject[] = [];
-  for (const o of objects) {
+  // A few at a time: unwrapping data keys (X25519, RSA) runs on the thread pool, so both cores work.
+  return mapLimit(objects, decryptConcurrency, async (o) => {
     try {
-      out.push(await decryptOne(o, keyring, verified));
+      return await decryptOne(o, keyring, verified);
     } catch (e: unknown) {
       throw decryptionError(e, o, input);
     }
-  }
-  return out;
+  });
 }
+
+const decryptConcurrency = 8;
 
 function needsDecryption(o: RenderedObject): boolean {
   return o.encrypted !== undefined || isRecord(o.object["sops"]) || o.sopsFile !== undefined || nestedSecretKeys(o.object).length > 0;
