@@ -20,6 +20,8 @@ export interface RenderedObject {
    * Git, before namespace defaulting or kustomize), whose MACs decryption verifies. Ciphertext only.
    */
   readonly encrypted?: readonly KObject[];
+  /** For a Secret kustomize generated from a SOPS dotenv file (`secretGenerator.envs`): that file, encrypted. */
+  readonly encryptedEnvFile?: string;
   /** For a host File whose `spec.source` is a SOPS file: its format; `spec.content` is that file, encrypted. */
   readonly sopsFile?: "yaml" | "json" | "dotenv" | "ini" | "binary";
 }

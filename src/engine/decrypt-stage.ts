@@ -50,11 +50,12 @@ export async function decryptForTarget(objects: readonly RenderedObject[], input
 const decryptConcurrency = 8;
 
 function needsDecryption(o: RenderedObject): boolean {
-  return o.encrypted !== undefined || isRecord(o.object["sops"]) || o.sopsFile !== undefined || nestedSecretKeys(o.object).length > 0;
+  return o.encrypted !== undefined || isRecord(o.object["sops"]) || o.sopsFile !== undefined || o.encryptedEnvFile !== undefined || nestedSecretKeys(o.object).length > 0;
 }
 
 async function decryptOne(o: RenderedObject, keyring: SopsKeyring, verified: WeakMap<KObject, Promise<Buffer>>): Promise<DecryptedObject> {
   if (o.sopsFile !== undefined) return decryptHostFile(o, o.sopsFile, keyring);
+  if (o.encryptedEnvFile !== undefined) return decryptGeneratedEnv(o, o.encryptedEnvFile, keyring);
   if (o.encrypted !== undefined || isRecord(o.object["sops"])) {
     const originals = o.encrypted ?? [o.object];
     const keys: Buffer[] = [];
@@ -87,6 +88,23 @@ async function decryptHostFile(o: RenderedObject, format: NonNullable<RenderedOb
   const { sopsFile: _s, ...rest } = o;
   const mode = typeof spec["mode"] === "string" ? spec["mode"] : "0600";
   return { ...rest, object: { ...o.object, spec: { ...spec, content: text, mode, sensitive: true } } };
+}
+
+/**
+ * A Secret kustomize generated from a SOPS dotenv file: its `data` becomes that file's values in
+ * clear, read as kustomize reads an env file, once the file's MAC is verified. kustomize sorted
+ * and base64-encoded the encrypted lines, so the file itself is what is decrypted.
+ */
+async function decryptGeneratedEnv(o: RenderedObject, envFile: string, keyring: SopsKeyring): Promise<DecryptedObject> {
+  const file = await decryptFile(Buffer.from(envFile, "utf8"), "dotenv", keyring);
+  const data: Record<string, JsonValue> = {};
+  for (const line of file.plaintext.toString("utf8").split("\n")) {
+    const eq = line.indexOf("=");
+    if (line.trim() === "" || line.startsWith("#") || eq < 0) continue;
+    data[line.slice(0, eq)] = Buffer.from(line.slice(eq + 1), "utf8").toString("base64");
+  }
+  const { encryptedEnvFile: _e, ...rest } = o;
+  return { ...rest, object: { ...o.object, data }, secretFields: Object.keys(data).map((k) => `data.${k}`) };
 }
 
 /**

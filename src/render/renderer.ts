@@ -270,6 +270,7 @@ function cacheKey(content: string, instance: StackInstance, scopesId: string): s
 function toRendered(parsed: readonly ParsedManifest[], instance: StackInstance, scopes: ScopeResolver, originals: SopsOriginals): RenderedObject[] {
   // Namespace defaulting changes the object: what sops encrypted (and its MAC covers) is kept first.
   const encrypted = parsed.map((p) => originals.of(p.object));
+  const envFiles = parsed.map((p) => originals.envFileOf(p.object));
   const objects = applyDefaultNamespace(parsed.map((p) => p.object), instance.namespace, scopes);
   return objects.map((object, i) => {
     const p = parsed[i];
@@ -280,6 +281,7 @@ function toRendered(parsed: readonly ParsedManifest[], instance: StackInstance, 
       apiVersion: typeof object["apiVersion"] === "string" ? object["apiVersion"] : "",
       source: p?.location ?? { file: instance.dir },
       ...(docs === undefined ? {} : { encrypted: docs }),
+      ...(envFiles[i] === undefined ? {} : { encryptedEnvFile: envFiles[i] }),
       ...(p?.sopsFile === undefined ? {} : { sopsFile: p.sopsFile }),
     };
   });
