@@ -79,15 +79,32 @@ function index(renders: readonly RenderResult[]): Map<string, Placed> {
 }
 
 function created(now: Placed): Change {
-  return { action: "create", ref: now.obj.ref, apiVersion: now.obj.apiVersion, source: now.obj.source, yaml: objectYaml(now.obj.object) };
+  return { action: "create", ref: now.obj.ref, apiVersion: now.obj.apiVersion, source: now.obj.source, yaml: objectYaml(now.obj.object, sopsFileFields(now.obj)) };
+}
+
+/** A host File whose source is a SOPS file holds it, encrypted, as its content: shown masked, like a secret. */
+function sopsFileFields(obj: RenderedObject): readonly string[] | undefined {
+  return obj.sopsFile === undefined ? undefined : ["spec.content"];
 }
 
 function updated(was: Placed, now: Placed): Change {
   const moved = was.instance.stack === now.instance.stack ? {} : { previousStack: was.instance.stack };
   const base = { ref: now.obj.ref, apiVersion: now.obj.apiVersion, source: now.obj.source, ...moved };
   if (sameObject(was.obj.object, now.obj.object)) return { action: moved.previousStack === undefined ? "no-op" : "update", ...base };
-  const secret = secretChange(was.obj.object, now.obj.object);
-  return { action: "update", ...base, diff: diffObjects(was.obj.object, now.obj.object), ...(secret === undefined ? {} : { secret }) };
+  const fields = sopsFileFields(now.obj) ?? sopsFileFields(was.obj);
+  const secret = fields === undefined ? secretChange(was.obj.object, now.obj.object) : sourceChange(was.obj.object, now.obj.object);
+  return { action: "update", ...base, diff: diffObjects(was.obj.object, now.obj.object, fields), ...(secret === undefined ? {} : { secret }) };
+}
+
+/** {@link secretChange} for a SOPS source file: the same ENC[...] values in the same order under other metadata is a re-encryption. */
+function sourceChange(was: KObject, now: KObject): Change["secret"] {
+  const content = (o: KObject): string => {
+    const c = getPath(o, ["spec", "content"]);
+    return typeof c === "string" ? c : "";
+  };
+  const values = (o: KObject): string => (content(o).match(/ENC\[[A-Z0-9_]+,data:[^\]\n]*\]/g) ?? []).join("\n");
+  if (content(was) === content(now)) return undefined;
+  return values(was) === values(now) ? "re-encrypted" : "changed";
 }
 
 /**

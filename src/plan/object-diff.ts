@@ -17,13 +17,13 @@ export function sameObject(a: KObject, b: KObject): boolean {
  * A unified diff of two objects as YAML, secret values masked, without file headers:
  * `@@` hunks with three lines of context, the form reviewers know from Git ({@link unifiedHunks}).
  */
-export function diffObjects(before: KObject, after: KObject): string {
-  return unifiedHunks(toYaml(maskSecrets(before)), toYaml(maskSecrets(after, { before })));
+export function diffObjects(before: KObject, after: KObject, fields?: readonly string[]): string {
+  return unifiedHunks(toYaml(maskSecrets(before, { fields })), toYaml(maskSecrets(after, { before, fields })));
 }
 
-/** An object as YAML, secret values masked: what a new object shows in a plan. */
-export function objectYaml(obj: KObject): string {
-  return toYaml(maskSecrets(obj)).trimEnd();
+/** An object as YAML, secret values masked (and `fields`, those that hold SOPS data): what a new object shows in a plan. */
+export function objectYaml(obj: KObject, fields?: readonly string[]): string {
+  return toYaml(maskSecrets(obj, { fields })).trimEnd();
 }
 
 function toYaml(obj: KObject): string {
