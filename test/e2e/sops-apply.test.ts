@@ -147,7 +147,7 @@ describe("gitward apply, diff, plan and render with SOPS-encrypted objects", () 
 
   it("diff shows a Secret changed by someone else as changed, never either value", async () => {
     await client.request({
-      method: "PATCH", path: `/api/v1/namespaces/${ns}/secrets/age`, contentType: "application/merge-patch+json",
+      method: "PATCH", path: `/api/v1/namespaces/${ns}/secrets/age`, contentType: "application/merge-patch+json", query: { fieldManager: "kubectl-edit" },
       body: JSON.stringify({ data: { key: Buffer.from("hand-edited-secret").toString("base64") } }),
     });
     const r = await cli(["diff", "--stack", "age"], withAge);
