@@ -16,6 +16,7 @@ import { labelledObjects, syncStack, type StackSyncResult } from "./sync-stack.t
 import { plaintextsOf } from "./decrypt-stage.ts";
 import { maskSecretsInText } from "../core/mask-secrets.ts";
 import type { TargetPool } from "./target-pool.ts";
+import type { Fence } from "../store/fence.ts";
 
 /** The environment's sync policy as it applies to this reconcile. */
 export interface SyncPolicy {
@@ -51,6 +52,11 @@ export interface ReconcileInput extends Pick<DecideInput, "job" | "explicit" | "
   /** True once the process is stopping: drift is reported, not healed. */
   readonly stopping?: () => boolean;
   readonly signal?: AbortSignal;
+  /**
+   * The stack's lease, when several agents share the work: checked before every write to the
+   * target, and every history write is made under it; a lost lease ends the sync unrecorded.
+   */
+  readonly fence?: Fence;
 }
 
 /** How a reconcile ended, one word for logs, metrics and callers. */
@@ -85,7 +91,8 @@ export interface ReconcileOutcome {
  */
 export async function reconcileStack(given: ReconcileInput): Promise<ReconcileOutcome> {
   const final = await finalGate(given);
-  const input = final === undefined ? given : { ...given, gate: final.gate };
+  const recorder = given.fence === undefined ? given.recorder : given.recorder.fenced?.(given.fence) ?? given.recorder;
+  const input = { ...given, recorder, ...(final === undefined ? {} : { gate: final.gate }) };
   const { last, good } = await input.recorder.recorded(input.instance.environment, input.instance.stack);
   const facts: DecideInput = {
     job: input.job, explicit: input.explicit, revision: input.revision.sha,
@@ -226,6 +233,7 @@ async function syncOne(input: ReconcileInput): Promise<StackSyncResult> {
       ...(plannedCheck === undefined ? {} : { review: planReviewer(plannedCheck, input.gate.overridden || input.apply.override !== undefined) }),
       ...(input.apply.onProgress === undefined ? {} : { onProgress: input.apply.onProgress }),
       ...(input.signal === undefined ? {} : { signal: input.signal }),
+      ...(input.fence === undefined ? {} : { fence: input.fence }),
     })));
   } catch (e: unknown) {
     const message = e instanceof GitwardError && e.hint !== undefined ? `${e.message} (hint: ${e.hint})` : e instanceof Error ? e.message : String(e);

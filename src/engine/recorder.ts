@@ -1,4 +1,5 @@
 import type { Clock } from "../core/clock.ts";
+import type { Fence } from "../store/fence.ts";
 import type { NewAuditEvent, NewDrift, NewSync, Store, SyncHealth, SyncResult, SyncRow } from "../store/store.ts";
 
 /**
@@ -22,6 +23,12 @@ export interface Recorder {
    * was recorded as new: the same uncorrected drift as last time is recorded once.
    */
   drift(environment: string, stack: string, events: readonly NewDrift[]): Promise<boolean>;
+  /**
+   * This recorder with its writes made under a stack's lease (several agents): each write first
+   * checks the fence locally, then the store checks the lease in the write's transaction; a
+   * refused write throws `FencedError`. Absent where there is no lease to hold.
+   */
+  fenced?(fence: Fence): Recorder;
 }
 
 /** See {@link Recorder.recorded}. */
@@ -52,18 +59,32 @@ export function noopRecorder(): Recorder {
   };
 }
 
+/** Options of {@link storeRecorder}. */
+export interface StoreRecorderOptions {
+  readonly clock?: Clock;
+  readonly observer?: RecordObserver;
+  /**
+   * Several agents write the store (stacks move between them): the last syncs are read from the
+   * store each time instead of kept in memory. Default false.
+   */
+  readonly shared?: boolean;
+}
+
 /**
  * A recorder writing history, drift and audit to a {@link Store}. The last and last good sync
  * of each stack are kept in memory once read: the process that records a stack's syncs is
- * its only writer (one agent per environment; a push run is one process).
+ * its only writer (one agent per environment; a push run is one process), unless `shared`.
  */
-export function storeRecorder(store: Store, opts: { readonly clock?: Clock; readonly observer?: RecordObserver } = {}): Recorder & { readonly store: Store } {
-  const rows = new Map<string, RecordedSyncs>();
+export function storeRecorder(store: Store, opts: StoreRecorderOptions = {}): Recorder & { readonly store: Store } {
   /** The last drift recorded per stack, so the same uncorrected drift is recorded once, not at every check. */
-  const lastDrift = new Map<string, string>();
+  return recorderOver(store, new Map(), new Map(), opts);
+}
+
+function recorderOver(store: Store, rows: Map<string, RecordedSyncs>, lastDrift: Map<string, string>, opts: StoreRecorderOptions, fence?: Fence): Recorder & { readonly store: Store } {
+  const check = (): void => fence?.check();
   const recorded = async (environment: string, stack: string): Promise<RecordedSyncs> => {
     const k = `${environment}/${stack}`;
-    let r = rows.get(k);
+    let r = opts.shared === true ? undefined : rows.get(k);
     if (r === undefined) {
       const [last, good] = await Promise.all([store.lastSync(environment, stack), store.lastSucceeded(environment, stack)]);
       r = { last, good };
@@ -75,7 +96,10 @@ export function storeRecorder(store: Store, opts: { readonly clock?: Clock; read
   return {
     store,
     recorded,
+    // A view sharing this recorder's memory, writing through the store's fenced view.
+    fenced: (f) => recorderOver(store.fenced?.(f) ?? store, rows, lastDrift, opts, f),
     async begin(sync) {
+      check();
       const startedAt = sync.startedAt ?? at();
       const row = await store.beginSync({ ...sync, ...(startedAt === undefined ? {} : { startedAt }) });
       const r = await recorded(sync.environment, sync.stack);
@@ -83,6 +107,7 @@ export function storeRecorder(store: Store, opts: { readonly clock?: Clock; read
       return row.id;
     },
     async finish(id, result, how) {
+      check();
       const finishedAt = result.finishedAt ?? at();
       const row = await store.finishSync(id, { ...result, ...(finishedAt === undefined ? {} : { finishedAt }) });
       const r = await recorded(row.environment, row.stack);
@@ -92,12 +117,14 @@ export function storeRecorder(store: Store, opts: { readonly clock?: Clock; read
       return row;
     },
     async health(id, health) {
+      check();
       const row = await store.recordHealth(id, health);
       const r = rows.get(`${row.environment}/${row.stack}`);
       if (r !== undefined) rows.set(`${row.environment}/${row.stack}`, { last: r.last?.id === id ? row : r.last, good: r.good?.id === id ? row : r.good });
       opts.observer?.health?.(row);
     },
     async audit(event) {
+      check();
       const when = event.at ?? at();
       await store.appendAudit({ ...event, ...(when === undefined ? {} : { at: when }) });
     },
@@ -110,6 +137,7 @@ export function storeRecorder(store: Store, opts: { readonly clock?: Clock; read
         if (events.length === 0) lastDrift.delete(k);
         return false;
       }
+      check();
       await store.recordDrift(events);
       if (corrected) lastDrift.delete(k);
       else lastDrift.set(k, signature);

@@ -9,6 +9,7 @@ import type {
 } from "../providers/provider.ts";
 import { actionSummary, changedAnything } from "./change-set.ts";
 import type { GateOutcome } from "./gate.ts";
+import type { Fence } from "../store/fence.ts";
 
 /** The labels gitward puts on every object it applies, so ownership can be checked live. */
 export const stackLabel = "gitward.dev/stack";
@@ -33,6 +34,8 @@ export interface StackSyncOptions {
   readonly clock?: Clock;
   /** Reviews the changes a target plans before applying them (Terraform): policies and the gate. */
   readonly review?: TransactOptions["review"];
+  /** The stack's lease (several agents): checked before apply or transact, before prune and before the inventory is written. */
+  readonly fence?: Fence;
 }
 
 /** What syncing one stack did. */
@@ -67,6 +70,7 @@ export async function syncStack(
   const base = { environment: instance.environment, stack: instance.stack, target: instance.targetName };
   const inventory = await session.readInventory(stack, opts.signal);
   const desired = labelledObjects(objects, stack);
+  opts.fence?.check();
   if (session.transact !== undefined) return transactStack(session, desired, objects, inventory, { ...opts, stack, base, forceConflicts: instance.forceConflicts });
   const applied = withSources(await session.apply(desired, {
     stack, dryRun: opts.dryRun, force: opts.force || instance.forceConflicts,
@@ -75,6 +79,7 @@ export async function syncStack(
   }), objects);
   const wanted = new Set(desired.map((d) => refKey(d.ref)));
   const stale = (inventory?.entries ?? []).filter((e) => !wanted.has(refKey(e.ref)));
+  if (opts.prune && stale.length > 0) opts.fence?.check();
   const removed = opts.prune && stale.length > 0
     ? await session.remove(stale, { stack, dryRun: opts.dryRun, ...(opts.signal === undefined ? {} : { signal: opts.signal }) })
     : [];
@@ -87,6 +92,7 @@ export async function syncStack(
   const ok = !failed && !unhealthy;
   const worthRecording = changedAnything(entries) || inventory === undefined || inventory.revision !== opts.revision || !ok || opts.gate.overridden;
   if (!opts.dryRun && worthRecording) {
+    opts.fence?.check();
     await session.writeInventory(nextInventory(inventory, stack, desired, stale, removed, record(opts, entries, ok)), opts.signal);
   }
   return { ...base, entries, ok, ...(health === undefined ? {} : { health }) };
@@ -120,6 +126,7 @@ async function transactStack(
     };
     // A failed transaction changed nothing: the inventory keeps what it held, plus the record.
     const next = ok ? nextInventory(inventory, opts.stack, desired, stale, removed, sync) : keepInventory(inventory, opts.stack, sync);
+    opts.fence?.check();
     await session.writeInventory(next, opts.signal);
   }
   return {

@@ -2,10 +2,15 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { auditHash, canonicalJson, chainBreak, genesisHash } from "./audit-hash.ts";
 import type { ChainHead } from "./audit-hash.ts";
-import type { Now, PreparedDrift, PreparedSync } from "./prepare.ts";
+import type { Now } from "./prepare.ts";
 import { compact, listLimit, prepareAudit, prepareDrift, prepareHealth, prepareNewSync, prepareResult } from "./prepare.ts";
 import { redact } from "./redact.ts";
 import { PgFilter } from "./postgres/filter.ts";
+import { PgCoordination } from "./postgres/coordination.ts";
+import { driftParams, rowId, syncParams } from "./postgres/params.ts";
+import type { CoordinationStore } from "./coordination.ts";
+import type { LeaseFence } from "./fence.ts";
+import { checkFence, type Queryable } from "./postgres/fence-check.ts";
 import type { Env } from "./postgres/connection.ts";
 import { describeTarget, resolveTarget } from "./postgres/connection.ts";
 import type { StateDump } from "./postgres/import.ts";
@@ -36,6 +41,8 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
   /** Where PG* variables and HOME are read from; default `process.env`. */
   readonly env?: Env;
+  /** The agent using the store: its syncs are marked with it, and only dead agents' running syncs are interrupted. */
+  readonly agentId?: string;
 }
 
 /** How long a call is retried while PostgreSQL cannot be reached, when not told: 30 s. */
@@ -54,17 +61,17 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const target = await resolveTarget(url, options.env ?? process.env);
   const location = describeTarget(target);
   const retry = newRetrier(location, options.retryForMs ?? defaultRetryForMs);
-  const pool = new pg.Pool({
+  const connection = {
     host: target.host, port: target.port, database: target.database, user: target.user,
     // A function, so pg never falls back to its own (deprecated) password-file lookup.
     password: () => Promise.resolve(target.password ?? ""),
     ...(target.sslmode === undefined || target.sslmode === "disable" ? {} : { ssl: target.sslmode === "require" ? { rejectUnauthorized: false } : true }),
-    max: options.poolSize ?? 4,
     connectionTimeoutMillis: 10_000,
     application_name: "gitward",
     // Ids and seqs are BIGINT: as numbers (exact up to 2^53), like SQLite's.
     types: { getTypeParser: ((oid: number, format?: "text" | "binary"): unknown => (oid === int8 ? Number : pg.types.getTypeParser(oid, format ?? "text"))) as typeof pg.types.getTypeParser },
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 4 });
   // An idle connection the server closes (a restart) is an event, not a crash: the pool drops it
   // and the next call connects again (or is retried).
   pool.on("error", () => undefined);
@@ -82,22 +89,53 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await pool.end().catch(() => undefined);
     throw e;
   }
-  return new PostgresStore(pool, location, retry, options.now ?? (() => new Date()));
+  const now = options.now ?? ((): Date => new Date());
+  const coordination = new PgCoordination({ pool, newClient: () => new pg.Client(connection), location, now });
+  return new PostgresStore({ pool, location, retry, now, coordination, ...(options.agentId === undefined ? {} : { agentId: options.agentId }) });
 }
+
+/** What a {@link PostgresStore} is made of; a fenced view shares it all. */
+interface PgParts {
+  readonly pool: pg.Pool;
+  readonly location: string;
+  readonly retry: Retrier;
+  readonly now: Now;
+  readonly coordination: PgCoordination;
+  readonly agentId?: string;
+  /** Set on a fenced view: every history write checks this lease in its transaction. */
+  readonly fence?: LeaseFence;
+}
+
 
 /** The PostgreSQL implementation of {@link Store}, shared by any number of processes. */
 export class PostgresStore implements Store {
   readonly location: string;
+  readonly #parts: PgParts;
   readonly #pool: pg.Pool;
   readonly #retry: Retrier;
   readonly #now: Now;
-  #closed = false;
+  /** A fenced view is closed with the store it was made from. */
+  readonly #closedWith: { closed: boolean };
 
-  constructor(pool: pg.Pool, location: string, retry: Retrier, now: Now) {
-    this.#pool = pool;
-    this.location = location;
-    this.#retry = retry;
-    this.#now = now;
+  constructor(parts: PgParts, closedWith: { closed: boolean } = { closed: false }) {
+    this.#parts = parts;
+    this.#pool = parts.pool;
+    this.location = parts.location;
+    this.#retry = parts.retry;
+    this.#now = parts.now;
+    this.#closedWith = closedWith;
+  }
+
+  get #closed(): boolean { return this.#closedWith.closed; }
+
+  /** This store with every history write made under `fence`: refused ({@link FencedError}) unless that lease is still held, checked in the write's transaction. */
+  fenced(fence: LeaseFence): PostgresStore {
+    return new PostgresStore({ ...this.#parts, fence }, this.#closedWith);
+  }
+
+  /** Leases, heartbeats and routed work of the agents sharing this database. */
+  coordination(): CoordinationStore {
+    return this.#parts.coordination;
   }
 
   /** False while the last call failed for a lost connection (and is being retried); for the agent's /readyz. */
@@ -109,11 +147,13 @@ export class PostgresStore implements Store {
     const key = randomUUID();
     return this.#call("record a sync", async () => {
       const p = prepareNewSync(sync, this.#now);
-      const r = await this.#pool.query(`INSERT INTO syncs (request_key, environment, stack, revision_sha, revision_author, revision_author_email,
-        revision_committer, revision_message, revision_committed_at, trigger_kind, trigger_by, trigger_detail, started_at, outcome, summary, objects)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'running', $14, $15)
-        ON CONFLICT (request_key) DO NOTHING RETURNING *`, [key, ...syncParams(p)]);
-      return syncFromRow(this.location, r.rows[0] as Row | undefined ?? await this.#one("SELECT * FROM syncs WHERE request_key = $1", [key]));
+      return this.#write(async (q) => {
+        const r = await q.query(`INSERT INTO syncs (request_key, environment, stack, revision_sha, revision_author, revision_author_email,
+          revision_committer, revision_message, revision_committed_at, trigger_kind, trigger_by, trigger_detail, started_at, outcome, summary, objects, agent_id)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'running', $14, $15, $16)
+          ON CONFLICT (request_key) DO NOTHING RETURNING *`, [key, ...syncParams(p), this.#parts.fence?.owner ?? this.#parts.agentId ?? null]);
+        return syncFromRow(this.location, r.rows[0] as Row | undefined ?? (await q.query("SELECT * FROM syncs WHERE request_key = $1", [key])).rows[0] as Row | undefined ?? missing("row"));
+      });
     });
   }
 
@@ -122,17 +162,19 @@ export class PostgresStore implements Store {
     return this.#call(`finish sync ${id}`, async () => {
       const p = prepareResult(result, this.#now);
       const n = rowId(id);
-      const r = n === undefined ? undefined : await this.#pool.query(`UPDATE syncs SET outcome = $2, error = $3, summary = $4, objects = $5, commands = $6,
+      return this.#write(async (q) => {
+      const r = n === undefined ? undefined : await q.query(`UPDATE syncs SET outcome = $2, error = $3, summary = $4, objects = $5, commands = $6,
         finished_at = $7, duration_ms = $8, finish_key = $9 WHERE id = $1 AND outcome = 'running' RETURNING *`, [
         n, p.outcome, p.error ?? null, JSON.stringify(p.summary), JSON.stringify(p.objects), p.commands === undefined ? null : JSON.stringify(p.commands),
         p.finishedAt, p.durationMs, key,
       ]);
       const row = r?.rows[0] as Row | undefined;
       if (row !== undefined) return syncFromRow(this.location, row);
-      const existing = n === undefined ? undefined : (await this.#pool.query("SELECT * FROM syncs WHERE id = $1", [n])).rows[0] as Row | undefined;
+      const existing = n === undefined ? undefined : (await q.query("SELECT * FROM syncs WHERE id = $1", [n])).rows[0] as Row | undefined;
       // A retry whose first attempt committed: the row is finished, by this very call.
       if (existing !== undefined && existing["finish_key"] === key) return syncFromRow(this.location, existing);
       throw invalidCall(existing === undefined ? `sync ${id} does not exist` : `sync ${id} is not running: it is ${String(existing["outcome"])}`);
+      });
     });
   }
 
@@ -140,7 +182,7 @@ export class PostgresStore implements Store {
     return this.#call(`record the health of sync ${id}`, async () => {
       const h = prepareHealth(health);
       const n = rowId(id);
-      const row = n === undefined ? undefined : (await this.#pool.query("UPDATE syncs SET health = $2 WHERE id = $1 RETURNING *", [n, JSON.stringify(h)])).rows[0] as Row | undefined;
+      const row = n === undefined ? undefined : await this.#write(async (q) => (await q.query("UPDATE syncs SET health = $2 WHERE id = $1 RETURNING *", [n, JSON.stringify(h)])).rows[0] as Row | undefined);
       if (row === undefined) throw invalidCall(`sync ${id} does not exist`);
       return syncFromRow(this.location, row);
     });
@@ -178,8 +220,10 @@ export class PostgresStore implements Store {
   interruptRunning(reason: string): Promise<SyncRow[]> {
     const key = randomUUID();
     return this.#call("mark running syncs interrupted", async () => {
-      await this.#pool.query(`UPDATE syncs SET outcome = 'interrupted', error = $1, finished_at = $2, finish_key = $3 WHERE outcome = 'running'`,
-        [redact(reason), this.#now().toISOString(), key]);
+      // Only syncs of agents no longer alive (and this agent's own, from before a restart under the same id).
+      await this.#pool.query(`UPDATE syncs SET outcome = 'interrupted', error = $1, finished_at = $2, finish_key = $3 WHERE outcome = 'running'
+        AND (agent_id IS NULL OR agent_id = $4 OR NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = syncs.agent_id AND a.heartbeat_at > now() - make_interval(secs => a.lease_seconds)))`,
+        [redact(reason), this.#now().toISOString(), key, this.#parts.agentId ?? null]);
       // Read by key: a retry whose first attempt committed still answers the rows it marked.
       const r = await this.#pool.query("SELECT * FROM syncs WHERE finish_key = $1 AND outcome = 'interrupted' ORDER BY started_at, id", [key]);
       return r.rows.map((row) => syncFromRow(this.location, row as Row));
@@ -311,7 +355,7 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
+    this.#closedWith.closed = true;
     await this.#pool.end();
   }
 
@@ -321,15 +365,12 @@ export class PostgresStore implements Store {
     return row === undefined ? undefined : syncFromRow(this.location, row);
   }
 
-  async #one(sql: string, params: unknown[]): Promise<Row> {
-    return (await this.#pool.query(sql, params)).rows[0] as Row | undefined ?? missing("row");
-  }
-
   /** Runs `fn` in a transaction on one pooled connection; a connection that failed is discarded, not returned to the pool. */
   async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.#pool.connect();
     try {
       await c.query("BEGIN");
+      if (this.#parts.fence !== undefined) await checkFence(c, this.#parts.fence);
       const result = await fn(c);
       await c.query("COMMIT");
       c.release();
@@ -341,6 +382,11 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** A write: on a fenced view in a transaction that checks the lease first, else on the pool. */
+  #write<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return this.#parts.fence === undefined ? fn(this.#pool) : this.#tx(fn);
+  }
+
   /** Runs one store operation: refuses after close, retries a lost connection, reports failures naming the database. */
   #call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(invalidCall(`${this.location} is closed`));
@@ -348,29 +394,6 @@ export class PostgresStore implements Store {
   }
 }
 
-/** The integer key of an id, or undefined for an id this store cannot have issued. */
-function rowId(id: string): number | undefined {
-  return /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : undefined;
-}
-
 function missing(what: string): never {
   throw new Error(`the ${what} just written cannot be read back`);
-}
-
-function syncParams(p: PreparedSync): unknown[] {
-  const r = p.revision;
-  const t = p.trigger;
-  return [
-    p.environment, p.stack, r.sha, r.author, r.authorEmail ?? null, r.committer ?? null, r.message, r.committedAt ?? null,
-    t.kind, t.by ?? null, t.detail ?? null, p.startedAt, JSON.stringify(p.summary), JSON.stringify(p.objects),
-  ];
-}
-
-function driftParams(key: string, p: PreparedDrift): unknown[] {
-  const syncId = p.syncId === undefined ? null : rowId(p.syncId);
-  if (syncId === undefined) throw invalidCall(`drift event names sync ${p.syncId ?? ""}, which does not exist`);
-  return [
-    key, p.environment, p.stack, p.detectedAt, p.ref.group, p.ref.kind, p.ref.namespace ?? null, p.ref.name, p.apiVersion,
-    JSON.stringify(p.fields), p.corrected ? 1 : 0, syncId,
-  ];
 }

@@ -20,6 +20,9 @@ export function withSecretValues(store: Store, secrets: SecretValues): Store {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== "function" || prop === "close") return typeof value === "function" ? value.bind(target) as unknown : value;
       const method = value as (...args: unknown[]) => unknown;
+      // A view of the store is masked like the store; the coordination port carries no free text worth masking.
+      if (prop === "fenced") return (...args: unknown[]): unknown => withSecretValues(method.apply(target, args) as Store, secrets);
+      if (prop === "coordination") return method.bind(target);
       return (...args: unknown[]): unknown => {
         const result = method.apply(target, args.map(mask));
         return result instanceof Promise ? result.then(mask) : mask(result);

@@ -1,5 +1,7 @@
 import type { ObjRef } from "../core/objref.ts";
 import type { Action, ChangeSetEntry, CommandOutput, Drift } from "../providers/provider.ts";
+import type { CoordinationStore } from "./coordination.ts";
+import type { LeaseFence } from "./fence.ts";
 import type { NewToken, TokenInfo } from "./tokens.ts";
 
 /**
@@ -12,34 +14,8 @@ import type { NewToken, TokenInfo } from "./tokens.ts";
  * through {@link redact} before writing it (see `prepare.ts`).
  */
 
-/** What started a sync. */
-export const TriggerKind = {
-  /** The agent's poll of the Git remote found a new revision. */
-  Poll: "poll",
-  /** A forge webhook announced a push. */
-  Webhook: "webhook",
-  /** Someone asked for it (CLI, API, UI); `by` says who. */
-  Manual: "manual",
-  /** A drift check found changes made outside gitward and self-heal corrected them. */
-  Drift: "drift",
-  /** The agent synced on start. */
-  Startup: "startup",
-  /** A pipeline or a person ran `gitward apply` (push mode); `by` says who. */
-  Push: "push",
-  /** The revision is a rollback commit (`gitward rollback`); `by` is its author. */
-  Rollback: "rollback",
-} as const;
-/** One of {@link TriggerKind}. */
-export type TriggerKind = (typeof TriggerKind)[keyof typeof TriggerKind];
-
-/** What started a sync, and who or what asked for it. */
-export interface SyncTrigger {
-  readonly kind: TriggerKind;
-  /** Who asked: a user for `manual`, the forge delivery's sender for `webhook`. */
-  readonly by?: string;
-  /** Free text: a webhook delivery id, a reason given with a manual trigger. Redacted. */
-  readonly detail?: string;
-}
+export { TriggerKind, type SyncTrigger } from "./trigger.ts";
+import type { SyncTrigger, TriggerKind } from "./trigger.ts";
 
 /** The Git revision a sync deployed. */
 export interface RevisionInfo {
@@ -321,7 +297,8 @@ export interface Store {
   lastSucceeded(environment: string, stack: string): Promise<SyncRow | undefined>;
   /**
    * Marks every `running` sync `interrupted` with `reason` as its error, and returns them.
-   * Called when an agent starts: such rows were left by a process that died.
+   * Called when an agent starts: such rows were left by a process that died. A store shared by
+   * several agents leaves alone the running syncs of agents still alive (heartbeat within their lease).
    */
   interruptRunning(reason: string): Promise<SyncRow[]>;
   /** Records drift events, all or none; returns them with their ids, in the order given. */
@@ -349,6 +326,15 @@ export interface Store {
    * retrying a lost connection, for the agent's `/readyz`. Absent means always reachable.
    */
   healthy?(): boolean;
+  /**
+   * This store with every history write (beginSync, finishSync, recordHealth, recordDrift,
+   * appendAudit) made under a stack's lease, and refused with a `FencedError` (store error kind
+   * `fenced`) unless that lease is still held, checked in the write's own transaction. Absent on a
+   * store with a single agent (SQLite): there the writes need no fence.
+   */
+  fenced?(fence: LeaseFence): Store;
+  /** Leases, heartbeats and routed work of several agents sharing the store; absent on a single-agent store (SQLite). */
+  coordination?(): CoordinationStore;
   /** Releases the database; further calls fail. Idempotent. */
   close(): Promise<void>;
 }

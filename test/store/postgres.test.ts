@@ -7,6 +7,7 @@ import { GitwardError } from "../../src/core/errors.ts";
 import { openStore } from "../../src/store/open.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import { passwordFromFile, resolveTarget } from "../../src/store/postgres/connection.ts";
+import { pgMigrations } from "../../src/store/postgres/migrations.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { TestPostgres } from "../support/postgres.ts";
 import { startPostgres } from "../support/postgres.ts";
@@ -87,7 +88,7 @@ describe("PostgreSQL store", () => {
     const stores = await Promise.all([openPostgresStore(url), openPostgresStore(url), openPostgresStore(url)]);
     for (const s of stores) await s.close();
     const rows = (await server.sql("SELECT version FROM schema_migrations ORDER BY version", new URL(url).pathname.slice(1))).rows;
-    assert.deepEqual(rows.map((r: { version: number }) => r.version), [1]);
+    assert.deepEqual(rows.map((r: { version: number }) => r.version), pgMigrations.map((m) => m.version));
   });
 
   it("survives a restart of PostgreSQL during a series of writes: all complete, none duplicated", async () => {

@@ -111,6 +111,50 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE UNIQUE INDEX tokens_unrevoked_name ON tokens (name) WHERE revoked_at IS NULL;
     `,
   },
+  {
+    version: 2,
+    name: "several agents: agents, leases, routed work, the agent of each sync",
+    sql: `
+      -- The agent that ran a sync: an agent starting marks only the running syncs of agents no longer alive.
+      ALTER TABLE syncs ADD COLUMN agent_id TEXT;
+      CREATE INDEX syncs_agent_running ON syncs (agent_id) WHERE outcome = 'running';
+
+      -- Times here are the database's (now()), never an agent's clock.
+      CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        hostname TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        url TEXT,
+        lease_seconds DOUBLE PRECISION NOT NULL CHECK (lease_seconds > 0),
+        started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+
+      -- One owner per (environment, stack); epoch grows at each takeover and fences the previous owner's writes.
+      CREATE TABLE leases (
+        environment TEXT NOT NULL,
+        stack TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (environment, stack)
+      );
+      CREATE INDEX leases_owner ON leases (owner);
+
+      -- Manual syncs received by an agent that does not own the stack, for its owner to take.
+      CREATE TABLE work_queue (
+        id BIGSERIAL PRIMARY KEY,
+        environment TEXT NOT NULL,
+        stack TEXT NOT NULL,
+        trigger_kind TEXT NOT NULL,
+        trigger_by TEXT,
+        trigger_detail TEXT,
+        from_agent TEXT NOT NULL,
+        queued_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+      CREATE INDEX work_queue_stack ON work_queue (environment, stack);
+    `,
+  },
 ];
 
 /** The schema version this code writes. */
