@@ -1,7 +1,6 @@
 import { ErrorCode, GitwardError } from "../core/errors.ts";
 import type { JsonValue, KObject, RenderedObject } from "../core/object.ts";
 import { isRecord } from "../core/object.ts";
-import { formatRef } from "../core/objref.ts";
 import { mapLimit } from "../core/map-limit.ts";
 import { decryptFile, decryptTree, decryptValues } from "../sops/decrypt.ts";
 import { sopsFormatOf } from "../sops/format.ts";
@@ -155,7 +154,8 @@ export function encryptedFields(obj: KObject): string[] {
 
 function decryptionError(e: unknown, o: RenderedObject, input: DecryptInput): GitwardError {
   const subject = { subject: { ref: o.ref, location: o.source } };
-  const what = `${formatRef(o.ref)}: cannot decrypt its SOPS data`;
+  // The subject (file:line: Kind/ns/name) starts the message already.
+  const what = "cannot decrypt its SOPS data";
   if (e instanceof SopsError) {
     const hints: Record<string, string> = {
       "no-key": `give this runner a private key of one of those recipients for environment ${input.environment}: ${input.keyHint}`,
