@@ -18,6 +18,8 @@ export class MemoryTarget {
   failApply = 0;
   /** Opens left to fail. */
   failOpen = 0;
+  /** The message of a failed object: default "injected failure"; a test may quote the object, as an API server's validation error does. */
+  failMessage: (d: DesiredObject) => string = () => "injected failure";
   /** Health of objects by refKey; unlisted objects are healthy. */
   readonly health = new Map<string, Health>();
   /** Health reads, each one call for all the refs asked. */
@@ -47,7 +49,7 @@ export class MemoryTarget {
         this.applies++;
         if (!opts.dryRun && this.failApply > 0) {
           this.failApply--;
-          return Promise.resolve(desired.map((d): ChangeSetEntry => ({ ref: d.ref, apiVersion: d.apiVersion, action: "failed", message: "injected failure" })));
+          return Promise.resolve(desired.map((d): ChangeSetEntry => ({ ref: d.ref, apiVersion: d.apiVersion, action: "failed", message: this.failMessage(d) })));
         }
         return Promise.resolve(desired.map((d): ChangeSetEntry => {
           const k = refKey(d.ref);
