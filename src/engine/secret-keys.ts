@@ -1,4 +1,4 @@
-import { keySourcesFromEnv, loadKeyring } from "../sops/keyring.ts";
+import { keySourcesFromEnv } from "../sops/key-sources.ts";
 import type { KeySources, SopsKeyring } from "../sops/types.ts";
 
 /** The keys one environment decrypts with, as the agent configuration names them (`decryption.<env>`). */
@@ -37,7 +37,8 @@ export class SecretKeys {
     const id = JSON.stringify(sources);
     const known = this.#keyrings.get(id);
     if (known !== undefined) return known;
-    const keyring = loadKeyring(sources);
+    // Loaded on first need: a runner without SOPS files never loads the age and OpenPGP code.
+    const keyring = import("../sops/keyring.ts").then((m) => m.loadKeyring(sources));
     // A failed load is tried again next time (the file may be mounted later).
     keyring.catch(() => this.#keyrings.delete(id));
     this.#keyrings.set(id, keyring);

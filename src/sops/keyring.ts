@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { armor, Decrypter, identityToRecipient } from "age-encryption";
-import * as openpgp from "openpgp";
+import type * as OpenPgp from "openpgp";
 import type { JsonValue } from "../core/object.ts";
 import { ProcessRunner, type CommandRunner } from "../core/command-runner.ts";
 import { formatRecipients, parseMetadata, recipientsOf, type WrappedKey } from "./metadata.ts";
@@ -14,21 +14,7 @@ export interface KeyringOptions {
   readonly gpgTimeoutMs?: number;
 }
 
-/**
- * The key sources sops itself reads from the environment: `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY`,
- * and the GnuPG keyring (GNUPGHOME, else gpg's default home).
- */
-export function keySourcesFromEnv(env: NodeJS.ProcessEnv): KeySources {
-  const file = env["SOPS_AGE_KEY_FILE"];
-  const inline = env["SOPS_AGE_KEY"];
-  const home = env["GNUPGHOME"];
-  return {
-    ageKeyFiles: file === undefined || file === "" ? [] : [file],
-    ageKeys: inline === undefined || inline === "" ? [] : [inline],
-    pgpKeyFiles: [],
-    gpg: home === undefined || home === "" ? true : { home },
-  };
-}
+export { keySourcesFromEnv } from "./key-sources.ts";
 
 /**
  * Loads the runner's private keys once: age identities (X25519 and post-quantum hybrid) from files
@@ -39,7 +25,7 @@ export async function loadKeyring(sources: KeySources, options: KeyringOptions =
   const age = new Map<string, Decrypter>();
   for (const path of sources.ageKeyFiles) await addAgeIdentities(age, await readKeyFile(path, "utf8"), `age key file ${path}`);
   for (const [i, text] of sources.ageKeys.entries()) await addAgeIdentities(age, text, `inline age key #${i + 1}`);
-  const pgpKeys: openpgp.PrivateKey[] = [];
+  const pgpKeys: OpenPgp.PrivateKey[] = [];
   for (const path of sources.pgpKeyFiles) pgpKeys.push(...await readPgpKeys(path));
   const gpgHome = typeof sources.gpg === "object" ? sources.gpg.home : undefined;
   const useGpg = sources.gpg !== false;
@@ -143,10 +129,14 @@ async function addAgeIdentities(into: Map<string, Decrypter>, text: string, wher
   }
 }
 
-async function readPgpKeys(path: string): Promise<openpgp.PrivateKey[]> {
+// OpenPGP.js takes ~150 ms to load: only runners given a PGP key file pay for it.
+const loadOpenPgp = (): Promise<typeof OpenPgp> => import("openpgp");
+
+async function readPgpKeys(path: string): Promise<OpenPgp.PrivateKey[]> {
+  const openpgp = await loadOpenPgp();
   const bytes = await readKeyFile(path);
   const text = bytes.toString("latin1");
-  let keys: openpgp.PrivateKey[];
+  let keys: OpenPgp.PrivateKey[];
   try {
     keys = text.includes("-----BEGIN PGP PRIVATE KEY BLOCK-----")
       ? await openpgp.readPrivateKeys({ armoredKeys: bytes.toString("utf8") })
@@ -160,7 +150,8 @@ async function readPgpKeys(path: string): Promise<openpgp.PrivateKey[]> {
   return keys;
 }
 
-async function pgpDecrypt(armored: string, keys: openpgp.PrivateKey[]): Promise<Buffer | undefined> {
+async function pgpDecrypt(armored: string, keys: OpenPgp.PrivateKey[]): Promise<Buffer | undefined> {
+  const openpgp = await loadOpenPgp();
   try {
     const message = await openpgp.readMessage({ armoredMessage: armored });
     const result: { data: Uint8Array } = await openpgp.decrypt({ message, decryptionKeys: keys, format: "binary" });
