@@ -1,5 +1,7 @@
 import type { CommandRunner } from "../core/command-runner.ts";
 import { ErrorCode, isGitwardError } from "../core/errors.ts";
+import type { Logger } from "pino";
+import type { Recorder } from "../engine/recorder.ts";
 import { rollback, type RollbackResult } from "../engine/rollback.ts";
 
 /** A rollback asked through the API: what to undo, why, and who asked. */
@@ -75,4 +77,13 @@ function hideRepository(message: string, repo: string): string {
     // a local path: replaced above
   }
   return out;
+}
+
+/** A rollback made through the API is audited with who asked and why, and logged. */
+export async function auditApiRollback(recorder: Recorder, logger: Logger, req: AgentRollbackRequest, result: RollbackResult): Promise<void> {
+  await recorder.audit({
+    kind: "rollback", actor: req.by, environment: req.environment, revision: result.commit, ...(req.stack === undefined ? {} : { stack: req.stack }),
+    details: { via: "api", reason: req.reason, steps: req.steps ?? 1, reverted: result.reverted.map((c) => ({ sha: c.sha, subject: c.subject })) },
+  });
+  logger.warn({ environment: req.environment, stack: req.stack, by: req.by, commit: result.commit, reverted: result.reverted.length }, "rolled back through Git");
 }

@@ -3,8 +3,9 @@ import { systemClock, type Clock } from "../core/clock.ts";
 import { ProcessRunner, type CommandRunner } from "../core/command-runner.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import type { Job } from "../engine/decide.ts";
-import { leftInPlace, orphanPoliciesAt, pruneOrphans, type OrphanedStack } from "../engine/prune-orphans.ts";
-import { revisionInfo } from "../engine/sync-environment.ts";
+import type { OrphanedStack } from "../engine/prune-orphans.ts";
+import { orphansPass } from "./orphans-pass.ts";
+import { agentCoordinator, type AgentCoordination, type Coordinator } from "./agent-coordination.ts";
 import { storeRecorder, type Recorder } from "../engine/recorder.ts";
 import type { SecretKeys } from "../engine/secret-keys.ts";
 import { TargetPool } from "../engine/target-pool.ts";
@@ -22,8 +23,7 @@ import { agentStatus, type AgentStatus, type DriftMemory } from "./status.ts";
 import { ApprovalGate } from "../engine/approval-gate.ts";
 import type { ReconcileOutcome } from "../engine/reconcile-stack.ts";
 import type { Forge } from "../forge/forge.ts";
-import { AuditKind } from "../store/store.ts";
-import { AgentApprovals } from "./approvals.ts";
+import { AgentApprovals, overrideApproval } from "./approvals.ts";
 import { DeploymentStatuses } from "./deployments.ts";
 import type { NotificationEvent } from "./notify.ts";
 import type { WorkItem } from "./work.ts";
@@ -33,7 +33,7 @@ import { AgentEvents } from "./events.ts";
 import { observers, publishingRecorder } from "./event-feed.ts";
 import { gateView, type GateView } from "./gate-view.ts";
 import { diffStack, stackObjects, type ObjectHealth, type StackDiff } from "./stack-view.ts";
-import { RollbackFailed, rollbackThroughGit, type AgentRollbackRequest } from "./agent-rollback.ts";
+import { auditApiRollback, RollbackFailed, rollbackThroughGit, type AgentRollbackRequest } from "./agent-rollback.ts";
 import type { RollbackResult } from "../engine/rollback.ts";
 import type { StackStatus } from "./status.ts";
 export type { AgentStatus, StackStatus } from "./status.ts";
@@ -85,6 +85,8 @@ export interface AgentOptions {
   readonly notifier?: { notify(event: NotificationEvent): void };
   /** SOPS private keys per environment (the agent configuration's `decryption`); default the sops conventions of the process environment. */
   readonly secretKeys?: SecretKeys;
+  /** Several agents on one PostgreSQL state: this agent's id, the store's coordination and the lease time (docs/agent.md). */
+  readonly coordination?: AgentCoordination;
 }
 
 /**
@@ -115,6 +117,8 @@ export class Agent {
   #rollingBack: Promise<unknown> = Promise.resolve();
   /** Revert commits made through the API, audited then with who asked. */
   readonly #apiRollbacks = new Set<string>();
+  /** Leases and routing when several agents share the state; undefined with one agent. */
+  readonly #coord: Coordinator | undefined;
 
   constructor(opts: AgentOptions) {
     this.#o = opts;
@@ -123,7 +127,7 @@ export class Agent {
     this.#runner = runner;
     this.events = new AgentEvents({ logger: opts.logger });
     this.#scheduler = new Scheduler({ concurrency: opts.concurrency, backoff: { baseMs: opts.intervals.retryBaseMs, maxMs: opts.intervals.retryMaxMs }, clock: this.#clock, logger: opts.logger, ...(opts.random === undefined ? {} : { random: opts.random }) });
-    const recorder = storeRecorder(opts.store, { clock: this.#clock, observer: observers(metricsObserver(opts.metrics), this.events) });
+    const recorder = storeRecorder(opts.store, { clock: this.#clock, observer: observers(metricsObserver(opts.metrics), this.events), shared: opts.coordination !== undefined });
     this.#recorder = publishingRecorder(recorder, this.events, this.#clock);
     this.#pool = new TargetPool({ providers: opts.providers, context: (i) => targetContext(i, opts), reopenFailed: true, ...(opts.secretKeys === undefined ? {} : { secretKeys: opts.secretKeys }) });
     this.#health = new HealthWatch({
@@ -139,6 +143,10 @@ export class Agent {
         const envs = environment === undefined ? this.#watch.served(Object.keys(this.#watch.lastConfig?.config.environments ?? {})) : [environment];
         for (const env of envs) this.#publishGate(env, revision);
       },
+    });
+    this.#coord = opts.coordination === undefined ? undefined : agentCoordinator(opts.coordination, {
+      logger: opts.logger, watch: this.#watch, scheduler: this.#scheduler, health: this.#health,
+      enqueue: (e, s, job, trigger, o) => this.#enqueue(e, s, job, trigger, o), poll: (trigger) => this.#poll(trigger),
     });
     const forge = opts.forge;
     this.#approvals = new AgentApprovals({
@@ -165,18 +173,21 @@ export class Agent {
     const interrupted = await this.#o.store.interruptRunning("the agent stopped during the sync (crash or kill); it is retried");
     for (const row of interrupted) this.#o.logger.warn({ environment: row.environment, stack: row.stack, sync: row.id }, "sync interrupted by a previous stop");
     await this.#recorder.audit({ kind: "agent-start", actor: "agent", details: { repo: this.#watch.location, branch: this.#o.branch, interrupted: interrupted.length } });
+    await this.#coord?.start();
     this.#started = true;
     // Until one poll succeeds, every poll is the startup pass that queues every stack.
     let first = true;
     await this.#scheduler.every("poll", this.#o.intervals.pollMs, async () => {
       await this.#poll(first ? { kind: "startup" } : { kind: "poll" });
+      // With several agents, the stacks to own are known once the repository is read.
+      if (first) await this.#coord?.round();
       first = false;
     }, { now: true });
     void this.#scheduler.every("drift", this.#o.intervals.driftMs, () => this.checkDrift(), { now: false });
     void this.#scheduler.every("health", this.#o.intervals.healthMs ?? 5000, () => this.#health.check(), { now: false });
     const previews = this.#previews;
     // The safety net for lost pull-request webhooks, closed pull requests and TTLs.
-    if (previews !== undefined) void this.#scheduler.every("previews", this.#o.intervals.pollMs, () => previews.sweep(), { now: true });
+    if (previews !== undefined) void this.#scheduler.every("previews", this.#o.intervals.pollMs, () => (this.#coord?.leads() === false ? Promise.resolve() : previews.sweep()), { now: true });
   }
 
   /** Stops taking work, lets running syncs finish within the grace period, cancels the rest, closes everything. */
@@ -184,6 +195,7 @@ export class Agent {
     if (this.#scheduler.closed) return;
     const late = await this.#scheduler.close(this.#o.graceMs);
     if (late.length > 0) this.#o.logger.warn({ cancelled: late }, "syncs cancelled at shutdown");
+    await this.#coord?.stop();
     await this.#pool.close();
     await this.#previews?.close();
     await this.#watch.close();
@@ -198,7 +210,7 @@ export class Agent {
    */
   async trigger(trigger: SyncTrigger, scope: { environment?: string; stack?: string } = {}, claim: { claimedBy?: string; overrideApproval?: string } = {}): Promise<{ revision?: string; queued: number }> {
     const manual = trigger.kind === "manual";
-    if (claim.overrideApproval !== undefined) await this.#overrideApproval(trigger, scope, claim.overrideApproval);
+    if (claim.overrideApproval !== undefined) await overrideApproval({ watch: this.#watch, approvals: this.#approvals, recorder: this.#recorder, logger: this.#o.logger }, trigger, scope, claim.overrideApproval);
     if (manual) {
       await this.#recorder.audit({
         kind: "manual-trigger", actor: trigger.by ?? "unknown",
@@ -207,25 +219,15 @@ export class Agent {
       });
     }
     await this.#poll(trigger, scope);
+    // A push reaching one agent makes every agent read the remote now.
+    if (trigger.kind === "webhook") await this.#coord?.announcePush(trigger.detail ?? "push").catch((e: unknown) => this.#o.logger.warn({ err: String(e) }, "could not tell the other agents of the push"));
     let queued = 0;
-    if (manual) for (const i of await this.#scope(scope)) queued += this.#enqueue(i.environment, i.stack, "sync", trigger, { explicit: true }) ? 1 : 0;
+    for (const i of manual ? await this.#scope(scope) : []) {
+      // A stack owned by another agent: routed to it through the store, counted as queued.
+      if (!this.#enqueue(i.environment, i.stack, "sync", trigger, { explicit: true })) await this.#coord?.route({ environment: i.environment, stack: i.stack, trigger });
+      queued++;
+    }
     return { ...(this.#watch.head === undefined ? {} : { revision: this.#watch.head.commit.sha }), queued };
-  }
-
-  /**
-   * An operator lets the head revision past the approval gate of one environment: allowed for
-   * that revision only, and audited with who and why.
-   */
-  async #overrideApproval(trigger: SyncTrigger, scope: { environment?: string }, reason: string): Promise<void> {
-    const environment = scope.environment;
-    if (environment === undefined) throw new Error("an approval override names one environment");
-    await this.#watch.refresh();
-    const head = this.#watch.head?.commit.sha;
-    if (head === undefined) throw new Error("the repository has not been read yet");
-    const by = trigger.by ?? "unknown";
-    this.#approvals.override(environment, head, by, reason);
-    await this.#recorder.audit({ kind: AuditKind.ApprovalOverride, actor: by, environment, revision: head, details: { reason } });
-    this.#o.logger.warn({ environment, revision: head, by, reason }, "approval gate overridden by an operator");
   }
 
   /** A pull request or review event arrived: approvals are asked again, held environments tried again, previews follow. */
@@ -270,28 +272,10 @@ export class Agent {
     await this.#findOrphans();
   }
 
-  /** Orphaned stacks: Terraform ones destroyed where the environment prunes and the gate allows it (pruneOrphans), the rest reported. */
+  /** Orphaned stacks (see orphansPass); with several agents, only the leading one looks. */
   async #findOrphans(): Promise<void> {
-    const [loaded, head] = [await this.#watch.config(), this.#watch.head?.commit];
-    if (loaded === undefined || head === undefined) return;
-    const found: OrphanedStack[] = [];
-    for (const env of this.#watch.served(Object.keys(loaded.config.environments))) {
-      try {
-        const allowed = (await this.#watch.evaluate(env).catch(() => undefined))?.gate.allowed === true && this.#approvals.state(env)?.held !== true;
-        const outcomes = await pruneOrphans({
-          environment: env, config: loaded, instances: await this.#watch.instances(env), prune: loaded.config.environments[env]?.sync.prune ?? true, dryRun: false, override: false,
-          ...(allowed ? {} : { refused: "the head revision is refused or held at the gate there" }), pool: this.#pool, recorder: this.#recorder, clock: this.#clock,
-          policies: async () => orphanPoliciesAt((await this.#watch.workspace()).source, head, loaded), revision: revisionInfo(head), trigger: { kind: "drift" },
-        });
-        for (const o of outcomes.filter((x) => x.result === "destroyed")) this.#o.logger.warn({ environment: env, target: o.target, stack: o.stack }, "orphaned stack destroyed: no longer in gitward.yaml");
-        found.push(...leftInPlace(outcomes));
-      } catch (e: unknown) {
-        this.#o.logger.warn({ environment: env, err: e instanceof Error ? e.message : String(e) }, "could not list the targets' inventories");
-      }
-    }
-    const known = new Set(this.#orphans.map((o) => `${o.environment}/${o.target}/${o.stack}/${o.reason ?? ""}`));
-    for (const o of found.filter((x) => !known.has(`${x.environment}/${x.target}/${x.stack}/${x.reason ?? ""}`))) this.#o.logger.warn({ environment: o.environment, target: o.target, stack: o.stack, objects: o.objects, reason: o.reason }, "orphaned stack: no longer in gitward.yaml, its objects are left in place");
-    this.#orphans = found;
+    if (this.#coord?.leads() === false) return;
+    this.#orphans = await orphansPass({ watch: this.#watch, approvals: this.#approvals, pool: this.#pool, recorder: this.#recorder, clock: this.#clock, logger: this.#o.logger }, this.#orphans);
   }
 
   /** Resolves when the queue has nothing running and nothing waiting (delayed retries included unless told). */
@@ -306,6 +290,7 @@ export class Agent {
     if (!this.#started) reasons.push("starting");
     if (this.#watch.head === undefined) reasons.push("the repository has not been read yet");
     if (this.#scheduler.closed) reasons.push("shutting down");
+    reasons.push(...(this.#o.store.healthy?.() === false ? ["state store unavailable"] : []), ...(this.#coord?.problems() ?? []));
     for (const [name, loop] of Object.entries(this.#scheduler.loops())) if (loop.failures >= 3) reasons.push(`${name} loop failing: ${loop.lastError ?? ""}`);
     return { ready: reasons.length === 0, reasons };
   }
@@ -315,7 +300,7 @@ export class Agent {
     return agentStatus({
       branch: this.#o.branch, watch: this.#watch, recorder: this.#recorder, scheduler: this.#scheduler,
       drift: (e, s) => this.#drift.get(`${e}/${s}`), orphaned: this.#orphans, approval: (e) => this.#approvals.state(e),
-      previews: this.#previews?.list() ?? [],
+      previews: this.#previews?.list() ?? [], ...(this.#coord === undefined ? {} : { coordination: this.#coord }),
     });
   }
 
@@ -356,11 +341,7 @@ export class Agent {
     this.#rollingBack = run.catch(() => undefined);
     const result = await run;
     this.#apiRollbacks.add(result.commit);
-    await this.#recorder.audit({
-      kind: "rollback", actor: req.by, environment: req.environment, revision: result.commit, ...(req.stack === undefined ? {} : { stack: req.stack }),
-      details: { via: "api", reason: req.reason, steps: req.steps ?? 1, reverted: result.reverted.map((c) => ({ sha: c.sha, subject: c.subject })) },
-    });
-    this.#o.logger.warn({ environment: req.environment, stack: req.stack, by: req.by, commit: result.commit, reverted: result.reverted.length }, "rolled back through Git");
+    await auditApiRollback(this.#recorder, this.#o.logger, req, result);
     void this.trigger({ kind: "poll", detail: "after a rollback through the API" })
       .catch((e: unknown) => this.#o.logger.error({ err: e instanceof Error ? e.message : String(e) }, "sync after the rollback failed to start"));
     return result;
@@ -381,7 +362,10 @@ export class Agent {
     for (const dependent of await this.#watch.dependents(environment, stack)) this.#enqueue(environment, dependent, "sync", trigger);
   }
 
+  /** Queues work for a stack; false (nothing queued) when another agent owns it. */
   #enqueue(environment: string, stack: string, job: Job, trigger: SyncTrigger, opts: { explicit?: boolean; delayMs?: number } = {}): boolean {
+    const coord = this.#coord;
+    if (coord !== undefined && !coord.owns({ environment, stack })) return false;
     const ctx: WorkContext = {
       watch: this.#watch, scheduler: this.#scheduler, pool: this.#pool, recorder: this.#recorder, clock: this.#clock,
       logger: this.#o.logger, metrics: this.#o.metrics, healthTimeoutMs: this.#o.healthTimeoutMs, dependencyWaitMs: this.#o.intervals.dependencyWaitMs,
@@ -393,7 +377,10 @@ export class Agent {
       approvals: this.#approvals, approvalRecheckMs: this.#o.approvalTtlMs ?? 60_000,
       reconciled: (item, revision, outcome) => this.#reconciled(item, revision, outcome),
     };
-    this.#scheduler.enqueue(`${environment}/${stack}`, (signal) => reconcileWork(ctx, { environment, stack, job, trigger, explicit: opts.explicit ?? false }, signal), opts.delayMs ?? 0);
+    const item = { environment, stack, job, trigger, explicit: opts.explicit ?? false };
+    // Run only while the lease is held, under its fence.
+    this.#scheduler.enqueue(`${environment}/${stack}`, coord === undefined ? (signal) => reconcileWork(ctx, item, signal)
+      : async (signal) => void await coord.run({ environment, stack }, (fence) => reconcileWork(ctx, { ...item, fence }, signal)), opts.delayMs ?? 0);
     this.#o.metrics.queueDepth.set(this.#scheduler.depth);
     return true;
   }

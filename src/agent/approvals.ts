@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load-config.ts";
 import type { ApprovalGate, ApprovalRule, ApprovalVerdict, PullApproval } from "../engine/approval-gate.ts";
 import type { Recorder } from "../engine/recorder.ts";
-import { AuditKind } from "../store/store.ts";
+import { AuditKind, type SyncTrigger } from "../store/store.ts";
 import type { Evaluated, RepoWatch } from "./repo-watch.ts";
 
 /** Where an environment stands at the approval gate, as status shows it. */
@@ -148,4 +148,28 @@ export class AgentApprovals {
     }
     return rules;
   }
+}
+
+/** What an approval override works with: the agent's parts. */
+export interface OverrideContext {
+  readonly watch: RepoWatch;
+  readonly approvals: AgentApprovals;
+  readonly recorder: Recorder;
+  readonly logger: Logger;
+}
+
+/**
+ * An operator lets the head revision past the approval gate of one environment: allowed for
+ * that revision only, and audited with who and why.
+ */
+export async function overrideApproval(ctx: OverrideContext, trigger: SyncTrigger, scope: { environment?: string }, reason: string): Promise<void> {
+  const environment = scope.environment;
+  if (environment === undefined) throw new Error("an approval override names one environment");
+  await ctx.watch.refresh();
+  const head = ctx.watch.head?.commit.sha;
+  if (head === undefined) throw new Error("the repository has not been read yet");
+  const by = trigger.by ?? "unknown";
+  ctx.approvals.override(environment, head, by, reason);
+  await ctx.recorder.audit({ kind: AuditKind.ApprovalOverride, actor: by, environment, revision: head, details: { reason } });
+  ctx.logger.warn({ environment, revision: head, by, reason }, "approval gate overridden by an operator");
 }

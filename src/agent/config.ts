@@ -143,6 +143,10 @@ export const agentConfigSchema = z.strictObject({
   http,
   forge: forge.optional().describe("The forge holding the repository: approvals for environments that require them, commit statuses after syncs."),
   url: z.url({ protocol: /^https?$/ }).optional().describe("The agent's address as people reach it, linked from commit statuses and notifications."),
+  agentId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits and . _ -, at most 128").optional()
+    .describe("This agent's id among agents sharing a PostgreSQL state; --agent-id overrides; default <hostname>-<pid>-<random>."),
+  leaseSeconds: z.number().min(1).max(3600).optional()
+    .describe("With several agents: how long a stack's lease lasts without renewal (renewed every third of it); a dead agent's stacks are taken over within about this time. Default 15; --lease-seconds overrides."),
   notifications: z.array(notification).default([]),
   oidc: oidc.optional().describe("Browser login through an OpenID Provider (docs/auth.md)."),
   sessions: z.strictObject({

@@ -1,5 +1,6 @@
 import type { Clock } from "../core/clock.ts";
 import type { RecordObserver, Recorder } from "../engine/recorder.ts";
+import type { Fence } from "../store/fence.ts";
 import type { AgentEvents } from "./events.ts";
 
 /**
@@ -10,6 +11,7 @@ import type { AgentEvents } from "./events.ts";
 export function publishingRecorder(inner: Recorder, events: AgentEvents, clock: Clock): Recorder {
   const now = (): string => clock.date().toISOString();
   return {
+    ...(inner.fenced === undefined ? {} : { fenced: (fence: Fence) => publishingRecorder(inner.fenced?.(fence) ?? inner, events, clock) }),
     recorded: (environment, stack) => inner.recorded(environment, stack),
     async begin(sync) {
       const id = await inner.begin(sync);

@@ -58,6 +58,11 @@ export class WorkQueue {
     this.#pump();
   }
 
+  /** Drops the key's waiting task, if any; a running one is not stopped. */
+  cancel(key: string): void {
+    if (this.#pending.delete(key)) this.#pump();
+  }
+
   /** True when the key is waiting or running. */
   has(key: string): boolean {
     return this.#pending.has(key) || this.#running.has(key);

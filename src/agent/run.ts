@@ -11,6 +11,7 @@ import { redactValuesDeep, secretValues, type SecretValues } from "../store/reda
 import { withSecretValues } from "../store/secret-values.ts";
 import type { Store } from "../store/store.ts";
 import { Agent } from "./agent.ts";
+import { coordinationFor, defaultAgentId, fencedProviders, lockStateForAgent } from "./agent-identity.ts";
 import { readSecret, readTargetSecrets, type AgentConfig } from "./config.ts";
 import { agentLogger } from "./logger.ts";
 import { AgentMetrics } from "./metrics.ts";
@@ -37,6 +38,10 @@ export interface RunAgentOptions {
   readonly providers?: Readonly<Record<string, Provider>>;
   /** Seconds a synced stack has to become healthy; default the configuration's healthTimeout (300). */
   readonly healthTimeoutSeconds?: number;
+  /** This agent's id among agents sharing a PostgreSQL state (over the configuration's agentId); default `<hostname>-<pid>-<random>`. */
+  readonly agentId?: string;
+  /** Lease time in seconds with several agents (over the configuration's leaseSeconds); default 15. */
+  readonly leaseSeconds?: number;
 }
 
 /** A started agent and its HTTP server. */
@@ -70,7 +75,15 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     browserSecrets.cookieSecret, browserSecrets.clientSecret, ...credentials.values]);
   const logger = maskedLogger(o.logger ?? agentLogger(), secrets);
   const browser = browserSetup(c, browserSecrets, { logger, tls: http.tls !== undefined });
-  const store = withSecretValues(await openStore(o.state ?? c.state ?? "sqlite:gitward-state.db"), secrets);
+  const state = o.state ?? c.state ?? "sqlite:gitward-state.db";
+  const agentId = o.agentId ?? c.agentId ?? defaultAgentId();
+  // One agent per SQLite file: held until the process ends (the OS drops it on a crash).
+  const stateLock = lockStateForAgent(state);
+  const store = withSecretValues(await openStore(state, { agentId }).catch((e: unknown) => {
+    stateLock?.release();
+    throw e;
+  }), secrets);
+  const coordination = coordinationFor(store, { id: agentId, ...(c.url === undefined ? {} : { url: c.url }), leaseSeconds: o.leaseSeconds ?? c.leaseSeconds });
   const metrics = new AgentMetrics();
   const forge = c.forge === undefined || forgeToken === undefined ? undefined
     : await openForge({ kind: c.forge.kind, apiUrl: c.forge.apiUrl, repository: c.forge.repository, token: forgeToken });
@@ -82,7 +95,8 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     ...(environments === undefined ? {} : { environments }),
     cacheDir: c.cacheDir ?? defaultCacheDir(),
     ...(c.renderLimits === undefined ? {} : { renderLimits: definedLimits(c.renderLimits) }),
-    providers: o.providers ?? defaultProviders(),
+    providers: o.providers ?? fencedProviders(defaultProviders(), coordination?.fences),
+    ...(coordination === undefined ? {} : { coordination }),
     targets: credentials.targets,
     ...(o.kubeconfig === undefined ? {} : { kubeconfig: o.kubeconfig }),
     intervals: {
@@ -117,6 +131,7 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
   const listened = await server.listen({ host, port }).catch(async (e: unknown) => {
     await server.close();
     await store.close();
+    stateLock?.release();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
       const why = code === "EADDRINUSE" ? "the address is in use (another agent?)" : code === "EACCES" ? "permission denied" : "no such local address";
@@ -125,7 +140,7 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     throw e;
   });
   const address = http.tls === undefined ? listened : listened.replace(/^http:/, "https:");
-  logger.info({ url: address, repo: maskUserinfo(repo), branch, environments: environments ?? "all" }, "agent listening");
+  logger.info({ url: address, repo: maskUserinfo(repo), branch, environments: environments ?? "all", agentId, ...(coordination === undefined ? {} : { leaseMs: coordination.leaseMs }) }, "agent listening");
   void browser.sessions.oidc?.start();
   for (const warning of exposureWarnings(host, { tls: http.tls !== undefined, apiToken: apiToken !== undefined })) logger.warn(warning);
   try {
@@ -144,6 +159,7 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
         await agent.stop();
         await notifier?.close(5000);
         await store.close();
+        stateLock?.release();
         logger.info("stopped");
       })();
       return stopped;

@@ -63,6 +63,11 @@ export class Scheduler {
     this.#queue.enqueue(key, task, delayMs);
   }
 
+  /** Drops the key's waiting work (a running task goes on: the fence stops its writes). */
+  cancel(key: string): void {
+    this.#queue.cancel(key);
+  }
+
   /** True when the key's work is waiting or running. */
   has(key: string): boolean {
     return this.#queue.has(key);

@@ -1,5 +1,6 @@
 import type { OrphanedStack } from "../engine/orphans.ts";
 import type { Recorder } from "../engine/recorder.ts";
+import type { CoordinationSnapshot, LeaseRecord } from "../store/coordination.ts";
 import type { SyncHealth, SyncRow } from "../store/store.ts";
 import type { ApprovalState } from "./approvals.ts";
 import type { PreviewStatus } from "./previews.ts";
@@ -23,6 +24,25 @@ export interface StackStatus {
   readonly drift: number;
   readonly driftCheckedAt?: string;
   readonly queued: boolean;
+  /** With several agents: the agent holding the stack's lease (none while it is free or expired), and until when. */
+  readonly owner?: { readonly agent: string; readonly expiresAt: string; readonly valid: boolean; readonly here: boolean };
+}
+
+/** An agent sharing the state, as `/api/v1/status` lists it with several agents. */
+export interface AgentPeer {
+  readonly id: string;
+  readonly hostname: string;
+  readonly pid: number;
+  readonly url?: string;
+  readonly startedAt: string;
+  /** The last heartbeat, by the database's clock. */
+  readonly heartbeatAt: string;
+  /** Heartbeat within its lease time. */
+  readonly live: boolean;
+  /** The agent answering. */
+  readonly self: boolean;
+  /** Stacks whose lease it holds. */
+  readonly stacks: number;
 }
 
 /** The agent's status: what `gitward status` and `/api/v1/status` show. */
@@ -51,6 +71,9 @@ export interface AgentStatus {
   readonly orphaned?: readonly OrphanedStack[];
   /** The preview environments of open pull requests. */
   readonly previews?: readonly PreviewStatus[];
+  /** With several agents on one PostgreSQL state: every agent, and this one's id (each stack names its owner). */
+  readonly agents?: readonly AgentPeer[];
+  readonly agentId?: string;
 }
 
 /** What the last drift check of a stack found. */
@@ -69,6 +92,8 @@ export interface StatusSources {
   readonly orphaned: readonly OrphanedStack[];
   readonly approval?: (environment: string) => ApprovalState | undefined;
   readonly previews?: readonly PreviewStatus[];
+  /** Several agents: the leases and agents, read from the store. */
+  readonly coordination?: { readonly id: string; snapshot(): Promise<CoordinationSnapshot> };
 }
 
 /** The agent's status from its parts: the watched branch, the recorded syncs, drift checks and the queue. */
@@ -76,6 +101,9 @@ export async function agentStatus(s: StatusSources): Promise<AgentStatus> {
   const envs = (await s.watch.config())?.config.environments ?? {};
   const head = s.watch.head;
   const environments = [];
+  // The whole picture with several agents: last syncs come from the store, owners from the leases.
+  const snap = await s.coordination?.snapshot().catch(() => undefined);
+  const leases = new Map((snap?.leases ?? []).map((l) => [`${l.environment}/${l.stack}`, l]));
   for (const env of s.watch.served(Object.keys(envs))) {
     const spec = envs[env];
     const stacks: StackStatus[] = [];
@@ -92,6 +120,7 @@ export async function agentStatus(s: StatusSources): Promise<AgentStatus> {
         drift: drift?.drift ?? 0,
         ...(drift?.checkedAt === undefined ? {} : { driftCheckedAt: drift.checkedAt }),
         queued: s.scheduler.has(`${env}/${instance.stack}`),
+        ...ownerOf(leases.get(`${env}/${instance.stack}`), s.coordination?.id),
       });
     }
     const approval = s.approval?.(env);
@@ -113,7 +142,20 @@ export async function agentStatus(s: StatusSources): Promise<AgentStatus> {
     loops: s.scheduler.loops(),
     ...(s.orphaned.length === 0 ? {} : { orphaned: s.orphaned }),
     ...(s.previews === undefined || s.previews.length === 0 ? {} : { previews: s.previews }),
+    ...(snap === undefined || s.coordination === undefined ? {} : { agentId: s.coordination.id, agents: peers(snap, s.coordination.id) }),
   };
+}
+
+function ownerOf(lease: LeaseRecord | undefined, self: string | undefined): Pick<StackStatus, "owner"> {
+  if (lease === undefined) return {};
+  return { owner: { agent: lease.owner, expiresAt: lease.expiresAt, valid: lease.valid, here: lease.owner === self } };
+}
+
+function peers(snap: CoordinationSnapshot, self: string): AgentPeer[] {
+  return snap.agents.map((a) => ({
+    id: a.id, hostname: a.hostname, pid: a.pid, ...(a.url === undefined ? {} : { url: a.url }), startedAt: a.startedAt, heartbeatAt: a.heartbeatAt,
+    live: a.live, self: a.id === self, stacks: snap.leases.filter((l) => l.owner === a.id && l.valid).length,
+  }));
 }
 
 function lastSync(last: SyncRow): NonNullable<StackStatus["lastSync"]> {

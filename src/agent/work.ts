@@ -22,6 +22,7 @@ import { recordRefusal } from "./refusal.ts";
 import { RevisionRefused, type Evaluated, type RepoWatch } from "./repo-watch.ts";
 import { errorText, type Scheduler } from "./scheduler.ts";
 import type { DriftMemory } from "./status.ts";
+import { isFenced, type Fence } from "../store/fence.ts";
 
 /** One queued item: reconcile this stack for this job. */
 export interface WorkItem {
@@ -30,6 +31,8 @@ export interface WorkItem {
   readonly job: Job;
   readonly trigger: SyncTrigger;
   readonly explicit: boolean;
+  /** The stack's lease, when several agents share the work. */
+  readonly fence?: Fence;
 }
 
 /** What a work item runs with, and how it hands follow-up work back to the agent. */
@@ -83,6 +86,7 @@ export async function reconcileWork(ctx: WorkContext, item: WorkItem, signal: Ab
       // Health is followed in the background, unless the environment asks to hold the worker for it.
       apply: { dryRun: false, forceConflicts: false, waitMs: health.blocking ? health.timeoutMs : undefined },
       pool: ctx.pool, recorder: ctx.recorder, clock: ctx.clock, stopping: () => ctx.scheduler.closed, signal,
+      ...(item.fence === undefined ? {} : { fence: item.fence }),
     });
     const followed = await followHealth(ctx, instance, outcome, health);
     ctx.reconciled?.(item, ev.sha, outcome);
@@ -90,6 +94,8 @@ export async function reconcileWork(ctx: WorkContext, item: WorkItem, signal: Ab
   } catch (e: unknown) {
     // A refused revision stays refused until the branch moves: recorded once, not retried.
     if (e instanceof RevisionRefused) return void await recordRefusal(ctx.recorder, ctx.watch.head?.commit, item, e);
+    // The lease was lost during the sync: its new owner syncs and records; nothing is retried here.
+    if (isFenced(e)) return void ctx.logger.warn({ environment: item.environment, stack: item.stack, err: errorText(e) }, "sync stopped: the stack's lease was lost (fenced); nothing more written");
     const delay = ctx.scheduler.failed(key);
     ctx.logger.error({ environment: item.environment, stack: item.stack, job: item.job, err: errorText(e), retryInMs: delay }, "work item failed");
     if (!ctx.scheduler.closed && !signal.aborted) ctx.requeue(item.job, item.trigger, { explicit: item.explicit, delayMs: delay });

@@ -96,6 +96,9 @@ export const StackSchema = z.object({
   drift: z.number().int().describe("Objects differing from Git at the last drift check."),
   driftCheckedAt: TimeSchema.optional(),
   queued: z.boolean(),
+  owner: z.object({
+    agent: z.string(), expiresAt: TimeSchema, valid: z.boolean().describe("The lease has not expired."), here: z.boolean().describe("The answering agent holds it."),
+  }).optional().describe("Several agents on one PostgreSQL state: the agent holding the stack's lease."),
   gate: GateSchema,
 });
 /** See {@link StackSchema}. */
@@ -245,6 +248,12 @@ export const StatusSchema = z.looseObject({
   branch: z.string(),
   environments: z.array(z.looseObject({ name: z.string(), stacks: z.array(z.looseObject({ environment: z.string(), stack: z.string() })) })),
   queue: z.object({ depth: z.number(), inFlight: z.number() }),
+  agentId: z.string().optional().describe("Several agents: the answering agent's id."),
+  agents: z.array(z.object({
+    id: z.string(), hostname: z.string(), pid: z.number().int(), url: z.string().optional(), startedAt: TimeSchema,
+    heartbeatAt: TimeSchema.describe("The last heartbeat, by the database's clock."), live: z.boolean().describe("Heartbeat within its lease time."),
+    self: z.boolean(), stacks: z.number().int().describe("Stacks whose lease it holds."),
+  })).optional().describe("Several agents on one PostgreSQL state: every agent the store knows."),
 });
 
 // ---------------------------------------------------------------- writes

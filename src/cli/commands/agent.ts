@@ -29,6 +29,8 @@ interface AgentFlags extends BaseFlags {
   gpgKeyring?: string;
   requireSignedCommits?: string[];
   maxConnections?: string;
+  agentId?: string;
+  leaseSeconds?: string;
 }
 
 const envList = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), ...v.split(",").map((s) => s.trim()).filter((s) => s !== "")];
@@ -41,7 +43,7 @@ export function agentCommand(run: Run<AgentFlags>): Command {
     .option("--branch <name>", "branch to follow (default main)")
     .option("-e, --env <names>", "environments this agent serves (comma-separated or repeated; default all)", envList)
     .option("--config <file>", "agent configuration: credentials per target, intervals, concurrency, secrets (docs/agent.md)")
-    .option("--state <url>", "where history and audit are kept: sqlite:PATH (default sqlite:gitward-state.db)")
+    .option("--state <url>", "where history and audit are kept: sqlite:PATH (one agent; default sqlite:gitward-state.db) or postgres://USER@HOST:PORT/DATABASE (several agents share the stacks)")
     .option("--listen <host:port>", "address of the API, webhooks and metrics (default 127.0.0.1:8080)")
     .option("--kubeconfig <file>", "kubeconfig for kubernetes targets the agent configuration gives none for")
     .option("--health-timeout <duration>", "how long a synced stack has to become healthy, e.g. 90s, 5m (over the configuration's healthTimeout)")
@@ -50,6 +52,8 @@ export function agentCommand(run: Run<AgentFlags>): Command {
     .option("--gpg-keyring <file>", "trust GPG commit signatures from the public keys in this file (over verification.gpgKeyring)")
     .option("--require-signed-commits <envs>", "environments whose head commit must be signed by a trusted key, comma-separated, or '*' for all (over verification.requireSignedCommits)", envList)
     .option("--max-connections <n>", "HTTP connections open at once; more are closed (over http.maxConnections, default 512)")
+    .option("--agent-id <id>", "this agent's id among agents sharing a PostgreSQL state (over agentId; default <hostname>-<pid>-<random>)")
+    .option("--lease-seconds <n>", "several agents: lease time of a stack, renewed every third of it (over leaseSeconds; default 15)")
     .option("--debug", "log at debug level")
     .addHelpText("after", `
 Examples:
@@ -78,6 +82,8 @@ Exit codes: 0 stopped cleanly, 1 could not start.`)
         ...(flags.state === undefined ? {} : { state: flags.state }),
         ...(flags.listen === undefined ? {} : { listen: flags.listen }),
         ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
+        ...(flags.agentId === undefined ? {} : { agentId: flags.agentId }),
+        ...(flags.leaseSeconds === undefined ? {} : { leaseSeconds: leaseSecondsFlag(flags.leaseSeconds) }),
         ...(flags.healthTimeout === undefined ? {} : { healthTimeoutSeconds: parseDuration(flags.healthTimeout) / 1000 }),
       });
       io.progress(`agent running at ${running.url} (Ctrl-C stops it)`);
@@ -106,6 +112,12 @@ function agentConfigFromFlags(config: AgentConfig, flags: AgentFlags): AgentConf
     throw new GitwardError(ErrorCode.Config, `--max-connections ${flags.maxConnections}: expected a whole number from 1 to 65536`);
   }
   return { ...config, verification, ...(maxConnections === undefined ? {} : { http: { ...config.http, maxConnections } }) };
+}
+
+function leaseSecondsFlag(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 1 || n > 3600) throw new GitwardError(ErrorCode.Config, `--lease-seconds ${text}: expected a number of seconds from 1 to 3600`);
+  return n;
 }
 
 /** Resolves on the first SIGTERM or SIGINT. */
