@@ -143,7 +143,7 @@ interface ClientFlags extends BaseFlags {
 function addClientOptions(cmd: Command): Command {
   return cmd
     .option("--agent <url>", "the agent's API (default $GITWARD_AGENT_URL or http://127.0.0.1:8080)")
-    .option("--state <url>", "read the agent's state file directly instead: sqlite:PATH")
+    .option("--state <url>", "read the agent's state directly instead: sqlite:PATH, or postgres://… (then also which agent owns each stack, and every agent's last heartbeat)")
     .option("--token-file <file>", "file holding an API token (default $GITWARD_API_TOKEN; reads need none when the agent allows anonymous reads)")
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .option("--no-color", "no colour");
@@ -196,13 +196,11 @@ export function statusCommand(run: Run<ClientFlags>): Command {
         const { openStore } = await import("../../store/open.ts");
         const store = await openStore(flags.state, { readOnly: true });
         try {
-          const syncs = await store.listSyncs({ limit: 1000 });
-          const latest = new Map<string, (typeof syncs)[number]>();
-          for (const s of syncs) if (!latest.has(`${s.environment}/${s.stack}`)) latest.set(`${s.environment}/${s.stack}`, s);
-          const rows = [...latest.values()].sort((a, b) => `${a.environment}/${a.stack}`.localeCompare(`${b.environment}/${b.stack}`));
-          if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, source: "state", stacks: rows }, null, 2) + "\n");
-          else io.out(table(["ENVIRONMENT", "STACK", "LAST SYNC", "REVISION", "AT", "ERROR"], rows.map((r) => [r.environment, r.stack, r.outcome, r.revision.sha.slice(0, 12), r.finishedAt ?? r.startedAt, firstLine(r.error)])));
-          return rows.every((r) => r.outcome === "succeeded") ? ExitCode.Ok : ExitCode.Changes;
+          const { stateStatus, stateStatusText } = await import("../state-status.ts");
+          const st = await stateStatus(store);
+          if (flags.output === "json") io.out(JSON.stringify({ formatVersion: 1, source: "state", ...st }, null, 2) + "\n");
+          else io.out(stateStatusText(st, table));
+          return st.stacks.every((r) => r.outcome === "succeeded") ? ExitCode.Ok : ExitCode.Changes;
         } finally {
           await store.close();
         }
@@ -352,7 +350,7 @@ interface AuditFlags extends BaseFlags {
 export function auditCommand(run: Run<AuditFlags>): Command {
   const verify = new Command("verify")
     .description("Verify the audit log's hash chain: exit 1 if any record was changed, removed or reordered")
-    .requiredOption("--state <url>", "the agent's state: sqlite:PATH")
+    .requiredOption("--state <url>", "the agent's state: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE")
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .action(run(async (io, flags) => {
       const { openStore } = await import("../../store/open.ts");
