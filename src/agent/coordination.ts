@@ -48,7 +48,9 @@ export class Coordinator {
   readonly #releasing = new Set<string>();
   readonly #context: FenceContext;
   readonly #stop = new AbortController();
-  #live: string[] = [];
+  #live: readonly string[] = [];
+  /** When another agent would stop being live (ms from the last round): a round just after it takes its stacks over. */
+  #nextExpiryMs: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> = Promise.resolve();
   #listening: Promise<void> = Promise.resolve();
@@ -70,13 +72,16 @@ export class Coordinator {
   async start(): Promise<void> {
     await this.round();
     const every = Math.max(100, Math.floor(this.#o.leaseMs / 3));
+    // Every third of the lease, and also just after another agent's heartbeat would run out, so
+    // a dead agent's stacks are taken over at its lease's end, not up to a round later.
+    const next = (): number => Math.min(every, this.#nextExpiryMs === undefined ? every : this.#nextExpiryMs + 50);
     const tick = (): void => {
       if (this.#stop.signal.aborted) return;
       void this.round().finally(() => {
-        if (!this.#stop.signal.aborted) this.#timer = setTimeout(tick, every);
+        if (!this.#stop.signal.aborted) this.#timer = setTimeout(tick, next());
       });
     };
-    this.#timer = setTimeout(tick, every);
+    this.#timer = setTimeout(tick, next());
     this.#listening = this.#o.store.listen((n) => this.#notice(n), this.#stop.signal)
       .catch((e: unknown) => this.#o.logger.error({ err: errorText(e) }, "listening for other agents' notifications stopped"));
   }
@@ -112,7 +117,9 @@ export class Coordinator {
       this.#o.logger.warn({ environment: s.environment, stack: s.stack }, "lease lost: another agent owns the stack now");
       this.#o.lost(s);
     }
-    this.#live = await store.liveAgents();
+    const live = await store.liveAgents(agent.id);
+    this.#live = live.ids;
+    this.#nextExpiryMs = live.nextExpiryMs;
     const served = await this.#o.served();
     if (served === undefined) return await this.#takeWork();
     const wanted = served.filter((s) => rendezvousOwner(s, this.#live) === agent.id);

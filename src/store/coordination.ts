@@ -13,17 +13,25 @@ export interface CoordinationStore {
    * leases it still holds; a lease missing from the answer was lost (expired and taken).
    */
   heartbeat(agent: AgentInfo, leaseMs: number): Promise<HeldLease[]>;
-  /** The ids of the agents whose heartbeat is within their lease time, sorted. */
-  liveAgents(): Promise<string[]>;
+  /**
+   * The ids of the agents whose heartbeat is within their lease time, sorted, and in how many ms
+   * the first of them other than `self` stops being live if it does not renew (its leases expire
+   * then too, being renewed with the heartbeat): when a takeover could happen next.
+   */
+  liveAgents(self: string): Promise<LiveAgents>;
   /**
    * Takes the leases of these stacks that are free or expired, for `agentId`, bumping their
    * epoch; a lease held (unexpired) by another agent is left alone. The syncs the previous
    * owners left running on the stacks taken are marked interrupted (their writers are fenced out).
    */
   acquire(agentId: string, leaseMs: number, stacks: readonly StackKey[]): Promise<HeldLease[]>;
-  /** Gives up these leases of `agentId` (deletes them), so their new owner takes them at once. */
+  /**
+   * Gives up these leases of `agentId`, so their new owner takes them at once. The rows stay,
+   * expired: an epoch never starts again from 1, so a fence of an earlier ownership never
+   * matches a later one.
+   */
   release(agentId: string, stacks: readonly StackKey[]): Promise<void>;
-  /** The agent stops: all its leases and its agent row are removed. */
+  /** The agent stops: all its leases are given up (expired) and its agent row is removed. */
   leave(agentId: string): Promise<void>;
   /** Queues a manual sync of a stack for whoever owns it, and notifies the agents. */
   enqueueWork(work: RoutedWork): Promise<void>;
@@ -38,6 +46,13 @@ export interface CoordinationStore {
   listen(onNotice: (kind: Notice) => void, signal: AbortSignal): Promise<void>;
   /** Every agent and lease, for status: who owns what, and who is alive. */
   snapshot(): Promise<CoordinationSnapshot>;
+}
+
+/** See {@link CoordinationStore.liveAgents}. */
+export interface LiveAgents {
+  readonly ids: readonly string[];
+  /** Undefined when no other agent is live. */
+  readonly nextExpiryMs: number | undefined;
 }
 
 /** A stack, as leases name it. */

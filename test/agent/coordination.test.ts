@@ -82,7 +82,10 @@ describe("several agents on one PostgreSQL (real server)", () => {
       assert.deepEqual(await c.acquire(a.id, 15_000, [web]), [{ ...web, epoch: 1 }]);
       assert.deepEqual(await c.acquire(b.id, 15_000, [web]), [], "held and unexpired: left alone");
       assert.deepEqual(await c.heartbeat(a, 15_000), [{ ...web, epoch: 1 }]);
-      assert.deepEqual(await c.liveAgents(), ["agent-a"]);
+      const live = await c.liveAgents("agent-b");
+      assert.deepEqual(live.ids, ["agent-a"]);
+      assert.ok(live.nextExpiryMs !== undefined && live.nextExpiryMs > 10_000 && live.nextExpiryMs <= 15_000, `agent-a's heartbeat runs out in ${String(live.nextExpiryMs)} ms`);
+      assert.equal((await c.liveAgents("agent-a")).nextExpiryMs, undefined, "no other agent");
       await expire(store, web);
       assert.deepEqual(await c.heartbeat(a, 15_000), [], "an expired lease is not renewed");
       assert.deepEqual(await c.acquire(b.id, 15_000, [web]), [{ ...web, epoch: 2 }], "taken over, epoch bumped");
@@ -91,7 +94,8 @@ describe("several agents on one PostgreSQL (real server)", () => {
       assert.equal(snap.leases[0]?.valid, true);
       assert.deepEqual(snap.agents.map((x) => [x.id, x.live]), [["agent-a", true]], "b never sent a heartbeat");
       await c.release(b.id, [web]);
-      assert.deepEqual((await c.snapshot()).leases, []);
+      assert.deepEqual((await c.snapshot()).leases.map((l) => [l.owner, l.valid]), [["agent-b", false]], "released: expired, not deleted");
+      assert.deepEqual(await c.acquire(a.id, 15_000, [web]), [{ ...web, epoch: 3 }], "the epoch goes on from the released lease's");
     } finally {
       await store.close();
     }
@@ -209,13 +213,14 @@ describe("several agents on one PostgreSQL (real server)", () => {
       await rounds([a, b], 3);
       const ofB = all.filter((s) => b.owns(s));
       assert.ok(ofB.length > 0);
+      const epochOfB = new Map((await store.coordination().snapshot()).leases.map((l) => [stackKey(l), l.epoch]));
       // b dies: it neither renews nor leaves.
       await until("a owns every stack", async () => {
         await a.round();
         return all.every((s) => a.owns(s));
       }, 10_000);
       const epochs = (await store.coordination().snapshot()).leases.filter((l) => ofB.some((s) => stackKey(s) === stackKey(l)));
-      assert.ok(epochs.every((l) => l.owner === "agent-a" && l.epoch === 2), "taken over with the epoch bumped");
+      assert.ok(epochs.every((l) => l.owner === "agent-a" && l.epoch === (epochOfB.get(stackKey(l)) ?? 0) + 1), "taken over with the epoch bumped");
     } finally {
       await a.stop();
       await store.close();

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { z } from "zod";
 import type {
-  AgentInfo, AgentRecord, CoordinationSnapshot, CoordinationStore, HeldLease, LeaseRecord, Notice, RoutedWork, StackKey,
+  AgentInfo, AgentRecord, CoordinationSnapshot, CoordinationStore, HeldLease, LeaseRecord, LiveAgents, Notice, RoutedWork, StackKey,
 } from "../coordination.ts";
 import { redact } from "../redact.ts";
 import { pgFailure } from "./pg-errors.ts";
@@ -9,6 +9,7 @@ import { pgFailure } from "./pg-errors.ts";
 /** The channels agents notify each other on. */
 export const channels = { repo: "gitward_repo", work: "gitward_work" } as const;
 
+const liveRow = z.object({ id: z.string(), left_ms: z.number() });
 const heldRow = z.object({ environment: z.string(), stack: z.string(), epoch: z.number().int() });
 const workRow = z.object({
   environment: z.string(), stack: z.string(), trigger_kind: z.string(), trigger_by: z.string().nullable(),
@@ -52,9 +53,12 @@ export class PgCoordination implements CoordinationStore {
     return r.rows.map((row) => heldRow.parse(row));
   }
 
-  async liveAgents(): Promise<string[]> {
-    const r = await this.#query("list live agents", "SELECT id FROM agents WHERE heartbeat_at > now() - make_interval(secs => lease_seconds) ORDER BY id", []);
-    return r.rows.map((row) => z.object({ id: z.string() }).parse(row).id);
+  async liveAgents(self: string): Promise<LiveAgents> {
+    const r = await this.#query("list live agents", `SELECT id, (EXTRACT(EPOCH FROM heartbeat_at + make_interval(secs => lease_seconds) - now()) * 1000)::float8 AS left_ms
+      FROM agents WHERE heartbeat_at > now() - make_interval(secs => lease_seconds) ORDER BY id`, []);
+    const rows = r.rows.map((row) => liveRow.parse(row));
+    const others = rows.filter((a) => a.id !== self).map((a) => a.left_ms);
+    return { ids: rows.map((a) => a.id), nextExpiryMs: others.length === 0 ? undefined : Math.max(0, Math.min(...others)) };
   }
 
   async acquire(agentId: string, leaseMs: number, stacks: readonly StackKey[]): Promise<HeldLease[]> {
@@ -80,12 +84,13 @@ export class PgCoordination implements CoordinationStore {
 
   async release(agentId: string, stacks: readonly StackKey[]): Promise<void> {
     if (stacks.length === 0) return;
-    await this.#query("release leases", "DELETE FROM leases l USING unnest($2::text[], $3::text[]) AS t(e, s) WHERE l.owner = $1 AND l.environment = t.e AND l.stack = t.s",
-      [agentId, stacks.map((s) => s.environment), stacks.map((s) => s.stack)]);
+    // Expired, not deleted: the row keeps its epoch, so the next owner's is higher than any before it.
+    await this.#query("release leases", `UPDATE leases l SET expires_at = now() - interval '1 second' FROM unnest($2::text[], $3::text[]) AS t(e, s)
+      WHERE l.owner = $1 AND l.environment = t.e AND l.stack = t.s`, [agentId, stacks.map((s) => s.environment), stacks.map((s) => s.stack)]);
   }
 
   async leave(agentId: string): Promise<void> {
-    await this.#query("leave", "WITH gone AS (DELETE FROM leases WHERE owner = $1) DELETE FROM agents WHERE id = $1", [agentId]);
+    await this.#query("leave", "WITH gone AS (UPDATE leases SET expires_at = now() - interval '1 second' WHERE owner = $1) DELETE FROM agents WHERE id = $1", [agentId]);
   }
 
   async enqueueWork(work: RoutedWork): Promise<void> {
