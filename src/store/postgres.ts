@@ -114,8 +114,7 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #retry: Retrier;
   readonly #now: Now;
-  /** A fenced view is closed with the store it was made from. */
-  readonly #closedWith: { closed: boolean };
+  readonly #closedWith: { closed: boolean }; // shared with fenced views: closed together
 
   constructor(parts: PgParts, closedWith: { closed: boolean } = { closed: false }) {
     this.#parts = parts;
@@ -368,16 +367,19 @@ export class PostgresStore implements Store {
   /** Runs `fn` in a transaction on one pooled connection; a connection that failed is discarded, not returned to the pool. */
   async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.#pool.connect();
+    // Checked out, it has no pool listener: a connection dropped between statements fails the call, not the process.
+    const dropped = (): void => undefined;
+    c.on("error", dropped);
     try {
       await c.query("BEGIN");
       if (this.#parts.fence !== undefined) await checkFence(c, this.#parts.fence);
       const result = await fn(c);
       await c.query("COMMIT");
-      c.release();
+      c.off("error", dropped).release();
       return result;
     } catch (e: unknown) {
       await c.query("ROLLBACK").catch(() => undefined);
-      c.release(e instanceof Error && sqlState(e) === undefined ? e : undefined);
+      c.off("error", dropped).release(e instanceof Error && sqlState(e) === undefined ? e : undefined);
       throw e;
     }
   }
@@ -394,6 +396,4 @@ export class PostgresStore implements Store {
   }
 }
 
-function missing(what: string): never {
-  throw new Error(`the ${what} just written cannot be read back`);
-}
+const missing = (what: string): never => { throw new Error(`the ${what} just written cannot be read back`); };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -49,6 +49,8 @@ describe("several agents on one PostgreSQL state", () => {
   const agents = new Map<string, Running>();
   const root = (s: string): string => join(work, "roots", s);
   const slow = (): string => join(work, "slow-check");
+  /** While it exists, the check of every agent but the one it names takes 3 s and fails. */
+  const block = (): string => join(work, "block-check");
   const commandLog = (): string => join(work, "commands.log");
 
   const config = (tag: string): string => {
@@ -56,7 +58,9 @@ describe("several agents on one PostgreSQL state", () => {
     const log = JSON.stringify(commandLog());
     const script = (phase: string, wait: boolean): string => JSON.stringify([process.execPath, "-e",
       `const fs = require("fs"); fs.appendFileSync(${log}, JSON.stringify({ tag: process.env.AGENT_TAG, phase: "${phase}", root: process.cwd() }) + "\\n");`
-      + (wait ? ` if (fs.existsSync(${JSON.stringify(slow())})) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 6000);` : "")]);
+      + (wait ? ` if (fs.existsSync(${JSON.stringify(slow())})) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2500);`
+        + ` if (fs.existsSync(${JSON.stringify(block())}) && fs.readFileSync(${JSON.stringify(block())}, "utf8") !== process.env.AGENT_TAG) {`
+        + ` Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000); process.exit(1); }` : "")]);
     const targets = hostStacks.map((s) => `  web-${s}:\n    commands:\n      slow-check: ${script("check", true)}\n      mark-reload: ${script("reload", false)}\n`).join("");
     writeFileSync(file, `intervals: { poll: 3600, drift: 3600, retryBase: 0.5, retryMax: 2, health: 1 }
 gracePeriodSeconds: 5
@@ -78,6 +82,7 @@ ${targets}  cluster: { kubeconfig: ${cluster.kubeconfigPath}, context: ${cluster
     let err = "";
     child.stderr?.on("data", (d: Buffer) => {
       err = (err + d.toString()).slice(-4000);
+      if (process.env["GITWARD_TEST_LOG"] !== undefined) appendFileSync(join(work, `agent-${tag}.log`), d);
     });
     child.once("exit", (code, signal) => {
       if (code !== 0 && signal === null) process.stderr.write(`agent ${tag} exited with ${String(code)}: ${err}\n`);
@@ -163,7 +168,7 @@ ${hostStacks.map((s) => `  ${s}: { target: web-${s}, path: site/${s} }`).join("\
     await cluster?.close();
     await pg?.stop();
     repo?.remove();
-    rmSync(work, { recursive: true, force: true });
+    if (process.env["GITWARD_TEST_KEEP"] === undefined) rmSync(work, { recursive: true, force: true });
   });
 
   it("spreads the stacks over three agents and syncs each once", async () => {
@@ -234,37 +239,45 @@ ${hostStacks.map((s) => `  ${s}: { target: web-${s}, path: site/${s} }`).join("\
     const paused = agents.get("a1")!;
     const stack = (await leases()).find((l) => l.owner === "a1" && l.stack !== "k")?.stack;
     assert.ok(stack !== undefined, "a1 owns a host stack");
+    const conf = join(root(stack), "f.conf");
+    const previous = readFileSync(conf, "utf8");
+    // a1's check sleeps 2.5 s. Any other agent's check takes 3 s and fails while the block
+    // stands: the new owner stays busy with the stack (so it keeps it), and changes nothing.
     writeFileSync(slow(), "");
-    const before = commands().length;
-    const v4 = repo.commit(files("v4", [stack]), "v4");
-    assert.equal((await push("a1", v4)).status, 202);
-    await until("a1 running the slow check of v4", () => commands().slice(before).some((c) => c.tag === "a1" && c.phase === "check" && c.root === root(stack)));
-    paused.child.kill("SIGSTOP");
-    const pausedAt = commands().length;
-    rmSync(slow());
-    const taker = await until("another agent took the stack over", async () => {
-      const o = await owner(stack);
-      return o !== undefined && o !== "a1" ? o : undefined;
-    }, 30_000);
-    await new Promise((r) => setTimeout(r, 500));
-    paused.child.kill("SIGCONT");
-    await until("the stack synced at v4", syncedAt(v4, [stack]), 60_000);
-    // Let the resumed agent do whatever it would.
-    await new Promise((r) => setTimeout(r, 2000));
-    assert.equal(readFileSync(join(root(stack), "f.conf"), "utf8"), `v4 of ${stack}\n`);
-    const after = commands().slice(pausedAt).filter((c) => c.root === root(stack));
-    assert.ok(after.some((c) => c.tag === taker && c.phase === "reload"), "the new owner reloaded");
-    assert.deepEqual(after.filter((c) => c.tag === "a1"), [], "the paused agent ran no command on the target after it woke");
-    const v4rows = (await rows()).filter((r) => r.stack === stack && r.revision.sha === v4);
-    const agentOf = async (id: string): Promise<unknown> => (await pg.sql(`SELECT agent_id FROM syncs WHERE id = ${id}`, new URL(url).pathname.slice(1))).rows[0]?.agent_id;
-    const fromA1 = [];
-    for (const r of v4rows) if (await agentOf(r.id) === "a1") fromA1.push(r);
-    assert.deepEqual(fromA1.map((r) => r.outcome), ["interrupted"], "the paused agent's sync was closed by the takeover, not finished by it");
-    assert.match(fromA1[0]?.error ?? "", /took the stack over/);
-    assert.deepEqual(v4rows.filter((r) => r.outcome === "succeeded").length, 1);
-    const audits = (await store.listAudit({ limit: 1000 })).filter((e) => e.kind === "sync" && e.stack === stack && e.revision === v4);
-    assert.equal(audits.length, 1, "one sync audited at v4: the new owner's");
-    assertOnceAndSerial(await rows(), v4);
+    writeFileSync(block(), "a1");
+    try {
+      const before = commands().length;
+      const v4 = repo.commit(files("v4", [stack]), "v4");
+      assert.equal((await push("a1", v4)).status, 202);
+      await until("a1 running the slow check of v4", () => commands().slice(before).some((c) => c.tag === "a1" && c.phase === "check" && c.root === root(stack)));
+      paused.child.kill("SIGSTOP");
+      const pausedAt = commands().length;
+      const stale = await until("a1's sync of v4 recorded running", async () => (await rows()).find((r) => r.stack === stack && r.revision.sha === v4 && r.outcome === "running"));
+      const taker = await until("another agent took the stack over", async () => {
+        const o = await owner(stack);
+        return o !== undefined && o !== "a1" ? o : undefined;
+      }, 30_000);
+      // a1's check ended while it was stopped; it held the root's lock meanwhile, so the new
+      // owner's check starts only once a1's sync has given up: whatever a1 wrote, it wrote before that.
+      paused.child.kill("SIGCONT");
+      await until("the new owner's check of the stack started", () => commands().slice(pausedAt).some((c) => c.tag === taker && c.phase === "check" && c.root === root(stack)), 60_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(readFileSync(conf, "utf8"), previous, "the paused agent swapped nothing in after it woke");
+      assert.deepEqual(commands().slice(pausedAt).filter((c) => c.tag === "a1"), [], "the paused agent ran no command (no reload) after it woke");
+      const closed = await store.getSync(stale.id);
+      assert.equal(closed?.outcome, "interrupted", "the paused agent's sync was closed by the takeover, not finished by it");
+      assert.match(closed?.error ?? "", /took the stack over/);
+      assert.equal((await store.listAudit({ limit: 1000 })).filter((e) => e.kind === "sync" && (e.details as { syncId?: string }).syncId === stale.id).length, 0, "nor audited");
+      rmSync(block());
+      await until("the stack synced at v4", syncedAt(v4, [stack]), 60_000);
+      assert.equal(readFileSync(conf, "utf8"), `v4 of ${stack}\n`);
+      assert.equal((await rows()).filter((r) => r.stack === stack && r.revision.sha === v4 && r.outcome === "succeeded").length, 1);
+      const ordered = (await rows()).filter((r) => r.stack === stack).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+      for (let i = 1; i < ordered.length; i++) assert.ok((ordered[i - 1]!.finishedAt ?? "") <= ordered[i]!.startedAt, "no overlapping syncs");
+    } finally {
+      rmSync(slow(), { force: true });
+      rmSync(block(), { force: true });
+    }
   });
 
   it("converges after PostgreSQL restarts during syncs; the audit chain verifies", async () => {
@@ -278,6 +291,9 @@ ${hostStacks.map((s) => `  ${s}: { target: web-${s}, path: site/${s} }`).join("\
     const verified = await runCli(["audit", "verify", "--state", url]);
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /audit log intact/);
+    for (const a of agents.values()) assert.equal(a.child.exitCode, null, `agent ${a.tag} survived the restart`);
+    const codes = [...agents.values()].map((a) => new Promise((r) => a.child.once("exit", (code) => r(code))));
     await stopAll();
+    assert.deepEqual(await Promise.all(codes), [0, 0, 0], "every agent stops cleanly on SIGTERM");
   });
 });
