@@ -70,18 +70,20 @@ export async function syncStack(
   const base = { environment: instance.environment, stack: instance.stack, target: instance.targetName };
   const inventory = await session.readInventory(stack, opts.signal);
   const desired = labelledObjects(objects, stack);
-  opts.fence?.check();
+  const fence = opts.fence;
+  fence?.check();
   if (session.transact !== undefined) return transactStack(session, desired, objects, inventory, { ...opts, stack, base, forceConflicts: instance.forceConflicts });
   const applied = withSources(await session.apply(desired, {
     stack, dryRun: opts.dryRun, force: opts.force || instance.forceConflicts,
     ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+    ...(fence === undefined ? {} : { beforeWrite: () => fence.check() }),
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   }), objects);
   const wanted = new Set(desired.map((d) => refKey(d.ref)));
   const stale = (inventory?.entries ?? []).filter((e) => !wanted.has(refKey(e.ref)));
   if (opts.prune && stale.length > 0) opts.fence?.check();
   const removed = opts.prune && stale.length > 0
-    ? await session.remove(stale, { stack, dryRun: opts.dryRun, ...(opts.signal === undefined ? {} : { signal: opts.signal }) })
+    ? await session.remove(stale, { stack, dryRun: opts.dryRun, ...(fence === undefined ? {} : { beforeWrite: () => fence.check() }), ...(opts.signal === undefined ? {} : { signal: opts.signal }) })
     : [];
   const entries = [...applied, ...removed];
   const failed = entries.some((e) => e.action === "failed");

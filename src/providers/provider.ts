@@ -103,6 +103,11 @@ export interface ApplyOptions {
   readonly force: boolean;
   /** Called after each object, for progress displays. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Called right before each object is written; what it throws ends the apply there (an agent
+   * whose lease ran out while it was paused must not write on: its fence throws).
+   */
+  readonly beforeWrite?: () => void;
   readonly signal?: AbortSignal;
 }
 
@@ -110,6 +115,8 @@ export interface ApplyOptions {
 export interface RemoveOptions {
   readonly stack: StackRef;
   readonly dryRun: boolean;
+  /** As {@link ApplyOptions.beforeWrite}, before each delete. */
+  readonly beforeWrite?: () => void;
   /**
    * For targets that plan a removal before they make it (Terraform's destroy plan): checks the
    * planned deletes first; a refusal removes nothing (every entry skipped).

@@ -59,6 +59,7 @@ export async function applyObjects(ctx: SessionContext, desired: readonly Desire
       await settleCrds(run, crds);
     }
     await mapLimit(group.objects, ctx.settings.concurrency, async (item) => {
+      opts.beforeWrite?.();
       const outcome = await applyObject(run, item.desired);
       record(item.index, outcome.entry);
       if (group.phase === Phase.Crds) crds.push({ item, outcome });

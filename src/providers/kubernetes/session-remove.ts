@@ -30,7 +30,10 @@ export async function removeObjects(ctx: SessionContext, refs: readonly RemoveRe
   const results = new Array<ChangeSetEntry>(refs.length);
   const locator = new Locator(ctx);
   for (const group of pruneOrder(items).groups) {
-    const outcomes = await mapLimit(group.objects, ctx.settings.concurrency, (item) => removeOne(ctx, locator, item.target, opts));
+    const outcomes = await mapLimit(group.objects, ctx.settings.concurrency, (item) => {
+      opts.beforeWrite?.();
+      return removeOne(ctx, locator, item.target, opts);
+    });
     outcomes.forEach((e, i) => (results[(group.objects[i] as { index: number }).index] = e));
   }
   return results;

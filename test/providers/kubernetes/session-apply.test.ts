@@ -218,3 +218,31 @@ async function kubectlEdit(h: Harness, name: string, patch: KObject): Promise<vo
     contentType: "application/merge-patch+json",
   });
 }
+
+describe("KubernetesSession.apply and remove with a fence (beforeWrite)", () => {
+  it("stop writing at the first object the fence refuses: an agent whose lease ran out while paused writes no more", async () => {
+    await applyActions(h, [desired(h, namespaceObject(h))]);
+    const names = ["a", "b", "c", "d", "e"];
+    let allowed = 2;
+    const beforeWrite = (): void => {
+      if (allowed-- <= 0) throw new Error("lease lost");
+    };
+    await assert.rejects(h.session.apply(names.map((n) => desired(h, configMap(h, n, { n }))), { stack: h.stack, dryRun: false, force: false, beforeWrite }), /lease lost/);
+    // The two writes the fence let through were already on their way: let them land.
+    await new Promise((r) => setTimeout(r, 500));
+    const present: string[] = [];
+    for (const n of names) {
+      try {
+        await h.raw.get(configMapLocation(h, n));
+        present.push(n);
+      } catch {
+        // not written
+      }
+    }
+    assert.equal(present.length, 2, `written: ${present.join(", ")}`);
+    await assert.rejects(h.session.remove(present.map((n) => ({ ref: desired(h, configMap(h, n, {})).ref, apiVersion: "v1" })), {
+      stack: h.stack, dryRun: false, beforeWrite: () => { throw new Error("lease lost"); },
+    }), /lease lost/);
+    for (const n of present) assert.ok(await h.raw.get(configMapLocation(h, n)), `${n} is still there`);
+  });
+});
