@@ -14,6 +14,7 @@
  *   node bench/agents-ha.bench.ts [--stacks 3000] [--agents 3] [--single-stacks 1000] [--lease 15]
  *     [--concurrency 8] [--poll 2] [--stacks-per-root 50] [--scenarios ha,sqlite,postgres,store]
  *     [--cpu-prof-dir DIR]   # CPU profile of agent a1 (written when it stops)
+ *     [--statements]         # count the statements of the cold sync (PostgreSQL logs them all: slower)
  *
  * Targets: all synced from cold < 60 s, takeover < 20 s, ≥ 1,000 history records/s.
  */
@@ -25,6 +26,8 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { startPostgres, type TestPostgres } from "../test/support/postgres.ts";
 import { commitVersion, generateHaRepo, haEnvironment, hasExited, startAgent, stopAgent, type AgentProcess } from "./agents-ha-fixture.ts";
+import { childrenMatching, machineBusyCpu, processCpu, treeCpu } from "./proc-cpu.ts";
+import { countStatements, logStatements, type StatementLog } from "./agents-ha-statements.ts";
 import { checkSyncs, openProbe, syncSpan, type StateProbe, type SyncCheck } from "./agents-ha-probe.ts";
 import { createNamespace, RawApi, startFakeCluster, type BenchCluster } from "./apply-cluster.ts";
 
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     scenarios: { type: "string", default: "ha,sqlite,postgres,store" },
     "timeout-seconds": { type: "string", default: "300" },
     "cpu-prof-dir": { type: "string" },
+    statements: { type: "boolean", default: false },
     work: { type: "string", default: resolve(import.meta.dirname, ".work/agents-ha") },
   },
 });
@@ -147,6 +151,42 @@ async function coldSync(probe: StateProbe, agents: readonly AgentProcess[], stac
   return performance.now() - t0;
 }
 
+/** CPU seconds so far of each party of a run: the agents, the fake API server, PostgreSQL, this process, the machine. */
+interface CpuSnapshot {
+  readonly agents: readonly number[];
+  readonly fake: number;
+  readonly postgres: number;
+  readonly bench: number;
+  readonly machine: number;
+}
+
+async function postmasterPid(pgServer: TestPostgres | undefined): Promise<number | undefined> {
+  if (pgServer === undefined) return undefined;
+  const dataDir = String((await pgServer.sql("SHOW data_directory")).rows[0]?.["data_directory"] ?? "");
+  return Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+}
+
+function cpuSnapshot(agents: readonly AgentProcess[], pgPid: number | undefined): CpuSnapshot {
+  const usage = process.cpuUsage();
+  return {
+    agents: agents.map((a) => (a.child.pid === undefined ? 0 : processCpu(a.child.pid))),
+    fake: childrenMatching(process.pid, "apply-fake-server.ts").reduce((n, pid) => n + processCpu(pid), 0),
+    postgres: pgPid === undefined ? 0 : treeCpu(pgPid),
+    bench: (usage.user + usage.system) / 1e6,
+    machine: machineBusyCpu(),
+  };
+}
+
+/** Where the CPU went between two snapshots, against what the machine had in `wallMs`. */
+function describeCpu(a: CpuSnapshot, b: CpuSnapshot, wallMs: number): string {
+  const agents = b.agents.map((v, i) => v - (a.agents[i] ?? 0));
+  const sum = agents.reduce((n, v) => n + v, 0);
+  const mine = sum + (b.fake - a.fake) + (b.postgres - a.postgres) + (b.bench - a.bench);
+  const s = (v: number): string => `${v.toFixed(1)} s`;
+  return `agents ${s(sum)} (${agents.map(s).join(" + ")}), fake API server ${s(b.fake - a.fake)}, PostgreSQL ${s(b.postgres - a.postgres)}, benchmark ${s(b.bench - a.bench)}; `
+    + `other work on the machine ${s(b.machine - a.machine - mine)}; available ${s((wallMs / 1000) * availableParallelism())}`;
+}
+
 /** Transactions committed and rows written in the current PostgreSQL database so far. */
 async function pgCounters(pgServer: TestPostgres, db: string): Promise<{ xacts: number; inserted: number; updated: number }> {
   const r = await pgServer.sql(`SELECT xact_commit, tup_inserted, tup_updated FROM pg_stat_database WHERE datname = '${db}'`, db);
@@ -164,11 +204,22 @@ async function haScenario(pgServer: TestPostgres): Promise<void> {
   let agents: AgentProcess[] = [];
   try {
     log(`${scenario}: starting (load ${load()})`);
+    const statementLog: StatementLog | undefined = values.statements ? await logStatements(pgServer, db) : undefined;
     const before = await pgCounters(pgServer, db);
+    const pgPid = await postmasterPid(pgServer);
+    const cpu0 = cpuSnapshot([], pgPid);
     const t0 = performance.now();
     agents = await startAgents(name, opts.agents, repo, url, cluster, true);
     const cold = await coldSync(probe, agents, opts.stacks, sha, t0);
+    const cpu1 = cpuSnapshot(agents, pgPid);
     const counters = await pgCounters(pgServer, db);
+    lines.push({ scenario, measured: "CPU time from the start to all synced", value: describeCpu({ ...cpu0, agents: agents.map(() => 0) }, cpu1, cold) });
+    if (statementLog !== undefined) {
+      const counted = countStatements(statementLog);
+      const total = counted.reduce((n, [, c]) => n + c, 0);
+      notes.push(`Statements sent during the cold sync of ${opts.stacks} stacks (statement logging on, so the times above are slower): ${total}, ${(total / opts.stacks).toFixed(1)} per stack\n\n| statement (start) | count | per stack |\n| --- | ---: | ---: |\n${
+        counted.slice(0, 20).map(([sql, n]) => `| \`${sql.replace(/\|/g, "\\|")}\` | ${n} | ${(n / opts.stacks).toFixed(2)} |`).join("\n")}`);
+    }
     lines.push({ scenario, measured: "agents' start → every stack synced at HEAD", value: ms(cold), target: verdict(cold, 60_000, true) });
     const spread = await until("the stacks spread over every agent", async () => {
       const held = (await probe.leases()).filter((l) => l.valid);
@@ -228,14 +279,18 @@ async function singleScenario(kind: "sqlite" | "postgres", pgServer: TestPostgre
   let agents: AgentProcess[] = [];
   try {
     log(`${scenario}: starting (load ${load()})`);
+    const pgPid = kind === "postgres" ? await postmasterPid(pgServer) : undefined;
+    const cpu0 = cpuSnapshot([], pgPid);
     const t0 = performance.now();
     agents = await startAgents(name, 1, repo, state, cluster, kind === "postgres");
     const cold = await coldSync(probe, agents, opts.singleStacks, sha, t0);
+    const cpu1 = cpuSnapshot(agents, pgPid);
     await settle(probe);
     const rows = await probe.syncs(haEnvironment);
     const check = checkSyncs(rows, sha);
     const span = syncSpan(rows);
     lines.push({ scenario, measured: "agent's start → every stack synced at HEAD", value: ms(cold), target: verdict(cold, 60_000, true) });
+    lines.push({ scenario, measured: "CPU time from the start to all synced", value: describeCpu({ ...cpu0, agents: [0] }, cpu1, cold) });
     lines.push({ scenario, measured: "history records/s during the cold sync; checks", value: `${(span.rows / (span.ms / 1000)).toFixed(0)} (${span.rows} rows in ${ms(span.ms)}); ${describeCheck(check)}` });
     log(`${scenario}: cold ${ms(cold)}; ${describeCheck(check)}`);
   } finally {
