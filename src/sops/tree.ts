@@ -94,7 +94,7 @@ export function decryptBranches(branches: readonly MapNode[], meta: SopsMetadata
     }
     if (!meta.macOnlyEncrypted || encrypted) hash.update(mac);
   };
-  for (const branch of branches) walkMap(branch, [], [], onLeaf);
+  for (const branch of branches) walkContainer(branch, [], [], onLeaf);
   return { mac: hash.digest("hex").toUpperCase(), secrets };
 }
 
@@ -117,7 +117,7 @@ export function describePath(path: readonly string[]): string {
 type OnLeaf = (node: ScalarNode | CommentNode, path: readonly string[], stack: readonly (readonly string[])[]) => void;
 
 // The comment stack mirrors sops' walk: one frame per map or list, comments collected since the last value.
-function walkMap(node: MapNode, path: readonly string[], stack: readonly (readonly string[])[], onLeaf: OnLeaf): void {
+function walkContainer(node: MapNode | ListNode, path: readonly string[], stack: readonly (readonly string[])[], onLeaf: OnLeaf): void {
   const frame: string[] = [];
   const here = [...stack, frame];
   for (const item of node.items) {
@@ -126,28 +126,15 @@ function walkMap(node: MapNode, path: readonly string[], stack: readonly (readon
       onLeaf(item, path, here);
       continue;
     }
-    walkValue(item.value, [...path, item.key], here, onLeaf);
-    frame.length = 0;
-  }
-}
-
-function walkList(node: ListNode, path: readonly string[], stack: readonly (readonly string[])[], onLeaf: OnLeaf): void {
-  const frame: string[] = [];
-  const here = [...stack, frame];
-  for (const item of node.items) {
-    if (item.kind === "comment") {
-      frame.push(item.text);
-      onLeaf(item, path, here);
-      continue;
-    }
-    walkValue(item, path, here, onLeaf);
+    // A map entry's value is one key deeper; a list's items share the list's path, as in sops.
+    if (item.kind === "entry") walkValue(item.value, [...path, item.key], here, onLeaf);
+    else walkValue(item, path, here, onLeaf);
     frame.length = 0;
   }
 }
 
 function walkValue(node: TreeNode, path: readonly string[], stack: readonly (readonly string[])[], onLeaf: OnLeaf): void {
-  if (node.kind === "map") walkMap(node, path, stack, onLeaf);
-  else if (node.kind === "list") walkList(node, path, stack, onLeaf);
+  if (node.kind === "map" || node.kind === "list") walkContainer(node, path, stack, onLeaf);
   else onLeaf(node, path, stack);
 }
 

@@ -87,13 +87,39 @@ export function chainBreak(previous: ChainHead | undefined, event: AuditEvent): 
 
 /** Verifies a whole chain, oldest first; stops at the first break. */
 export function verifyAuditChain(events: Iterable<AuditEvent>): AuditVerification {
-  let previous: ChainHead | undefined;
-  let count = 0;
+  const chain = new ChainVerifier();
   for (const event of events) {
-    const reason = chainBreak(previous, event);
-    if (reason !== undefined) return { ok: false, count, seq: event.seq, reason };
-    previous = { seq: event.seq, hash: event.hash };
-    count++;
+    const broken = chain.next(event.seq, () => event);
+    if (broken !== undefined) return broken;
   }
-  return { ok: true, count, head: previous?.hash ?? genesisHash };
+  return chain.result();
+}
+
+/**
+ * Verifies a chain fed one stored row at a time, oldest first, as the stores read them (in pages
+ * or by iterator): each row is read into an event by `read`, whose failure is a break too.
+ */
+export class ChainVerifier {
+  #previous: ChainHead | undefined;
+  #count = 0;
+
+  /** Checks the next row (at `seq`); the failed verification when it breaks the chain, else undefined. */
+  next(seq: number, read: () => AuditEvent): AuditVerification | undefined {
+    let event: AuditEvent;
+    try {
+      event = read();
+    } catch (e: unknown) {
+      return { ok: false, count: this.#count, seq, reason: `the row cannot be read: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    const reason = chainBreak(this.#previous, event);
+    if (reason !== undefined) return { ok: false, count: this.#count, seq: event.seq, reason };
+    this.#previous = { seq: event.seq, hash: event.hash };
+    this.#count++;
+    return undefined;
+  }
+
+  /** The verification of every row checked so far, which all held. */
+  result(): AuditVerification {
+    return { ok: true, count: this.#count, head: this.#previous?.hash ?? genesisHash };
+  }
 }

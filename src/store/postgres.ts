@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { auditHash, canonicalJson, chainBreak, genesisHash } from "./audit-hash.ts";
-import type { ChainHead } from "./audit-hash.ts";
+import { auditHash, canonicalJson, ChainVerifier, genesisHash } from "./audit-hash.ts";
 import type { Now } from "./prepare.ts";
 import { compact, listLimit, prepareAudit, prepareDrift, prepareHealth, prepareNewSync, prepareResult } from "./prepare.ts";
 import { redact } from "./redact.ts";
@@ -297,27 +296,20 @@ export class PostgresStore implements Store {
 
   verifyAudit(): Promise<AuditVerification> {
     return this.#call("verify the audit log", async () => {
-      let previous: ChainHead | undefined;
-      let count = 0;
+      const chain = new ChainVerifier();
+      let last = 0;
       // In pages by seq: the log is append-only, so pages read at different times still form one chain.
       for (;;) {
-        const rows = (await this.#pool.query("SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 2000", [previous?.seq ?? 0])).rows as Row[];
+        const rows = (await this.#pool.query("SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 2000", [last])).rows as Row[];
         if (rows.length === 0) break;
         for (const row of rows) {
           const seq = typeof row["seq"] === "number" ? row["seq"] : -1;
-          let event: AuditEvent;
-          try {
-            event = auditFromRow(this.location, row);
-          } catch (e: unknown) {
-            return { ok: false, count, seq, reason: `the row cannot be read: ${e instanceof Error ? e.message : String(e)}` };
-          }
-          const reason = chainBreak(previous, event);
-          if (reason !== undefined) return { ok: false, count, seq, reason };
-          previous = { seq: event.seq, hash: event.hash };
-          count++;
+          const broken = chain.next(seq, () => auditFromRow(this.location, row));
+          if (broken !== undefined) return broken;
+          last = seq;
         }
       }
-      return { ok: true, count, head: previous?.hash ?? genesisHash };
+      return chain.result();
     });
   }
 

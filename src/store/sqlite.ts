@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
 import type { SQLInputValue, StatementSync } from "node:sqlite";
 import { DatabaseSync } from "node:sqlite";
-import { auditHash, canonicalJson, chainBreak, genesisHash } from "./audit-hash.ts";
-import type { ChainHead } from "./audit-hash.ts";
+import { auditHash, canonicalJson, ChainVerifier, genesisHash } from "./audit-hash.ts";
 import type { Now, PreparedDrift, PreparedSync } from "./prepare.ts";
 import { compact, listLimit, prepareAudit, prepareDrift, prepareHealth, prepareNewSync, prepareResult } from "./prepare.ts";
 import { redact } from "./redact.ts";
@@ -224,22 +223,13 @@ class SqliteStore implements Store {
       // One read transaction: a consistent snapshot while other processes keep appending.
       this.#db.exec("BEGIN");
       try {
-        let previous: ChainHead | undefined;
-        let count = 0;
+        const chain = new ChainVerifier();
         for (const row of rows.iterate()) {
           const seq = typeof row["seq"] === "number" ? row["seq"] : -1;
-          let event: AuditEvent;
-          try {
-            event = auditFromRow(this.location, row);
-          } catch (e: unknown) {
-            return { ok: false, count, seq, reason: `the row cannot be read: ${e instanceof Error ? e.message : String(e)}` };
-          }
-          const reason = chainBreak(previous, event);
-          if (reason !== undefined) return { ok: false, count, seq, reason };
-          previous = { seq: event.seq, hash: event.hash };
-          count++;
+          const broken = chain.next(seq, () => auditFromRow(this.location, row));
+          if (broken !== undefined) return broken;
         }
-        return { ok: true, count, head: previous?.hash ?? genesisHash };
+        return chain.result();
       } finally {
         this.#db.exec("COMMIT");
       }
