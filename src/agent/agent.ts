@@ -23,7 +23,7 @@ import { agentStatus, type AgentStatus, type DriftMemory } from "./status.ts";
 import { ApprovalGate } from "../engine/approval-gate.ts";
 import type { ReconcileOutcome } from "../engine/reconcile-stack.ts";
 import type { Forge } from "../forge/forge.ts";
-import { AgentApprovals, overrideApproval } from "./approvals.ts";
+import { AgentApprovals, overrideApproval, recordedApprovalOverride } from "./approvals.ts";
 import { DeploymentStatuses } from "./deployments.ts";
 import type { NotificationEvent } from "./notify.ts";
 import type { WorkItem } from "./work.ts";
@@ -153,6 +153,7 @@ export class Agent {
       gate: forge === undefined ? undefined : new ApprovalGate({ forge, clock: this.#clock, ttlMs: opts.approvalTtlMs ?? 60_000 }),
       watch: this.#watch, recorder: this.#recorder, logger: opts.logger, branch: opts.branch,
       onChange: (environment, revision) => this.#publishGate(environment, revision),
+      recordedOverride: (environment, revision) => recordedApprovalOverride(opts.store, environment, revision),
       onHeld: (environment, revision, reasons) => opts.notifier?.notify({
         kind: "gate-waiting", environment, revision, message: reasons.join("; "), ...(opts.url === undefined ? {} : { url: opts.url }),
       }),

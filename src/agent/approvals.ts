@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load-config.ts";
 import type { ApprovalGate, ApprovalRule, ApprovalVerdict, PullApproval } from "../engine/approval-gate.ts";
 import type { Recorder } from "../engine/recorder.ts";
-import { AuditKind, type SyncTrigger } from "../store/store.ts";
+import { AuditKind, maxListLimit, type Store, type SyncTrigger } from "../store/store.ts";
 import type { Evaluated, RepoWatch } from "./repo-watch.ts";
 
 /** Where an environment stands at the approval gate, as status shows it. */
@@ -37,7 +37,16 @@ export interface AgentApprovalsOptions {
   readonly onHeld?: (environment: string, revision: string, reasons: readonly string[]) => void;
   /** Called when an environment's place at the gate changes (a new verdict, an override), for the event stream. */
   readonly onChange?: (environment: string, revision: string) => void;
+  /**
+   * An override of `environment` at `revision` recorded in the store's audit log, by whichever
+   * agent received it (several agents on one PostgreSQL: the owners of the environment's stacks
+   * may be others). Default: only overrides this agent received count.
+   */
+  readonly recordedOverride?: (environment: string, revision: string) => Promise<{ readonly by: string; readonly reason: string } | undefined>;
 }
+
+/** How long "no override recorded" is believed before the audit log is asked again. */
+const overrideMissMs = 3_000;
 
 /**
  * The agent's side of the approval gate: which rules apply to an environment (gitward.yaml at
@@ -50,6 +59,7 @@ export class AgentApprovals {
   readonly #states = new Map<string, ApprovalState>();
   readonly #audited = new Map<string, string>();
   readonly #overrides = new Map<string, { revision: string; by: string; reason: string }>();
+  readonly #overrideMisses = new Map<string, number>();
 
   constructor(o: AgentApprovalsOptions) {
     this.#o = o;
@@ -64,14 +74,30 @@ export class AgentApprovals {
     if (synced === ev.sha) return undefined;
     const rules = await this.#rules(environment, synced, ev.evaluation.config);
     if (rules.length === 0) return undefined;
-    const override = this.#overrides.get(environment);
-    if (override?.revision === ev.sha) return undefined;
+    if (await this.#overridden(environment, ev.sha)) return undefined;
     const verdict = await this.#verdict(environment, synced, ev.sha, rules);
     await this.#record(environment, ev.sha, verdict);
     return {
       allowed: verdict.allowed, reason: verdict.reasons.join("; "),
       approvedBy: verdict.pulls.filter((p) => p.approvers.length > 0).map((p) => `${p.ref} by ${p.approvers.join(", ")}`).join("; "),
     };
+  }
+
+  /** Whether an operator let `revision` of `environment` past the gate, here or (recorded in the audit log) through another agent. */
+  async #overridden(environment: string, revision: string): Promise<boolean> {
+    if (this.#overrides.get(environment)?.revision === revision) return true;
+    const lookup = this.#o.recordedOverride;
+    if (lookup === undefined) return false;
+    const key = `${environment}\u0000${revision}`;
+    const asked = this.#overrideMisses.get(key);
+    if (asked !== undefined && Date.now() - asked < overrideMissMs) return false;
+    const found = await lookup(environment, revision);
+    if (found === undefined) {
+      this.#overrideMisses.set(key, Date.now());
+      return false;
+    }
+    this.override(environment, revision, found.by, found.reason);
+    return true;
   }
 
   /** Lets the next syncs of `environment` at `revision` past the gate; the caller audits who and why. */
@@ -172,4 +198,13 @@ export async function overrideApproval(ctx: OverrideContext, trigger: SyncTrigge
   ctx.approvals.override(environment, head, by, reason);
   await ctx.recorder.audit({ kind: AuditKind.ApprovalOverride, actor: by, environment, revision: head, details: { reason } });
   ctx.logger.warn({ environment, revision: head, by, reason }, "approval gate overridden by an operator");
+}
+
+/** The latest approval override of `environment` at `revision` in the store's audit log (any agent's), if any. */
+export async function recordedApprovalOverride(store: Pick<Store, "listAudit">, environment: string, revision: string): Promise<{ by: string; reason: string } | undefined> {
+  const events = await store.listAudit({ kind: AuditKind.ApprovalOverride, environment, revision, limit: maxListLimit });
+  const last = events.at(-1);
+  if (last === undefined) return undefined;
+  const reason = last.details["reason"];
+  return { by: last.actor, reason: typeof reason === "string" ? reason : "" };
 }

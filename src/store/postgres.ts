@@ -289,7 +289,9 @@ export class PostgresStore implements Store {
 
   listAudit(query: AuditQuery = {}): Promise<AuditEvent[]> {
     return this.#call("list the audit log", async () => {
-      const r = await this.#pool.query("SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2", [query.afterSeq ?? 0, listLimit(query.limit)]);
+      const r = await this.#pool.query(`SELECT * FROM audit_events WHERE seq > $1 AND ($3::text IS NULL OR kind = $3)
+        AND ($4::text IS NULL OR environment = $4) AND ($5::text IS NULL OR revision = $5) ORDER BY seq LIMIT $2`,
+      [query.afterSeq ?? 0, listLimit(query.limit), query.kind ?? null, query.environment ?? null, query.revision ?? null]);
       return r.rows.map((row) => auditFromRow(this.location, row as Row));
     });
   }

@@ -212,8 +212,12 @@ class SqliteStore implements Store {
 
   listAudit(query: AuditQuery = {}): Promise<AuditEvent[]> {
     return this.#call("list the audit log", () =>
-      this.#prepare("SELECT * FROM audit_events WHERE seq > :after ORDER BY seq LIMIT :limit")
-        .all({ after: query.afterSeq ?? 0, limit: listLimit(query.limit) })
+      this.#prepare(`SELECT * FROM audit_events WHERE seq > :after AND (:kind IS NULL OR kind = :kind)
+        AND (:environment IS NULL OR environment = :environment) AND (:revision IS NULL OR revision = :revision) ORDER BY seq LIMIT :limit`)
+        .all({
+          after: query.afterSeq ?? 0, limit: listLimit(query.limit),
+          kind: query.kind ?? null, environment: query.environment ?? null, revision: query.revision ?? null,
+        })
         .map((r) => auditFromRow(this.location, r)));
   }
 

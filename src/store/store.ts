@@ -253,6 +253,12 @@ export interface AuditQuery {
   readonly limit?: number;
   /** A cursor: only events after this seq (the last seq of the previous page). */
   readonly afterSeq?: number;
+  /** Only events of this kind. */
+  readonly kind?: AuditKind;
+  /** Only events about this environment. */
+  readonly environment?: string;
+  /** Only events about this revision (full SHA). */
+  readonly revision?: string;
 }
 
 /** The answer of {@link Store.verifyAudit}. */

@@ -277,6 +277,18 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
         assert.deepEqual((await store.listAudit({ afterSeq: 5 })).map((e) => e.seq), []);
       });
 
+      it("lists the events of one kind, environment and revision", async () => {
+        await store.appendAudit({ kind: "approval-override", actor: "jane", environment: "prod", revision: "aaa", details: { reason: "one" } });
+        await store.appendAudit({ kind: "approval-override", actor: "joe", environment: "dev", revision: "aaa", details: { reason: "two" } });
+        await store.appendAudit({ kind: "sync", actor: "agent", environment: "prod", revision: "aaa", details: {} });
+        await store.appendAudit({ kind: "approval-override", actor: "ann", environment: "prod", revision: "bbb", details: { reason: "three" } });
+        const found = await store.listAudit({ kind: "approval-override", environment: "prod", revision: "aaa" });
+        assert.deepEqual(found.map((e) => e.actor), ["jane"]);
+        assert.deepEqual((await store.listAudit({ kind: "approval-override" })).map((e) => e.actor), ["jane", "joe", "ann"]);
+        assert.deepEqual((await store.listAudit({ environment: "prod" })).map((e) => e.seq), [1, 3, 4]);
+        assert.deepEqual((await store.listAudit({ revision: "bbb", afterSeq: 1 })).map((e) => e.actor), ["ann"]);
+      });
+
       it("verifies an intact chain and reports its head", async () => {
         assert.deepEqual(await store.verifyAudit(), { ok: true, count: 0, head: genesisHash });
         let last = await store.appendAudit({ kind: "sync", actor: "agent", details: {} });
