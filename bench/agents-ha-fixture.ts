@@ -60,7 +60,7 @@ export function generateHaRepo(spec: HaRepoSpec): string {
   const roots = Math.max(1, Math.ceil(hostStacks / spec.stacksPerRoot));
   const targets: string[] = [];
   for (let k = 0; k < roots; k++) {
-    const root = join(spec.rootsDir, `r${k}`);
+    const root = join(spec.rootsDir, `r${k}`); // as hostFilePath
     rmSync(root, { recursive: true, force: true });
     mkdirSync(root, { recursive: true });
     targets.push(`      host-${k}: { provider: host, root: ${resolve(root)} }`);
@@ -78,6 +78,12 @@ export function generateHaRepo(spec: HaRepoSpec): string {
   git(spec.dir, ["add", "-A"]);
   git(spec.dir, ["commit", "-q", "-m", "v1"]);
   return git(spec.dir, ["rev-parse", "HEAD"]);
+}
+
+/** The file host stack `i` writes, under its root. */
+export function hostFilePath(spec: Omit<HaRepoSpec, "dir" | "namespace">, i: number): string {
+  const roots = Math.max(1, Math.ceil(Math.ceil(spec.stacks / 2) / spec.stacksPerRoot));
+  return join(spec.rootsDir, `r${Math.floor(i / 2) % roots}`, `${stackName(i)}.conf`);
 }
 
 /** Changes the object of each named stack (by index) to `version` and commits; returns the commit. */

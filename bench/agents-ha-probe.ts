@@ -110,7 +110,7 @@ function sqliteProbe(path: string): StateProbe {
 
 /** What the checks found in the sync rows. */
 export interface SyncCheck {
-  /** Stacks with more than one sync at the revision that was not interrupted. */
+  /** Stacks with more than one sync at the revision, not counting interrupted ones and self-heals. */
   readonly duplicates: readonly string[];
   /** Stacks with two syncs overlapping in time (or one started while an earlier one never finished). */
   readonly overlaps: readonly string[];
@@ -135,7 +135,8 @@ export function checkSyncs(rows: readonly SyncRecord[], sha: string): SyncCheck 
   const duplicates: string[] = [];
   const overlaps: string[] = [];
   for (const [stack, list] of byStack) {
-    if (list.filter((r) => r.sha === sha && r.outcome !== "interrupted").length > 1) duplicates.push(stack);
+    // A self-heal (trigger drift) is a second sync of the same revision by design.
+    if (list.filter((r) => r.sha === sha && r.outcome !== "interrupted" && r.trigger !== "drift").length > 1) duplicates.push(stack);
     // ISO 8601 UTC strings of one width: string order is time order.
     const ordered = [...list].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id - b.id));
     for (let i = 1; i < ordered.length; i++) {
