@@ -68,13 +68,15 @@ export class AgentApprovals {
   /**
    * The gate's verdict on bringing a stack of `environment` from `synced` (its last synced
    * revision) to the evaluated head; undefined when no approvals are required there, the stack
-   * is already at the head, or an operator overrode the gate for this revision.
+   * is already at the head, or an operator overrode the gate for this revision. `fresh` asks the
+   * audit log for an override even if it was asked moments ago: a manual sync routed here may
+   * come straight from an override another agent just recorded.
    */
-  async approvalFor(environment: string, synced: string | undefined, ev: Evaluated): Promise<ApprovalInput | undefined> {
+  async approvalFor(environment: string, synced: string | undefined, ev: Evaluated, opts: { readonly fresh?: boolean } = {}): Promise<ApprovalInput | undefined> {
     if (synced === ev.sha) return undefined;
     const rules = await this.#rules(environment, synced, ev.evaluation.config);
     if (rules.length === 0) return undefined;
-    if (await this.#overridden(environment, ev.sha)) return undefined;
+    if (await this.#overridden(environment, ev.sha, opts.fresh === true)) return undefined;
     const verdict = await this.#verdict(environment, synced, ev.sha, rules);
     await this.#record(environment, ev.sha, verdict);
     return {
@@ -84,13 +86,13 @@ export class AgentApprovals {
   }
 
   /** Whether an operator let `revision` of `environment` past the gate, here or (recorded in the audit log) through another agent. */
-  async #overridden(environment: string, revision: string): Promise<boolean> {
+  async #overridden(environment: string, revision: string, fresh: boolean): Promise<boolean> {
     if (this.#overrides.get(environment)?.revision === revision) return true;
     const lookup = this.#o.recordedOverride;
     if (lookup === undefined) return false;
     const key = `${environment}\u0000${revision}`;
     const asked = this.#overrideMisses.get(key);
-    if (asked !== undefined && Date.now() - asked < overrideMissMs) return false;
+    if (!fresh && asked !== undefined && Date.now() - asked < overrideMissMs) return false;
     const found = await lookup(environment, revision);
     if (found === undefined) {
       this.#overrideMisses.set(key, Date.now());

@@ -77,7 +77,8 @@ export async function reconcileWork(ctx: WorkContext, item: WorkItem, signal: Ab
     const sync = ev.evaluation.config?.config.environments[instance.environment]?.sync;
     const health = { timeoutMs: sync?.timeout === undefined ? ctx.healthTimeoutMs : parseDuration(sync.timeout), blocking: sync?.wait === true };
     const synced = (await ctx.recorder.recorded(item.environment, item.stack)).good?.revision.sha;
-    const approval = await ctx.approvals.approvalFor(item.environment, synced, ev);
+    // A manual sync (perhaps routed here right after another agent recorded an override) asks the audit log afresh.
+    const approval = await ctx.approvals.approvalFor(item.environment, synced, ev, { fresh: item.trigger.kind === "manual" });
     const trigger = withApprovers(triggerOf(item, ctx.watch.head?.commit, ev.sha), approval?.allowed === true ? approval.approvedBy : "");
     const outcome = await reconcileStack({
       instance, ...(await reconcileFacts(ctx, instance, ev)),
