@@ -5,8 +5,21 @@ import type { StackInstance } from "../config/stack-instances.ts";
 import { stackHealth } from "../engine/health-state.ts";
 import type { Recorder } from "../engine/recorder.ts";
 import type { TargetPool } from "../engine/target-pool.ts";
-import type { HealthState } from "../store/store.ts";
+import { isFenced, type Fence } from "../store/fence.ts";
+import type { HealthState, SyncHealth } from "../store/store.ts";
 import { errorText } from "./scheduler.ts";
+
+/** A sync whose objects' health a {@link HealthWatch} follows. */
+export interface FollowedSync {
+  readonly id: string;
+  readonly refs: readonly ObjRef[];
+  readonly timeoutMs: number;
+  /**
+   * The stack's lease the sync ran under (several agents). Health is written under it: once the
+   * lease is lost, even a write already under way is refused by the store, and following stops.
+   */
+  readonly fence?: Fence;
+}
 
 interface Followed {
   readonly instance: StackInstance;
@@ -14,6 +27,8 @@ interface Followed {
   readonly refs: readonly ObjRef[];
   /** On the clock's monotonic scale. */
   readonly deadline: number;
+  /** The recorder writing this sync's health: fenced by its lease when it has one. */
+  readonly recorder: Recorder;
   state: HealthState;
 }
 
@@ -47,15 +62,25 @@ export class HealthWatch {
     return this.#followed.size;
   }
 
-  /** Follows a stack's objects after its sync `syncId`, replacing what was followed for it; records `progressing`. */
-  async follow(instance: StackInstance, syncId: string, refs: readonly ObjRef[], timeoutMs: number): Promise<void> {
+  /**
+   * Follows a stack's objects after a sync, replacing what was followed for it; records
+   * `progressing`. Throws `FencedError` (and follows nothing) when the sync's lease is lost.
+   */
+  async follow(instance: StackInstance, sync: FollowedSync): Promise<void> {
     const key = `${instance.environment}/${instance.stack}`;
-    if (refs.length === 0) {
+    if (sync.refs.length === 0) {
       this.#followed.delete(key);
       return;
     }
-    this.#followed.set(key, { instance, syncId, refs, deadline: this.#o.clock.now() + timeoutMs, state: "progressing" });
-    await this.#o.recorder.health(syncId, { state: "progressing", at: this.#o.clock.date().toISOString() });
+    const recorder = sync.fence === undefined ? this.#o.recorder : this.#o.recorder.fenced?.(sync.fence) ?? this.#o.recorder;
+    const f: Followed = { instance, syncId: sync.id, refs: sync.refs, deadline: this.#o.clock.now() + sync.timeoutMs, recorder, state: "progressing" };
+    this.#followed.set(key, f);
+    try {
+      await recorder.health(sync.id, { state: "progressing", at: this.#o.clock.date().toISOString() });
+    } catch (e: unknown) {
+      if (isFenced(e) && this.#followed.get(key) === f) this.#followed.delete(key);
+      throw e;
+    }
   }
 
   /** Stops following a stack (a new sync of it started). */
@@ -99,7 +124,7 @@ export class HealthWatch {
       const final = h.state !== "progressing";
       if (h.state !== f.state || final) {
         f.state = h.state;
-        await this.#o.recorder.health(f.syncId, { state: h.state, at: this.#o.clock.date().toISOString(), ...(h.message === undefined ? {} : { message: h.message }) });
+        if (!await this.#record(key, f, { state: h.state, at: this.#o.clock.date().toISOString(), ...(h.message === undefined ? {} : { message: h.message }) })) continue;
       }
       if (final) {
         this.#followed.delete(key);
@@ -107,6 +132,22 @@ export class HealthWatch {
         this.#o.logger[log]({ environment: f.instance.environment, stack: f.instance.stack, health: h.state, detail: h.message }, `stack ${h.state}`);
         this.#o.settled(f.instance.environment, f.instance.stack, h.state);
       }
+    }
+  }
+
+  /**
+   * Writes a followed stack's health; false when its lease was lost (the write refused, here or
+   * by the store): the stack is no longer followed, its new owner follows its own sync.
+   */
+  async #record(key: string, f: Followed, health: SyncHealth): Promise<boolean> {
+    try {
+      await f.recorder.health(f.syncId, health);
+      return true;
+    } catch (e: unknown) {
+      if (!isFenced(e)) throw e;
+      if (this.#followed.get(key) === f) this.#followed.delete(key);
+      this.#o.logger.warn({ environment: f.instance.environment, stack: f.instance.stack, sync: f.syncId, err: errorText(e) }, "health not recorded: the stack's lease was lost (fenced)");
+      return false;
     }
   }
 }

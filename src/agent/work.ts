@@ -89,7 +89,8 @@ export async function reconcileWork(ctx: WorkContext, item: WorkItem, signal: Ab
       pool: ctx.pool, recorder: ctx.recorder, clock: ctx.clock, stopping: () => ctx.scheduler.closed, signal,
       ...(item.fence === undefined ? {} : { fence: item.fence }),
     });
-    const followed = await followHealth(ctx, instance, outcome, health);
+    // Health is written under the lease the sync ran under: refused once another agent took the stack.
+    const followed = await followHealth(ctx, instance, outcome, health, item.fence);
     ctx.reconciled?.(item, ev.sha, outcome);
     await followUp(ctx, item, ev.sha, outcome, followed);
   } catch (e: unknown) {
@@ -118,8 +119,8 @@ async function reconcileFacts(ctx: WorkContext, instance: StackInstance, ev: Eva
   };
 }
 
-/** After a sync that did not wait, its objects' health is followed; true when it is. */
-async function followHealth(ctx: WorkContext, instance: StackInstance, outcome: ReconcileOutcome, health: { timeoutMs: number; blocking: boolean }): Promise<boolean> {
+/** After a sync that did not wait, its objects' health is followed (under the sync's lease); true when it is. */
+async function followHealth(ctx: WorkContext, instance: StackInstance, outcome: ReconcileOutcome, health: { timeoutMs: number; blocking: boolean }, fence: Fence | undefined): Promise<boolean> {
   if (outcome.syncId === undefined || outcome.sync === undefined) return false;
   if (outcome.result !== "succeeded" || health.blocking) {
     ctx.health.forget(instance.environment, instance.stack);
@@ -128,7 +129,7 @@ async function followHealth(ctx: WorkContext, instance: StackInstance, outcome: 
   // A transactional target (host) verified health inside its transaction.
   if ((await ctx.pool.session(instance)).transact !== undefined) return false;
   const refs = outcome.sync.entries.filter((e) => e.action !== "deleted" && e.action !== "failed" && e.action !== "skipped").map((e) => e.ref);
-  await ctx.health.follow(instance, outcome.syncId, refs, health.timeoutMs);
+  await ctx.health.follow(instance, { id: outcome.syncId, refs, timeoutMs: health.timeoutMs, ...(fence === undefined ? {} : { fence }) });
   return refs.length > 0;
 }
 
