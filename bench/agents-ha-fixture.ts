@@ -108,6 +108,8 @@ export interface AgentSpec {
   readonly context: string;
   /** Extra node flags for this agent (e.g. --cpu-prof). */
   readonly nodeArgs?: readonly string[];
+  /** The gitward sources to run (another version's `src/`); default this checkout's. */
+  readonly srcDir?: string;
 }
 
 /** One agent process the benchmark started. */
@@ -133,7 +135,7 @@ targets:
   const log = join(spec.work, `agent-${spec.tag}.log`);
   const fd = openSync(log, "w");
   const args = [
-    ...(spec.nodeArgs ?? []), join(import.meta.dirname, "..", "src", "cli", "main.ts"), "agent",
+    ...(spec.nodeArgs ?? []), join(spec.srcDir ?? join(import.meta.dirname, "..", "src"), "cli", "main.ts"), "agent",
     "--repo", spec.repo, "--state", spec.state, "--listen", `127.0.0.1:${port}`, "--config", config,
     ...(spec.leaseSeconds === undefined ? [] : ["--agent-id", spec.tag, "--lease-seconds", String(spec.leaseSeconds)]),
   ];

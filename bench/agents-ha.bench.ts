@@ -16,6 +16,7 @@
  *     [--concurrency 8] [--poll 2] [--stacks-per-root 50] [--scenarios ha,sqlite,postgres,store]
  *     [--cpu-prof-dir DIR]   # CPU profile of agent a1 (written when it stops)
  *     [--statements]         # count the statements of the cold sync (PostgreSQL logs them all: slower)
+ *     [--src DIR]            # run the agents from another version's src/ (under the project, for node_modules)
  *
  * Targets: all synced from cold < 60 s, takeover < 20 s, ≥ 1,000 history records/s.
  */
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     "timeout-seconds": { type: "string", default: "300" },
     "cpu-prof-dir": { type: "string" },
     statements: { type: "boolean", default: false },
+    src: { type: "string" },
     work: { type: "string", default: resolve(import.meta.dirname, ".work/agents-ha") },
   },
 });
@@ -142,6 +144,7 @@ async function startAgents(name: string, count: number, repo: string, state: str
     started.push(await startAgent({
       tag, repo, state, work: join(opts.work, name), concurrency: opts.concurrency, pollSeconds: opts.poll,
       ...(leased ? { leaseSeconds: opts.lease } : {}), kubeconfig: cluster.kubeconfig, context: cluster.context, nodeArgs: prof,
+      ...(values.src === undefined ? {} : { srcDir: resolve(values.src) }),
     }));
   }
   return started;
