@@ -16,7 +16,7 @@
  *     [--concurrency 8] [--poll 2] [--stacks-per-root 50] [--scenarios ha,sqlite,postgres,store]
  *     [--cpu-prof-dir DIR]   # CPU profile of agent a1 (written when it stops)
  *     [--statements]         # count the statements of the cold sync (PostgreSQL logs them all: slower)
- *     [--src DIR]            # run the agents from another version's src/ (under the project, for node_modules)
+ *     [--src DIR]            # run the agents from another version's src/ (an ancestor must hold package.json and node_modules, a symlink will do)
  *
  * Targets: all synced from cold < 60 s, takeover < 20 s, ≥ 1,000 history records/s.
  */
@@ -28,7 +28,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { startPostgres, type TestPostgres } from "../test/support/postgres.ts";
 import { commitVersion, generateHaRepo, haEnvironment, hasExited, hostFilePath, isHostStack, stackName, startAgent, stopAgent, type AgentProcess } from "./agents-ha-fixture.ts";
-import { childrenMatching, machineBusyCpu, processCpu, treeCpu } from "./proc-cpu.ts";
+import { cpuSnapshot, describeCpu, pgCounters, postmasterPid } from "./agents-ha-cpu.ts";
 import { countStatements, logStatements, type StatementLog } from "./agents-ha-statements.ts";
 import { checkSyncs, openProbe, syncSpan, type StateProbe, type SyncCheck } from "./agents-ha-probe.ts";
 import { createNamespace, deleteObject, RawApi, startFakeCluster, type BenchCluster } from "./apply-cluster.ts";
@@ -164,49 +164,6 @@ async function coldSync(probe: StateProbe, agents: readonly AgentProcess[], stac
     return n === stacks ? true : undefined;
   }, opts.timeoutMs);
   return performance.now() - t0;
-}
-
-/** CPU seconds so far of each party of a run: the agents, the fake API server, PostgreSQL, this process, the machine. */
-interface CpuSnapshot {
-  readonly agents: readonly number[];
-  readonly fake: number;
-  readonly postgres: number;
-  readonly bench: number;
-  readonly machine: number;
-}
-
-async function postmasterPid(pgServer: TestPostgres | undefined): Promise<number | undefined> {
-  if (pgServer === undefined) return undefined;
-  const dataDir = String((await pgServer.sql("SHOW data_directory")).rows[0]?.["data_directory"] ?? "");
-  return Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
-}
-
-function cpuSnapshot(agents: readonly AgentProcess[], pgPid: number | undefined): CpuSnapshot {
-  const usage = process.cpuUsage();
-  return {
-    agents: agents.map((a) => (a.child.pid === undefined ? 0 : processCpu(a.child.pid))),
-    fake: childrenMatching(process.pid, "apply-fake-server.ts").reduce((n, pid) => n + processCpu(pid), 0),
-    postgres: pgPid === undefined ? 0 : treeCpu(pgPid),
-    bench: (usage.user + usage.system) / 1e6,
-    machine: machineBusyCpu(),
-  };
-}
-
-/** Where the CPU went between two snapshots, against what the machine had in `wallMs`. */
-function describeCpu(a: CpuSnapshot, b: CpuSnapshot, wallMs: number): string {
-  const agents = b.agents.map((v, i) => v - (a.agents[i] ?? 0));
-  const sum = agents.reduce((n, v) => n + v, 0);
-  const mine = sum + (b.fake - a.fake) + (b.postgres - a.postgres) + (b.bench - a.bench);
-  const s = (v: number): string => `${v.toFixed(1)} s`;
-  return `agents ${s(sum)} (${agents.map(s).join(" + ")}), fake API server ${s(b.fake - a.fake)}, PostgreSQL ${s(b.postgres - a.postgres)}, benchmark ${s(b.bench - a.bench)}; `
-    + `other work on the machine ${s(b.machine - a.machine - mine)}; available ${s((wallMs / 1000) * availableParallelism())}`;
-}
-
-/** Transactions committed and rows written in the current PostgreSQL database so far. */
-async function pgCounters(pgServer: TestPostgres, db: string): Promise<{ xacts: number; inserted: number; updated: number }> {
-  const r = await pgServer.sql(`SELECT xact_commit, tup_inserted, tup_updated FROM pg_stat_database WHERE datname = '${db}'`, db);
-  const row = r.rows[0] as { xact_commit: string; tup_inserted: string; tup_updated: string } | undefined;
-  return { xacts: Number(row?.xact_commit ?? 0), inserted: Number(row?.tup_inserted ?? 0), updated: Number(row?.tup_updated ?? 0) };
 }
 
 async function haScenario(pgServer: TestPostgres): Promise<void> {
