@@ -127,7 +127,10 @@ export class Agent {
     this.#runner = runner;
     this.events = new AgentEvents({ logger: opts.logger });
     this.#scheduler = new Scheduler({ concurrency: opts.concurrency, backoff: { baseMs: opts.intervals.retryBaseMs, maxMs: opts.intervals.retryMaxMs }, clock: this.#clock, logger: opts.logger, ...(opts.random === undefined ? {} : { random: opts.random }) });
-    const recorder = storeRecorder(opts.store, { clock: this.#clock, observer: observers(metricsObserver(opts.metrics), this.events), shared: opts.coordination !== undefined });
+    const recorder = storeRecorder(opts.store, {
+      clock: this.#clock, observer: observers(metricsObserver(opts.metrics), this.events), shared: opts.coordination !== undefined,
+      held: (environment, stack) => this.#coord?.epoch({ environment, stack }),
+    });
     this.#recorder = publishingRecorder(recorder, this.events, this.#clock);
     this.#pool = new TargetPool({ providers: opts.providers, context: (i) => targetContext(i, opts), reopenFailed: true, ...(opts.secretKeys === undefined ? {} : { secretKeys: opts.secretKeys }) });
     this.#health = new HealthWatch({

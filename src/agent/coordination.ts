@@ -174,6 +174,11 @@ export class Coordinator {
     return this.#book.holds(s) && !this.#releasing.has(stackKey(s));
   }
 
+  /** The epoch of the lease this agent holds on the stack now, undefined when it holds none (see {@link owns}). */
+  epoch(s: StackKey): number | undefined {
+    return this.owns(s) ? this.#book.fence(s)?.epoch : undefined;
+  }
+
   /** True for the first live agent by id: it alone runs the passes that belong to no stack (orphans, preview sweeps). */
   leads(): boolean {
     return this.#live[0] === this.#o.agent.id;

@@ -65,10 +65,19 @@ export interface StoreRecorderOptions {
   readonly observer?: RecordObserver;
   /**
    * Several agents write the store (stacks move between them): the last syncs are read from the
-   * store each time instead of kept in memory. Default false.
+   * store each time instead of kept in memory, except as {@link held} allows. Default false.
    */
   readonly shared?: boolean;
+  /**
+   * With `shared`: the epoch of this process's lease on a stack, undefined when it holds none.
+   * While it holds the same lease it alone writes the stack's history, so what it read or wrote
+   * under that epoch is kept in memory; a new epoch (the stack was lost and taken again) reads
+   * the store again.
+   */
+  readonly held?: (environment: string, stack: string) => number | undefined;
 }
+
+type Remembered = RecordedSyncs & { readonly epoch?: number | undefined };
 
 /**
  * A recorder writing history, drift and audit to a {@link Store}. The last and last good sync
@@ -77,19 +86,22 @@ export interface StoreRecorderOptions {
  */
 export function storeRecorder(store: Store, opts: StoreRecorderOptions = {}): Recorder & { readonly store: Store } {
   /** The last drift recorded per stack, so the same uncorrected drift is recorded once, not at every check. */
-  return recorderOver(store, new Map(), new Map(), opts);
+  return recorderOver(store, new Map<string, Remembered>(), new Map(), opts);
 }
 
-function recorderOver(store: Store, rows: Map<string, RecordedSyncs>, lastDrift: Map<string, string>, opts: StoreRecorderOptions, fence?: Fence): Recorder & { readonly store: Store } {
+function recorderOver(store: Store, rows: Map<string, Remembered>, lastDrift: Map<string, string>, opts: StoreRecorderOptions, fence?: Fence): Recorder & { readonly store: Store } {
   const check = (): void => fence?.check();
+  const epochOf = (environment: string, stack: string): number | undefined => (opts.shared === true ? opts.held?.(environment, stack) : undefined);
+  const remember = (environment: string, stack: string, r: RecordedSyncs): void => {
+    rows.set(`${environment}/${stack}`, { ...r, epoch: epochOf(environment, stack) });
+  };
   const recorded = async (environment: string, stack: string): Promise<RecordedSyncs> => {
-    const k = `${environment}/${stack}`;
-    let r = opts.shared === true ? undefined : rows.get(k);
-    if (r === undefined) {
-      const [last, good] = await Promise.all([store.lastSync(environment, stack), store.lastSucceeded(environment, stack)]);
-      r = { last, good };
-      rows.set(k, r);
-    }
+    const cached = rows.get(`${environment}/${stack}`);
+    const epoch = epochOf(environment, stack);
+    if (cached !== undefined && (opts.shared !== true || (epoch !== undefined && cached.epoch === epoch))) return cached;
+    const [last, good] = await Promise.all([store.lastSync(environment, stack), store.lastSucceeded(environment, stack)]);
+    const r = { last, good };
+    remember(environment, stack, r);
     return r;
   };
   const at = (): string | undefined => opts.clock?.date().toISOString();
@@ -103,7 +115,7 @@ function recorderOver(store: Store, rows: Map<string, RecordedSyncs>, lastDrift:
       const startedAt = sync.startedAt ?? at();
       const row = await store.beginSync({ ...sync, ...(startedAt === undefined ? {} : { startedAt }) });
       const r = await recorded(sync.environment, sync.stack);
-      rows.set(`${sync.environment}/${sync.stack}`, { ...r, last: row });
+      remember(sync.environment, sync.stack, { ...r, last: row });
       return row.id;
     },
     async finish(id, result, how) {
@@ -111,7 +123,7 @@ function recorderOver(store: Store, rows: Map<string, RecordedSyncs>, lastDrift:
       const finishedAt = result.finishedAt ?? at();
       const row = await store.finishSync(id, { ...result, ...(finishedAt === undefined ? {} : { finishedAt }) });
       const r = await recorded(row.environment, row.stack);
-      rows.set(`${row.environment}/${row.stack}`, { last: row, good: row.outcome === "succeeded" ? row : r.good });
+      remember(row.environment, row.stack, { last: row, good: row.outcome === "succeeded" ? row : r.good });
       if (how?.refused === true) opts.observer?.refused?.(row.environment, row.stack);
       else opts.observer?.finished?.(row);
       return row;
@@ -120,7 +132,7 @@ function recorderOver(store: Store, rows: Map<string, RecordedSyncs>, lastDrift:
       check();
       const row = await store.recordHealth(id, health);
       const r = rows.get(`${row.environment}/${row.stack}`);
-      if (r !== undefined) rows.set(`${row.environment}/${row.stack}`, { last: r.last?.id === id ? row : r.last, good: r.good?.id === id ? row : r.good });
+      if (r !== undefined) rows.set(`${row.environment}/${row.stack}`, { ...r, last: r.last?.id === id ? row : r.last, good: r.good?.id === id ? row : r.good });
       opts.observer?.health?.(row);
     },
     async audit(event) {
