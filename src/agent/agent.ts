@@ -7,6 +7,7 @@ import type { OrphanedStack } from "../engine/prune-orphans.ts";
 import { orphansPass } from "./orphans-pass.ts";
 import { agentCoordinator, type AgentCoordination, type Coordinator } from "./agent-coordination.ts";
 import { storeRecorder, type Recorder } from "../engine/recorder.ts";
+import { pendingRecords, type PendingRecords } from "./pending-log.ts";
 import type { SecretKeys } from "../engine/secret-keys.ts";
 import { TargetPool } from "../engine/target-pool.ts";
 import type { Provider } from "../providers/provider.ts";
@@ -106,6 +107,7 @@ export class Agent {
   readonly #drift = new Map<string, DriftMemory>();
   readonly #health: HealthWatch;
   readonly #approvals: AgentApprovals;
+  readonly #pending: PendingRecords;
   readonly #deployments: DeploymentStatuses | undefined;
   readonly #previews: PreviewManager | undefined;
   #orphans: OrphanedStack[] = [];
@@ -129,7 +131,7 @@ export class Agent {
     this.#scheduler = new Scheduler({ concurrency: opts.concurrency, backoff: { baseMs: opts.intervals.retryBaseMs, maxMs: opts.intervals.retryMaxMs }, clock: this.#clock, logger: opts.logger, ...(opts.random === undefined ? {} : { random: opts.random }) });
     const recorder = storeRecorder(opts.store, {
       clock: this.#clock, observer: observers(metricsObserver(opts.metrics), this.events), shared: opts.coordination !== undefined,
-      held: (environment, stack) => this.#coord?.epoch({ environment, stack }),
+      held: (environment, stack) => this.#coord?.epoch({ environment, stack }), pending: this.#pending = pendingRecords(opts.logger),
     });
     this.#recorder = publishingRecorder(recorder, this.events, this.#clock);
     this.#pool = new TargetPool({ providers: opts.providers, context: (i) => targetContext(i, opts), reopenFailed: true, ...(opts.secretKeys === undefined ? {} : { secretKeys: opts.secretKeys }) });
@@ -205,6 +207,7 @@ export class Agent {
     await this.#watch.close();
     this.events.close();
     await this.#recorder.audit({ kind: "agent-stop", actor: "agent", details: { cancelled: late } }).catch(() => undefined);
+    this.#pending.close();
   }
 
   /**

@@ -1,5 +1,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { Fence } from "../store/fence.ts";
+import { randomUUID } from "node:crypto";
+import { PendingRecords } from "./pending-records.ts";
 import type { NewAuditEvent, NewDrift, NewSync, Store, SyncHealth, SyncResult, SyncRow } from "../store/store.ts";
 
 /**
@@ -75,6 +77,11 @@ export interface StoreRecorderOptions {
    * the store again.
    */
   readonly held?: (environment: string, stack: string) => number | undefined;
+  /**
+   * Where a sync's end, its health, drift and audit entries go when the store cannot be reached:
+   * written at the next chance instead of lost (the agent). Default: the error is thrown.
+   */
+  readonly pending?: PendingRecords;
 }
 
 type Remembered = RecordedSyncs & { readonly epoch?: number | undefined };
@@ -95,6 +102,14 @@ function recorderOver(store: Store, rows: Map<string, Remembered>, lastDrift: Ma
   const remember = (environment: string, stack: string, r: RecordedSyncs): void => {
     rows.set(`${environment}/${stack}`, { ...r, epoch: epochOf(environment, stack) });
   };
+  const rememberHeldEnd = (id: string, ended: SyncResult): void => {
+    for (const [k, r] of rows) {
+      if (r.last?.id !== id) continue;
+      const { finishedAt, ...rest } = ended;
+      const last: SyncRow = { ...r.last, ...rest, ...(finishedAt === undefined ? {} : { finishedAt }) };
+      rows.set(k, { ...r, last, good: ended.outcome === "succeeded" ? last : r.good });
+    }
+  };
   const recorded = async (environment: string, stack: string): Promise<RecordedSyncs> => {
     const cached = rows.get(`${environment}/${stack}`);
     const epoch = epochOf(environment, stack);
@@ -105,6 +120,16 @@ function recorderOver(store: Store, rows: Map<string, Remembered>, lastDrift: Ma
     return r;
   };
   const at = (): string | undefined => opts.clock?.date().toISOString();
+  /** Runs a write; when the store cannot be reached and the recorder holds writes, holds it and answers undefined. */
+  const held = async <T>(what: string, write: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await write();
+    } catch (e: unknown) {
+      if (opts.pending === undefined || !PendingRecords.holds(e)) throw e;
+      opts.pending.hold(what, write);
+      return undefined;
+    }
+  };
   return {
     store,
     recorded,
@@ -121,7 +146,13 @@ function recorderOver(store: Store, rows: Map<string, Remembered>, lastDrift: Ma
     async finish(id, result, how) {
       check();
       const finishedAt = result.finishedAt ?? at();
-      const row = await store.finishSync(id, { ...result, ...(finishedAt === undefined ? {} : { finishedAt }) });
+      const ended = { ...result, ...(finishedAt === undefined ? {} : { finishedAt }) };
+      const row = await held(`the end of sync ${id}`, () => store.finishSync(id, ended));
+      if (row === undefined) {
+        // Held for later: this process decides on the outcome it knows, not on a sync left running.
+        rememberHeldEnd(id, ended);
+        return undefined;
+      }
       const r = await recorded(row.environment, row.stack);
       remember(row.environment, row.stack, { last: row, good: row.outcome === "succeeded" ? row : r.good });
       if (how?.refused === true) opts.observer?.refused?.(row.environment, row.stack);
@@ -130,7 +161,8 @@ function recorderOver(store: Store, rows: Map<string, Remembered>, lastDrift: Ma
     },
     async health(id, health) {
       check();
-      const row = await store.recordHealth(id, health);
+      const row = await held(`the health of sync ${id}`, () => store.recordHealth(id, health));
+      if (row === undefined) return;
       const r = rows.get(`${row.environment}/${row.stack}`);
       if (r !== undefined) rows.set(`${row.environment}/${row.stack}`, { ...r, last: r.last?.id === id ? row : r.last, good: r.good?.id === id ? row : r.good });
       opts.observer?.health?.(row);
@@ -138,7 +170,9 @@ function recorderOver(store: Store, rows: Map<string, Remembered>, lastDrift: Ma
     async audit(event) {
       check();
       const when = event.at ?? at();
-      await store.appendAudit({ ...event, ...(when === undefined ? {} : { at: when }) });
+      // One key for every attempt: an append whose answer was lost is not made twice.
+      const keyed = { requestKey: randomUUID(), ...event, ...(when === undefined ? {} : { at: when }) };
+      await held(`an audit entry (${event.kind})`, () => store.appendAudit(keyed));
     },
     async drift(environment, stack, events) {
       opts.observer?.drift?.(environment, stack, events.length);
@@ -150,7 +184,7 @@ function recorderOver(store: Store, rows: Map<string, Remembered>, lastDrift: Ma
         return false;
       }
       check();
-      await store.recordDrift(events);
+      await held(`drift of ${k}`, () => store.recordDrift(events));
       if (corrected) lastDrift.delete(k);
       else lastDrift.set(k, signature);
       return true;

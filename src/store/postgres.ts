@@ -264,7 +264,7 @@ export class PostgresStore implements Store {
   }
 
   appendAudit(event: NewAuditEvent): Promise<AuditEvent> {
-    const key = randomUUID();
+    const key = event.requestKey ?? randomUUID();
     return this.#call("append to the audit log", async () => {
       const p = prepareAudit(event, this.#now);
       return this.#tx(async (c) => {

@@ -14,3 +14,15 @@ export function stateError(location: string, detail: string, options: GitwardErr
 export function invalidCall(detail: string): GitwardError {
   return new GitwardError(ErrorCode.Internal, `store: ${detail}`);
 }
+
+/**
+ * The state store could not be reached for as long as a call may wait (PostgreSQL down, a
+ * failover, a partition). The write did not happen, or its outcome is unknown: a caller that
+ * holds it to try again later (the agent's recorder) must make it idempotent.
+ */
+export class StoreUnavailableError extends GitwardError {
+  constructor(location: string, detail: string, options: GitwardErrorOptions = {}) {
+    super(ErrorCode.Config, `state ${location}: ${detail}`, options);
+    this.name = "StoreUnavailableError";
+  }
+}

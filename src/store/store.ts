@@ -245,6 +245,11 @@ export interface NewAuditEvent {
   readonly revision?: string;
   /** JSON-serialisable: no functions, bigints, NaN or Infinity. */
   readonly details: Readonly<Record<string, unknown>>;
+  /**
+   * A key the caller makes once per event, so that an append repeated after its outcome was
+   * lost (the store unreachable) is made once. Default: a key per call. Not stored in the event.
+   */
+  readonly requestKey?: string;
 }
 
 /** Filters of {@link Store.listAudit}; the result is oldest first. */

@@ -1,5 +1,5 @@
 import { isGitwardError } from "../../core/errors.ts";
-import { stateError } from "../store-error.ts";
+import { stateError, StoreUnavailableError } from "../store-error.ts";
 
 /**
  * Classifying PostgreSQL failures from structured fields only: the SQLSTATE of a server error,
@@ -72,7 +72,7 @@ export function pgFailure(location: string, operation: string, e: unknown, retri
       break;
   }
   if (retriedForMs !== undefined && isTransient(e)) {
-    return stateError(location, `${operation}: PostgreSQL was unreachable for ${Math.round(retriedForMs / 1000)} s`, {
+    return new StoreUnavailableError(location, `${operation}: PostgreSQL was unreachable for ${Math.round(retriedForMs / 1000)} s`, {
       ...opts, hint: "check that the server is up and reachable from the agent",
     });
   }
