@@ -1,27 +1,21 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { SyncRow } from "../../src/store/store.ts";
 import { rendezvousOwner } from "../../src/agent/leases.ts";
-import { projectRoot } from "../support/cli.ts";
 import { startFakeForge, type FakeForge } from "../support/fake-forge/index.ts";
-import { freePort } from "../support/git-server.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { makeRepo, type TestRepo } from "../support/repo.ts";
 import { until } from "../support/until.ts";
+import { startAgentProcess, type AgentProcess } from "../support/agent-process.ts";
 
 const apiToken = randomBytes(16).toString("hex");
 const forgeToken = randomBytes(16).toString("hex");
 
-interface Running {
-  readonly tag: string;
-  readonly port: number;
-  readonly child: ChildProcess;
-}
+type Running = AgentProcess;
 
 /** What `/api/v1/status` says, as far as this test reads it. */
 interface StatusView {
@@ -61,22 +55,9 @@ forge: { kind: github, apiUrl: ${fake.apiUrl}, repository: acme/infra, token: { 
   };
 
   const start = async (tag: string): Promise<Running> => {
-    const port = await freePort();
-    const child = spawn(process.execPath, [
-      join(projectRoot, "src/cli/main.ts"), "agent", "--repo", repo.dir, "--state", url, "--listen", `127.0.0.1:${port}`,
-      "--config", config(tag), "--agent-id", tag,
-    ], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1", GITWARD_API_TOKEN: apiToken, TEST_FORGE_TOKEN: forgeToken } });
-    let err = "";
-    child.stderr?.on("data", (d: Buffer) => {
-      err = (err + d.toString()).slice(-4000);
-      if (process.env["GITWARD_TEST_LOG"] !== undefined) appendFileSync(join(work, `agent-${tag}.log`), d);
-    });
-    child.once("exit", (code, signal) => {
-      if (code !== 0 && signal === null) process.stderr.write(`agent ${tag} exited with ${String(code)}: ${err}\n`);
-    });
-    const r = { tag, port, child };
+    const args = ["--repo", repo.dir, "--state", url, "--config", config(tag), "--agent-id", tag];
+    const r = await startAgentProcess(tag, args, { GITWARD_API_TOKEN: apiToken, TEST_FORGE_TOKEN: forgeToken }, work);
     agents.set(tag, r);
-    await until(`agent ${tag} answers`, () => fetch(`http://127.0.0.1:${port}/healthz`).then((x) => x.ok, () => false));
     return r;
   };
   const api = (tag: string, path: string): string => `http://127.0.0.1:${agents.get(tag)?.port ?? 0}/api/v1/${path}`;

@@ -1,30 +1,25 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { openPostgresStore, type PostgresStore } from "../../src/store/postgres.ts";
 import type { LeaseRecord } from "../../src/store/coordination.ts";
 import type { SyncRow } from "../../src/store/store.ts";
-import { projectRoot, runCli } from "../support/cli.ts";
+import { runCli } from "../support/cli.ts";
 import { testCluster, type TestCluster } from "../support/fake-apiserver.ts";
-import { freePort } from "../support/git-server.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { makeRepo, type TestRepo } from "../support/repo.ts";
 import { until } from "../support/until.ts";
+import { startAgentProcess, type AgentProcess } from "../support/agent-process.ts";
 
 const hostStacks = ["s0", "s1", "s2", "s3", "s4", "s5"];
 const allStacks = [...hostStacks, "k"];
 const secret = randomBytes(16).toString("hex");
 const apiToken = randomBytes(16).toString("hex");
 
-interface Running {
-  readonly tag: string;
-  readonly port: number;
-  readonly child: ChildProcess;
-}
+type Running = AgentProcess;
 
 interface CommandLine {
   readonly tag: string;
@@ -74,22 +69,9 @@ ${targets}  cluster: { kubeconfig: ${cluster.kubeconfigPath}, context: ${cluster
   };
 
   const start = async (tag: string, leaseSeconds?: number): Promise<Running> => {
-    const port = await freePort();
-    const child = spawn(process.execPath, [
-      join(projectRoot, "src/cli/main.ts"), "agent", "--repo", repo.dir, "--state", url, "--listen", `127.0.0.1:${port}`,
-      "--config", config(tag), "--agent-id", tag, ...(leaseSeconds === undefined ? [] : ["--lease-seconds", String(leaseSeconds)]),
-    ], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1", AGENT_TAG: tag, GITWARD_WEBHOOK_SECRET: secret, GITWARD_API_TOKEN: apiToken } });
-    let err = "";
-    child.stderr?.on("data", (d: Buffer) => {
-      err = (err + d.toString()).slice(-4000);
-      if (process.env["GITWARD_TEST_LOG"] !== undefined) appendFileSync(join(work, `agent-${tag}.log`), d);
-    });
-    child.once("exit", (code, signal) => {
-      if (code !== 0 && signal === null) process.stderr.write(`agent ${tag} exited with ${String(code)}: ${err}\n`);
-    });
-    const r = { tag, port, child };
+    const args = ["--repo", repo.dir, "--state", url, "--config", config(tag), "--agent-id", tag, ...(leaseSeconds === undefined ? [] : ["--lease-seconds", String(leaseSeconds)])];
+    const r = await startAgentProcess(tag, args, { AGENT_TAG: tag, GITWARD_WEBHOOK_SECRET: secret, GITWARD_API_TOKEN: apiToken }, work);
     agents.set(tag, r);
-    await until(`agent ${tag} answers`, () => fetch(`http://127.0.0.1:${port}/healthz`).then((x) => x.ok, () => false));
     return r;
   };
   const stopAll = async (): Promise<void> => {
