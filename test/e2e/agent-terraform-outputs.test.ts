@@ -11,6 +11,7 @@ import type { SyncRow } from "../../src/store/store.ts";
 import { gitTestEnv, makeRepo, type TestRepo } from "../support/repo.ts";
 import { makeTfSandbox, requireTerraform, terraformBinary, type TfSandbox } from "../support/terraform.ts";
 import { until } from "../support/until.ts";
+import { dbModule, siteFiles } from "../support/terraform-outputs-fixtures.ts";
 
 // Planted through the agent configuration (a secret file): it may only reach the 0600 host File.
 const planted = "0utP-aG3nt-S3cr3t-k8Zq4";
@@ -40,49 +41,6 @@ spec:
   validations:
     - expression: "!object.spec.content.contains('db.internal:6000')"
       message: "the firewall closes port 6000"
-`;
-
-const dbModule = `terraform {
-  backend "local" {}
-}
-
-variable "port" {
-  type = string
-}
-
-variable "db_password" {
-  type      = string
-  sensitive = true
-}
-
-resource "terraform_data" "db" {
-  input = var.port
-}
-
-output "endpoint" {
-  value = "db.internal:\${terraform_data.db.output}"
-}
-
-output "password" {
-  value     = var.db_password
-  sensitive = true
-}
-`;
-
-const siteFiles = `apiVersion: host.gitward.dev/v1alpha1
-kind: File
-metadata: { name: app-conf }
-spec:
-  path: app.conf
-  content: "upstream \${outputs.db.endpoint};\\n"
----
-apiVersion: host.gitward.dev/v1alpha1
-kind: File
-metadata: { name: db-pass }
-spec:
-  path: db.pass
-  mode: "0600"
-  content: "\${outputs.db.password}"
 `;
 
 /**

@@ -11,55 +11,7 @@ import type { AuditEvent, SyncRow } from "../../src/store/store.ts";
 import { gitTestEnv, makeRepo, type TestRepo } from "../support/repo.ts";
 import { makeTfSandbox, requireTerraform, terraformBinary, type TfSandbox } from "../support/terraform.ts";
 import { until } from "../support/until.ts";
-
-/** Denies any delete of a terraform_data in the environment `guarded` only. */
-const noDeleteInGuarded = `apiVersion: policy.gitward.dev/v1alpha1
-kind: Policy
-metadata: { name: no-delete-in-guarded }
-spec:
-  match:
-    resources:
-      - { apiGroups: [terraform.gitward.dev], kinds: [terraform_data] }
-    environments: [guarded]
-  validations:
-    - expression: "object.metadata.annotations['terraform.gitward.dev/action'] != 'delete'"
-      messageExpression: "'deleting ' + object.metadata.name + ' is not allowed in guarded'"
-`;
-
-/** A stack whose destroy is observable: the destroy-time provisioner writes `<effects>/<environment>.destroyed`. */
-const goneModule = `terraform {
-  backend "local" {}
-}
-
-variable "effects" {
-  type = string
-}
-
-variable "GITWARD_ENVIRONMENT" {
-  type = string
-}
-
-resource "terraform_data" "thing" {
-  input = "\${var.effects}/\${var.GITWARD_ENVIRONMENT}.destroyed"
-
-  provisioner "local-exec" {
-    when    = destroy
-    command = "printf destroyed > '\${self.input}'"
-  }
-}
-`;
-
-const netModule = `terraform {
-  backend "local" {}
-}
-
-resource "terraform_data" "web" {
-  input = "web"
-}
-`;
-
-/** `dev` prunes, `keep` does not (prune: false), `guarded` prunes but its policy denies the delete. */
-const environments = ["dev", "keep", "guarded"] as const;
+import { environments, goneModule, netModule, noDeleteInGuarded } from "../support/terraform-prune-fixtures.ts";
 
 interface OrphanView { environment: string; target: string; stack: string; objects: number; reason?: string }
 interface StatusView { orphaned?: OrphanView[] }

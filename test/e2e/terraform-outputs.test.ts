@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { runCli, type CliRun } from "../support/cli.ts";
 import { makeRepo, type TestRepo } from "../support/repo.ts";
 import { makeTfSandbox, requireTerraform, terraformBinary, type TfSandbox } from "../support/terraform.ts";
+import { dbModule, siteFiles } from "../support/terraform-outputs-fixtures.ts";
 
 // A sensitive value planted through the runner's environment: it may only reach the 0600 file.
 const planted = "0utput-S3cret-planted-7d1e";
@@ -26,49 +27,6 @@ stacks:
   site: { target: edge, path: site, dependsOn: [db] }
 ${opts.extraStacks ?? ""}`;
 }
-
-const dbModule = `terraform {
-  backend "local" {}
-}
-
-variable "port" {
-  type = string
-}
-
-variable "db_password" {
-  type      = string
-  sensitive = true
-}
-
-resource "terraform_data" "db" {
-  input = var.port
-}
-
-output "endpoint" {
-  value = "db.internal:\${terraform_data.db.output}"
-}
-
-output "password" {
-  value     = var.db_password
-  sensitive = true
-}
-`;
-
-const siteFiles = `apiVersion: host.gitward.dev/v1alpha1
-kind: File
-metadata: { name: app-conf }
-spec:
-  path: app.conf
-  content: "upstream \${outputs.db.endpoint};\\n"
----
-apiVersion: host.gitward.dev/v1alpha1
-kind: File
-metadata: { name: db-pass }
-spec:
-  path: db.pass
-  mode: "0600"
-  content: "\${outputs.db.password}"
-`;
 
 describe("Terraform outputs feeding other stacks (real terraform)", () => {
   let sb: TfSandbox;
