@@ -4,9 +4,8 @@ import { credentialPatternOf } from "../core/credential-patterns.ts";
 import { formatFieldPath } from "../core/yaml-positions.ts";
 import type { Finding } from "./finding.ts";
 import { knownAfterApply } from "../render/outputs.ts";
+import { isSopsEncryptedValue } from "../core/sops-values.ts";
 
-/** A value SOPS has encrypted: `ENC[AES256_GCM,data:...,type:str]`. */
-const sopsEncrypted = /^ENC\[[A-Z0-9_]+,data:/;
 
 /** True for an object SOPS has encrypted (it carries a `sops` section); schemas do not describe those. */
 export function isSopsEncrypted(obj: { readonly [key: string]: unknown }): boolean {
@@ -27,7 +26,7 @@ export function checkSecrets(obj: RenderedObject): Finding[] {
     for (const field of ["data", "stringData"]) {
       const v = o[field];
       if (sops && isRecord(v)) {
-        const clear = Object.entries(v).filter(([, value]) => typeof value !== "string" || !sopsEncrypted.test(value)).map(([k]) => k);
+        const clear = Object.entries(v).filter(([, value]) => !isSopsEncryptedValue(value)).map(([k]) => k);
         if (clear.length > 0) {
           out.push({ severity: "error", rule: "secret.plaintext", field: `${field}.${clear[0] ?? ""}`, message: `Secret carries a sops section, but ${field} key(s) ${clear.join(", ")} are not encrypted`, ...base });
         }

@@ -1,7 +1,7 @@
 import { parse } from "yaml";
-import type { JsonValue, KObject, RenderedObject } from "../core/object.ts";
+import type { KObject, RenderedObject } from "../core/object.ts";
 import { isRecord } from "../core/object.ts";
-import { readDotenvSopsFile, readIniSopsFile } from "../sops/flat-files.ts";
+import { sopsMetadataOf } from "../sops/format.ts";
 import { readYamlSopsFile } from "../sops/yaml-file.ts";
 import type { Finding } from "./finding.ts";
 import { checkSops, type SopsRecipients } from "./sops.ts";
@@ -32,23 +32,14 @@ export function checkSopsFile(obj: RenderedObject, environment: string, recipien
 
 /** The file as a document with a `sops` map: values and all for YAML and JSON, the metadata only for the others. */
 function documentOf(content: string, format: NonNullable<RenderedObject["sopsFile"]>): KObject {
-  const metadataOnly = (metadata: JsonValue | undefined): KObject => ({ sops: metadata ?? null });
-  switch (format) {
-    case "dotenv":
-      return metadataOnly(readDotenvSopsFile(content).metadata);
-    case "ini":
-      return metadataOnly(readIniSopsFile(content).metadata);
-    case "yaml": {
-      const file = readYamlSopsFile(content);
-      // One document: checked whole, as a manifest is; several: their metadata.
-      const whole: unknown = file.branches.length === 1 ? parse(content, { version: "1.2", uniqueKeys: false }) : undefined;
-      return isRecord(whole) && isRecord(whole["sops"]) ? whole : metadataOnly(file.metadata);
-    }
-    case "json":
-    case "binary": {
-      const parsed: unknown = JSON.parse(content);
-      if (!isRecord(parsed)) throw new Error("not a JSON object");
-      return format === "json" ? parsed : metadataOnly(parsed["sops"]);
-    }
+  if (format === "json") {
+    const parsed: unknown = JSON.parse(content);
+    if (isRecord(parsed)) return parsed;
   }
+  if (format === "yaml") {
+    // One document: checked whole, as a manifest is; several: their metadata.
+    const whole: unknown = readYamlSopsFile(content).branches.length === 1 ? parse(content, { version: "1.2", uniqueKeys: false }) : undefined;
+    if (isRecord(whole) && isRecord(whole["sops"])) return whole;
+  }
+  return { sops: sopsMetadataOf(Buffer.from(content, "utf8"), format) };
 }

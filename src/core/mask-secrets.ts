@@ -2,6 +2,8 @@ import { isDeepStrictEqual } from "node:util";
 import { credentialPatterns, isCredentialName, looksLikeCredential } from "./credential-patterns.ts";
 import type { JsonValue, KObject } from "./object.ts";
 import { isRecord } from "./object.ts";
+import { isSopsEncryptedValue } from "./sops-values.ts";
+import { parseFieldPath } from "./yaml-positions.ts";
 
 /** What a masked value is shown as. */
 export const maskedValue = "***";
@@ -74,7 +76,7 @@ function maskSensitiveContent(obj: KObject, out: KObject, options: MaskOptions, 
 
 /** Masks the value at `field` (`a.b[0].c`) of `out`, in place, when it is there. */
 function maskField(out: KObject, before: KObject | undefined, field: string, ctx: MaskContext): void {
-  const steps = field.split(/\.|(?=\[)/).map((p) => (p.startsWith("[") ? Number(p.slice(1, -1)) : p));
+  const steps = parseFieldPath(field);
   let cur: JsonValue = out;
   let prev: JsonValue | undefined = before;
   for (let i = 0; i < steps.length; i++) {
@@ -121,12 +123,10 @@ function sopsSummary(meta: Record<string, JsonValue>): JsonValue {
   return { recipients };
 }
 
-// An ENC[...] value: ciphertext says nothing to a reader, and which values changed is what matters.
-const sopsEncrypted = /^ENC\[[A-Z0-9_]+,data:/;
 
 function maskValue(value: JsonValue, before: JsonValue | undefined, credentialField: boolean, ctx: MaskContext): JsonValue {
   if (typeof value === "string") {
-    const secret = (credentialField && value !== "") || sopsEncrypted.test(value) || looksLikeCredential(value) || ctx.secretValues.some((s) => value.includes(s));
+    const secret = (credentialField && value !== "") || isSopsEncryptedValue(value) || looksLikeCredential(value) || ctx.secretValues.some((s) => value.includes(s));
     return secret ? marker(value, before, ctx) : value;
   }
   if (Array.isArray(value)) {

@@ -2,12 +2,13 @@ import { ErrorCode, GitwardError } from "../core/errors.ts";
 import type { JsonValue, KObject, RenderedObject } from "../core/object.ts";
 import { isRecord } from "../core/object.ts";
 import { mapLimit } from "../core/map-limit.ts";
+import { minSecretValueLength } from "../store/redact.ts";
+import { encryptedLeaves } from "../core/sops-values.ts";
+import { formatFieldPath, parseFieldPath } from "../core/yaml-positions.ts";
 import { decryptFile, decryptTree, decryptValues } from "../sops/decrypt.ts";
 import { sopsFormatOf } from "../sops/format.ts";
 import { SopsError, type SopsKeyring } from "../sops/types.ts";
 
-/** A value SOPS encrypted. */
-const encryptedValue = /^ENC\[[A-Z0-9_]+,data:/;
 const hostApiVersion = "host.gitward.dev/v1alpha1";
 
 /** A rendered object after decryption: plaintext, for the target only. */
@@ -33,13 +34,15 @@ export interface DecryptInput {
  * plaintext value: nothing of the stack is applied.
  */
 export async function decryptForTarget(objects: readonly RenderedObject[], input: DecryptInput): Promise<DecryptedObject[]> {
-  if (!objects.some(needsDecryption)) return [...objects];
+  // Read once: which Secret data values are whole SOPS files (each a base64 decode).
+  const nested = objects.map((o) => nestedSecretFiles(o.object));
+  if (!objects.some((o, i) => needsDecryption(o) || (nested[i]?.size ?? 0) > 0)) return [...objects];
   const keyring = await input.keyring();
   const verified = new WeakMap<KObject, Promise<Buffer>>();
   // A few at a time: unwrapping data keys (X25519, RSA) runs on the thread pool, so both cores work.
-  return mapLimit(objects, decryptConcurrency, async (o) => {
+  return mapLimit(objects, decryptConcurrency, async (o, i) => {
     try {
-      return await decryptOne(o, keyring, verified);
+      return await decryptOne(o, nested[i] ?? new Map(), keyring, verified);
     } catch (e: unknown) {
       throw decryptionError(e, o, input);
     }
@@ -49,10 +52,10 @@ export async function decryptForTarget(objects: readonly RenderedObject[], input
 const decryptConcurrency = 8;
 
 function needsDecryption(o: RenderedObject): boolean {
-  return o.encrypted !== undefined || isRecord(o.object["sops"]) || o.sopsFile !== undefined || o.encryptedEnvFile !== undefined || nestedSecretKeys(o.object).length > 0;
+  return o.encrypted !== undefined || isRecord(o.object["sops"]) || o.sopsFile !== undefined || o.encryptedEnvFile !== undefined;
 }
 
-async function decryptOne(o: RenderedObject, keyring: SopsKeyring, verified: WeakMap<KObject, Promise<Buffer>>): Promise<DecryptedObject> {
+async function decryptOne(o: RenderedObject, nested: NestedFiles, keyring: SopsKeyring, verified: WeakMap<KObject, Promise<Buffer>>): Promise<DecryptedObject> {
   if (o.sopsFile !== undefined) return decryptHostFile(o, o.sopsFile, keyring);
   if (o.encryptedEnvFile !== undefined) return decryptGeneratedEnv(o, o.encryptedEnvFile, keyring);
   if (o.encrypted !== undefined || isRecord(o.object["sops"])) {
@@ -70,8 +73,7 @@ async function decryptOne(o: RenderedObject, keyring: SopsKeyring, verified: Wea
     const { encrypted: _e, ...rest } = o;
     return { ...rest, object: tree, ...(fields.length === 0 ? {} : { secretFields: fields }) };
   }
-  const nested = nestedSecretKeys(o.object);
-  if (nested.length > 0) return decryptNested(o, nested, keyring);
+  if (nested.size > 0) return decryptNested(o, nested, keyring);
   return o;
 }
 
@@ -106,50 +108,37 @@ async function decryptGeneratedEnv(o: RenderedObject, envFile: string, keyring: 
   return { ...rest, object: { ...o.object, data }, secretFields: Object.keys(data).map((k) => `data.${k}`) };
 }
 
+/** A Secret's data keys holding a whole SOPS file: the file's bytes and format. */
+type NestedFiles = ReadonlyMap<string, { readonly bytes: Buffer; readonly format: NonNullable<ReturnType<typeof sopsFormatOf>> }>;
+
 /**
- * A plain v1 Secret's `data` keys whose value is base64 of a whole SOPS file (a generator's
- * encrypted file, as Flux decrypts them too).
+ * A plain v1 Secret's `data` values that are base64 of a whole SOPS file (a generator's
+ * encrypted file, as Flux decrypts them too); empty for any other object.
  */
-function nestedSecretKeys(obj: KObject): string[] {
-  if (obj["apiVersion"] !== "v1" || obj["kind"] !== "Secret" || isRecord(obj["sops"])) return [];
+function nestedSecretFiles(obj: KObject): NestedFiles {
+  const out = new Map<string, { bytes: Buffer; format: NonNullable<ReturnType<typeof sopsFormatOf>> }>();
   const data = obj["data"];
-  if (!isRecord(data)) return [];
-  return Object.entries(data).filter(([k, v]) => typeof v === "string" && v.length > 40 && nestedFormat(k, v) !== undefined).map(([k]) => k);
-}
-
-function nestedFormat(key: string, value: string): ReturnType<typeof sopsFormatOf> {
-  const bytes = Buffer.from(value, "base64");
-  // Only well-formed base64 of a SOPS file counts; anything else is ordinary data.
-  if (bytes.toString("base64").replace(/=+$/, "") !== value.replace(/\s+/g, "").replace(/=+$/, "")) return undefined;
-  return sopsFormatOf(key, bytes);
-}
-
-async function decryptNested(o: RenderedObject, keys: readonly string[], keyring: SopsKeyring): Promise<DecryptedObject> {
-  const data = { ...(o.object["data"] as Record<string, JsonValue>) };
-  for (const k of keys) {
-    const value = data[k] as string;
-    const format = nestedFormat(k, value);
-    if (format === undefined) continue;
-    const file = await decryptFile(Buffer.from(value, "base64"), format, keyring);
-    data[k] = file.plaintext.toString("base64");
+  if (obj["apiVersion"] !== "v1" || obj["kind"] !== "Secret" || isRecord(obj["sops"]) || !isRecord(data)) return out;
+  for (const [k, v] of Object.entries(data)) {
+    if (typeof v !== "string" || v.length <= 40) continue;
+    const bytes = Buffer.from(v, "base64");
+    // Only well-formed base64 of a SOPS file counts; anything else is ordinary data.
+    if (bytes.toString("base64").replace(/=+$/, "") !== v.replace(/\s+/g, "").replace(/=+$/, "")) continue;
+    const format = sopsFormatOf(k, bytes);
+    if (format !== undefined) out.set(k, { bytes, format });
   }
-  return { ...o, object: { ...o.object, data }, secretFields: keys.map((k) => `data.${k}`) };
+  return out;
+}
+
+async function decryptNested(o: RenderedObject, nested: NestedFiles, keyring: SopsKeyring): Promise<DecryptedObject> {
+  const data = { ...(o.object["data"] as Record<string, JsonValue>) };
+  for (const [k, { bytes, format }] of nested) data[k] = (await decryptFile(bytes, format, keyring)).plaintext.toString("base64");
+  return { ...o, object: { ...o.object, data }, secretFields: [...nested.keys()].map((k) => `data.${k}`) };
 }
 
 /** The paths of the encrypted values in an object, in the `a.b[0].c` form diffs mask by. */
-export function encryptedFields(obj: KObject): string[] {
-  const out: string[] = [];
-  const walk = (v: JsonValue, path: string): void => {
-    if (typeof v === "string") {
-      if (encryptedValue.test(v)) out.push(path);
-    } else if (Array.isArray(v)) {
-      v.forEach((x, i) => walk(x, `${path}[${i}]`));
-    } else if (isRecord(v)) {
-      for (const [k, x] of Object.entries(v)) if (!(path === "" && k === "sops")) walk(x, path === "" ? k : `${path}.${k}`);
-    }
-  };
-  walk(obj, "");
-  return out;
+function encryptedFields(obj: KObject): string[] {
+  return encryptedLeaves(obj).map((l) => formatFieldPath(l.path));
 }
 
 function decryptionError(e: unknown, o: RenderedObject, input: DecryptInput): GitwardError {
@@ -179,14 +168,13 @@ export function plaintextsOf(objects: readonly DecryptedObject[]): Set<string> {
   const out = new Set<string>();
   for (const o of objects) {
     for (const field of o.secretFields ?? []) {
-      const steps = field.split(/\.|(?=\[)/).map((p) => (p.startsWith("[") ? Number(p.slice(1, -1)) : p));
       let v: JsonValue | undefined = o.object;
-      for (const s of steps) v = typeof s === "number" ? (Array.isArray(v) ? v[s] : undefined) : isRecord(v) ? v[s] : undefined;
-      if (typeof v === "string" && v.length >= 6) out.add(v);
+      for (const s of parseFieldPath(field)) v = typeof s === "number" ? (Array.isArray(v) ? v[s] : undefined) : isRecord(v) ? v[s] : undefined;
+      if (typeof v === "string" && v.length >= minSecretValueLength) out.add(v);
     }
     const spec = o.object["spec"];
     if (o.object["apiVersion"] === hostApiVersion && isRecord(spec) && spec["sensitive"] === true && typeof spec["content"] === "string") {
-      for (const line of spec["content"].split("\n")) if (line.trim().length >= 6) out.add(line.trim());
+      for (const line of spec["content"].split("\n")) if (line.trim().length >= minSecretValueLength) out.add(line.trim());
     }
   }
   return out;

@@ -2,7 +2,9 @@ import type { Finding } from "../check/finding.ts";
 import type { Exemption } from "../policy/index.ts";
 import type { StackInstance } from "../config/stack-instances.ts";
 import type { RenderedObject } from "../core/object.ts";
-import { getPath, isRecord, type JsonValue, type KObject } from "../core/object.ts";
+import { getPath, isRecord, type KObject } from "../core/object.ts";
+import { encryptedLeaves } from "../core/sops-values.ts";
+import { formatFieldPath } from "../core/yaml-positions.ts";
 import { compareRefs, refKey } from "../core/objref.ts";
 import type { RenderResult } from "../render/renderer.ts";
 import type { Commit } from "../source/types.ts";
@@ -124,15 +126,7 @@ function secretChange(was: KObject, now: KObject): Change["secret"] {
 }
 
 function encryptedValues(obj: KObject): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (v: JsonValue, path: string): void => {
-    if (typeof v === "string") {
-      if (v.startsWith("ENC[")) out.set(path, v);
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
-    else if (isRecord(v)) for (const [k, x] of Object.entries(v)) if (!(path === "" && k === "sops")) walk(x, `${path}.${k}`);
-  };
-  walk(obj, "");
-  return out;
+  return new Map(encryptedLeaves(obj).map((l) => [formatFieldPath(l.path), l.value]));
 }
 
 function removed(was: Placed, envPrunes: boolean): Change {

@@ -1,11 +1,10 @@
-import type { KObject, JsonValue } from "../core/object.ts";
+import type { KObject } from "../core/object.ts";
+import { encryptedLeaves } from "../core/sops-values.ts";
 import { isRecord } from "../core/object.ts";
 import type { Snapshot } from "../source/types.ts";
 import { kustomizationNames, type KustomizeInputs } from "./kustomize-inputs.ts";
 import { isManifestFile, parseManifestFile } from "./parse-manifests.ts";
 
-/** A value SOPS encrypted. */
-const encryptedValue = /^ENC\[[A-Z0-9_]+,data:/;
 const encryptedInText = /ENC\[[A-Z0-9_]+,data:[^\]\n]*\]/g;
 const dotenvMac = /^sops_mac=/m;
 
@@ -97,16 +96,5 @@ export class SopsOriginals {
 }
 
 function encryptedStrings(doc: KObject): string[] {
-  const out: string[] = [];
-  const walk = (v: JsonValue): void => {
-    if (typeof v === "string") {
-      if (encryptedValue.test(v)) out.push(v);
-    } else if (Array.isArray(v)) {
-      for (const x of v) walk(x);
-    } else if (isRecord(v)) {
-      for (const [k, x] of Object.entries(v)) if (k !== "sops") walk(x);
-    }
-  };
-  walk(doc);
-  return out;
+  return encryptedLeaves(doc).map((l) => l.value);
 }
