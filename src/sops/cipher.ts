@@ -92,7 +92,7 @@ function goParseBool(text: string): boolean | undefined {
 }
 
 /** Go's `strconv.FormatFloat(n, 'f', -1, 64)`: the shortest digits that round-trip, never an exponent. */
-export function goFormatFloat(n: number): string {
+function goFormatFloat(n: number): string {
   if (Number.isNaN(n)) return "NaN";
   if (!Number.isFinite(n)) return n > 0 ? "+Inf" : "-Inf";
   if (Object.is(n, -0)) return "-0";

@@ -139,7 +139,7 @@ function quoteIniValue(value: string): string {
 }
 
 /** sops' unflattening of `a__map_b__list_0` keys back into maps and lists (map keys sorted, as sops does). */
-export function unflatten(entries: readonly (readonly [string, string])[]): { [key: string]: JsonValue } {
+function unflatten(entries: readonly (readonly [string, string])[]): { [key: string]: JsonValue } {
   const root: { [key: string]: JsonValue } = {};
   for (const [flatKey, value] of entries) {
     const tokens = flatKey.split(/(__map_|__list_)/);

@@ -6,7 +6,8 @@ import { compact, listLimit, prepareAudit, prepareDrift, prepareHealth, prepareN
 import { redact } from "./redact.ts";
 import { PgFilter } from "./postgres/filter.ts";
 import { PgCoordination } from "./postgres/coordination.ts";
-import { driftParams, rowId, syncParams } from "./postgres/params.ts";
+import { driftParams, syncParams } from "./postgres/params.ts";
+import { rowId } from "./prepare.ts";
 import type { CoordinationStore } from "./coordination.ts";
 import type { LeaseFence } from "./fence.ts";
 import { checkFence, type Queryable } from "./postgres/fence-check.ts";
@@ -18,7 +19,8 @@ import { checkPgSchema, lockKeys, migratePostgres } from "./postgres/migrations.
 import { SqlState, sqlState } from "./postgres/pg-errors.ts";
 import type { Retrier } from "./postgres/retry.ts";
 import { newRetrier } from "./postgres/retry.ts";
-import { pgInsertToken, pgRevokeToken, pgSelectTokenByHash, pgSelectTokens, pgTouchToken, validateNewToken } from "./postgres/tokens.ts";
+import { pgInsertToken, pgRevokeToken, pgSelectTokenByHash, pgSelectTokens, pgTouchToken } from "./postgres/tokens.ts";
+import { validateNewToken } from "./sqlite/tokens.ts";
 import { auditFromRow, driftFromRow, syncFromRow } from "./sqlite/rows.ts";
 import type { Row } from "./sqlite/rows.ts";
 import { invalidCall } from "./store-error.ts";
@@ -45,7 +47,7 @@ export interface PostgresStoreOptions {
 }
 
 /** How long a call is retried while PostgreSQL cannot be reached, when not told: 30 s. */
-export const defaultRetryForMs = 30_000;
+const defaultRetryForMs = 30_000;
 
 const int8 = 20;
 

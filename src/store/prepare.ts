@@ -217,3 +217,8 @@ function name(value: string, what: string): string {
   if (typeof value !== "string" || value === "") throw invalidCall(`${what} is empty`);
   return value;
 }
+
+/** The integer key of a sync id, or undefined for an id neither store can have issued. */
+export function rowId(id: string): number | undefined {
+  return /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : undefined;
+}

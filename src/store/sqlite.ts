@@ -3,7 +3,7 @@ import type { SQLInputValue, StatementSync } from "node:sqlite";
 import { DatabaseSync } from "node:sqlite";
 import { auditHash, canonicalJson, ChainVerifier, genesisHash } from "./audit-hash.ts";
 import type { Now, PreparedDrift, PreparedSync } from "./prepare.ts";
-import { compact, listLimit, prepareAudit, prepareDrift, prepareHealth, prepareNewSync, prepareResult } from "./prepare.ts";
+import { compact, listLimit, prepareAudit, prepareDrift, prepareHealth, prepareNewSync, prepareResult, rowId } from "./prepare.ts";
 import { redact } from "./redact.ts";
 import { checkSchema, migrate } from "./sqlite/migrations.ts";
 import { auditFromRow, driftFromRow, syncFromRow } from "./sqlite/rows.ts";
@@ -336,10 +336,6 @@ class Filter {
   }
 }
 
-/** The integer key of an id, or undefined for an id this store cannot have issued. */
-function rowId(id: string): number | undefined {
-  return /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : undefined;
-}
 
 function must(row: Row | undefined): Row {
   if (row === undefined) throw new Error("INSERT … RETURNING returned no row");

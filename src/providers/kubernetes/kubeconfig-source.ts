@@ -4,7 +4,7 @@ import { GitwardError } from "../../core/errors.ts";
 import type { KubeconfigOptions } from "./kube-credentials.ts";
 
 /** Where the service account's files are inside a pod (client-node's loadFromCluster appends it to a prefix). */
-export const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** The one context client-node gives the in-cluster configuration. */
 export const inClusterContext = "inClusterContext";

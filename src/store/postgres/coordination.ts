@@ -5,9 +5,11 @@ import type {
 } from "../coordination.ts";
 import { redact } from "../redact.ts";
 import { pgFailure } from "./pg-errors.ts";
+import { isTriggerKind } from "../prepare.ts";
+import { backoffDelay } from "../../core/backoff.ts";
 
 /** The channels agents notify each other on. */
-export const channels = { repo: "gitward_repo", work: "gitward_work" } as const;
+const channels = { repo: "gitward_repo", work: "gitward_work" } as const;
 
 const liveRow = z.object({ id: z.string(), left_ms: z.number() });
 const heldRow = z.object({ environment: z.string(), stack: z.string(), epoch: z.number().int() });
@@ -20,7 +22,6 @@ const agentRow = z.object({
   started_at: z.date(), heartbeat_at: z.date(), live: z.boolean(),
 });
 const leaseRow = z.object({ environment: z.string(), stack: z.string(), owner: z.string(), epoch: z.number().int(), expires_at: z.date(), valid: z.boolean() });
-const triggerKinds = ["poll", "webhook", "manual", "drift", "startup", "push", "rollback"] as const;
 
 /** How {@link PgCoordination} reaches the database: the store's pool, and new clients for LISTEN. */
 export interface PgCoordinationOptions {
@@ -107,7 +108,7 @@ export class PgCoordination implements CoordinationStore {
       RETURNING w.environment, w.stack, w.trigger_kind, w.trigger_by, w.trigger_detail, w.from_agent`, [agentId]);
     return r.rows.map((row) => {
       const w = workRow.parse(row);
-      const kind = triggerKinds.find((k) => k === w.trigger_kind) ?? "manual";
+      const kind = isTriggerKind(w.trigger_kind) ? w.trigger_kind : "manual";
       return {
         environment: w.environment, stack: w.stack, from: w.from_agent,
         trigger: { kind, ...(w.trigger_by === null ? {} : { by: w.trigger_by }), ...(w.trigger_detail === null ? {} : { detail: w.trigger_detail }) },
@@ -142,7 +143,7 @@ export class PgCoordination implements CoordinationStore {
       await client.end().catch(() => undefined);
       if (signal.aborted) return;
       attempt++;
-      await sleep(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)), signal);
+      await sleep(backoffDelay(attempt, { baseMs: 200, maxMs: 5000 }), signal);
     }
   }
 

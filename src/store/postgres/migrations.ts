@@ -158,7 +158,7 @@ export const pgMigrations: readonly PgMigration[] = [
 ];
 
 /** The schema version this code writes. */
-export const pgSchemaVersion = pgMigrations.at(-1)?.version ?? 0;
+const pgSchemaVersion = pgMigrations.at(-1)?.version ?? 0;
 
 const ourTables = ["syncs", "drift_events", "audit_events", "tokens"];
 

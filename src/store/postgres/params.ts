@@ -1,10 +1,5 @@
-import type { PreparedDrift, PreparedSync } from "../prepare.ts";
+import { rowId, type PreparedDrift, type PreparedSync } from "../prepare.ts";
 import { invalidCall } from "../store-error.ts";
-
-/** The integer key of an id, or undefined for an id this store cannot have issued. */
-export function rowId(id: string): number | undefined {
-  return /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : undefined;
-}
 
 /** The parameters of a sync's INSERT, from environment to objects. */
 export function syncParams(p: PreparedSync): unknown[] {

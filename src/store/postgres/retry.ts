@@ -15,7 +15,7 @@ export interface Retrier {
 }
 
 /** How retries of a lost connection back off: 100 ms, doubling, at most 2 s apart. */
-export const reconnectBackoff: BackoffPolicy = { baseMs: 100, maxMs: 2000 };
+const reconnectBackoff: BackoffPolicy = { baseMs: 100, maxMs: 2000 };
 
 /** A {@link Retrier} that retries for at most `retryForMs` per call. */
 export function newRetrier(location: string, retryForMs: number, policy: BackoffPolicy = reconnectBackoff): Retrier {

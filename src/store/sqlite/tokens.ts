@@ -18,16 +18,37 @@ import { immediate } from "./transaction.ts";
 const sqliteConstraintUnique = 2067;
 const hexSha256 = /^[0-9a-f]{64}$/;
 
-/** Inserts a token; a name held by an unrevoked token, or a malformed field, is refused. */
-export function insertToken(db: DatabaseSync, location: string, token: NewToken, now: Now): TokenInfo {
+/** True for a well-formed token hash (64 lower-case hex digits); no other is looked up. */
+export function isTokenHash(hash: string): boolean {
+  return hexSha256.test(hash);
+}
+
+/** A token ready to insert, in either store: validated, times normalised. Throws {@link TokenError} `invalid` for a bad field. */
+export function validateNewToken(token: NewToken, now: Now): { createdAt: string; expiresAt: string | null } {
   if (!isTokenName(token.name)) throw new TokenError("invalid", `token name "${token.name}" is not 1–64 letters, digits, . _ - @ : starting with a letter or digit`);
   if (!isTokenRole(token.role)) throw new TokenError("invalid", `token role "${String(token.role)}" is not viewer, operator or admin`);
   if (token.environments.length === 0 || token.environments.some((e) => e.trim() === "")) {
     throw new TokenError("invalid", "a token needs at least one environment (\"*\" for all), none empty");
   }
   if (!hexSha256.test(token.hash)) throw invalidCall("a token hash must be 64 lower-case hex characters (SHA-256)");
-  const createdAt = isoTime(token.createdAt, now, "createdAt");
-  const expiresAt = token.expiresAt === undefined ? null : isoTime(token.expiresAt, now, "expiresAt");
+  return { createdAt: isoTime(token.createdAt, now, "createdAt"), expiresAt: token.expiresAt === undefined ? null : isoTime(token.expiresAt, now, "expiresAt") };
+}
+
+/**
+ * The token of a row the hash index found, in either store: the hash compared again in constant
+ * time (so no timing of this code depends on its bytes), and undefined once expired.
+ */
+export function acceptTokenRow(location: string, row: Row, hash: string, now: Now): TokenInfo | undefined {
+  const stored = Buffer.from(String(row["hash"]), "utf8");
+  if (stored.length !== hash.length || !timingSafeEqual(stored, Buffer.from(hash, "utf8"))) return undefined;
+  const info = tokenFromRow(location, row);
+  if (info.expiresAt !== undefined && Date.parse(info.expiresAt) <= now().getTime()) return undefined;
+  return info;
+}
+
+/** Inserts a token; a name held by an unrevoked token, or a malformed field, is refused. */
+export function insertToken(db: DatabaseSync, location: string, token: NewToken, now: Now): TokenInfo {
+  const { createdAt, expiresAt } = validateNewToken(token, now);
   try {
     const row = immediate(db, () => db.prepare(`INSERT INTO tokens (id, name, role, environments, hash, created_at, expires_at, created_by)
       VALUES (:id, :name, :role, :environments, :hash, :createdAt, :expiresAt, :createdBy) RETURNING *`).get({
@@ -68,13 +89,7 @@ export function revokeTokenRow(db: DatabaseSync, location: string, idOrName: str
 export function selectTokenByHash(db: DatabaseSync, location: string, hash: string, now: Now): TokenInfo | undefined {
   if (!hexSha256.test(hash)) return undefined;
   const row = db.prepare("SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL").get(hash);
-  if (row === undefined) return undefined;
-  // The index found it; compare again in constant time so no timing of this code depends on the bytes.
-  const stored = Buffer.from(String(row["hash"]), "utf8");
-  if (stored.length !== hash.length || !timingSafeEqual(stored, Buffer.from(hash, "utf8"))) return undefined;
-  const info = tokenFromRow(location, row);
-  if (info.expiresAt !== undefined && Date.parse(info.expiresAt) <= now().getTime()) return undefined;
-  return info;
+  return row === undefined ? undefined : acceptTokenRow(location, row, hash, now);
 }
 
 /** Sets a token's last use to `at`, unless it was set less than {@link touchIntervalMs} before. */
